@@ -1,0 +1,223 @@
+import { z } from 'zod';
+
+/**
+ * Typed stage settings, parsed once from CDK context (`-c stage=prod`, `-c alertEmail=…`).
+ * Every value a user may set is validated here, and a bad one fails synth with a message
+ * naming the context key and what it accepts.
+ */
+
+const STAGES = ['dev', 'prod'] as const;
+export type Stage = (typeof STAGES)[number];
+
+// EventBridge Scheduler cron: six fields, `cron(min hour day-of-month month day-of-week year)`.
+const cronExpression = z
+  .string()
+  .regex(/^cron\((\S+\s){5}\S+\)$/, 'must be an EventBridge Scheduler expression like cron(0 3 * * ? *)');
+
+const email = z.string().email('must be an e-mail address');
+
+export const stageConfigSchema = z.object({
+  stage: z.enum(STAGES),
+  /** Registered model the predict API serves and the pipelines train. */
+  modelName: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'letters, digits, _ . - only (max 128 characters)'),
+  /** Lambda CPU architecture; the onnxruntime layer carries only this architecture's binaries. */
+  lambdaArchitecture: z.enum(['x86_64', 'arm64']),
+  mlflow: z.object({
+    /** Where MLflow's Postgres backend runs: a Fargate task on EFS (cheap) or RDS (managed). */
+    database: z.enum(['ecs-postgres', 'rds']),
+    cpu: z.number().int().positive(),
+    memoryMiB: z.number().int().positive(),
+  }),
+  predict: z.object({
+    modelAlias: z.string().min(1),
+    aliasTtlSeconds: z.number().int().min(1).max(3600),
+    maxRows: z.number().int().min(1).max(100_000),
+    throttleRatePerSecond: z.number().int().positive(),
+    throttleBurst: z.number().int().positive(),
+    memoryMiB: z.number().int().min(256).max(10_240),
+  }),
+  drift: z.object({
+    /** Headline drift metric value above which an alert is sent (the reference stack's 0.20). */
+    threshold: z.number().gt(0).lte(1),
+    retrainOnDrift: z.boolean(),
+  }),
+  alerts: z.object({
+    /** Verified SES identity the drift alerts are sent from. */
+    senderEmail: email,
+    recipients: z.array(email).min(1),
+    /** Subscribed to the CloudWatch alarm topic. */
+    alarmEmail: email.optional(),
+  }),
+  schedules: z.object({
+    enabled: z.boolean(),
+    retraining: cronExpression,
+    inference: cronExpression,
+    monitoring: cronExpression,
+  }),
+  /** prod keeps buckets and the database on stack deletion and turns on deletion protection. */
+  retainData: z.boolean(),
+  logRetentionDays: z.number().int().positive(),
+});
+
+export type StageConfig = z.infer<typeof stageConfigSchema>;
+
+const DEFAULTS: Record<Stage, StageConfig> = {
+  dev: {
+    stage: 'dev',
+    modelName: 'iris-classifier',
+    lambdaArchitecture: 'x86_64',
+    mlflow: { database: 'ecs-postgres', cpu: 512, memoryMiB: 1024 },
+    predict: {
+      modelAlias: 'Production',
+      aliasTtlSeconds: 30,
+      maxRows: 1000,
+      throttleRatePerSecond: 50,
+      throttleBurst: 100,
+      memoryMiB: 1024,
+    },
+    drift: { threshold: 0.2, retrainOnDrift: false },
+    alerts: { senderEmail: 'mlops-alerts@example.com', recipients: ['data-science@example.com'] },
+    schedules: {
+      enabled: true,
+      retraining: 'cron(0 3 ? * MON *)',
+      inference: 'cron(0 2 * * ? *)',
+      monitoring: 'cron(30 2 * * ? *)',
+    },
+    retainData: false,
+    logRetentionDays: 14,
+  },
+  prod: {
+    stage: 'prod',
+    modelName: 'iris-classifier',
+    lambdaArchitecture: 'x86_64',
+    mlflow: { database: 'rds', cpu: 1024, memoryMiB: 2048 },
+    predict: {
+      modelAlias: 'Production',
+      aliasTtlSeconds: 30,
+      maxRows: 1000,
+      throttleRatePerSecond: 500,
+      throttleBurst: 1000,
+      memoryMiB: 1769,
+    },
+    drift: { threshold: 0.2, retrainOnDrift: true },
+    alerts: { senderEmail: 'mlops-alerts@example.com', recipients: ['data-science@example.com'] },
+    schedules: {
+      enabled: true,
+      retraining: 'cron(0 3 ? * MON *)',
+      inference: 'cron(0 2 * * ? *)',
+      monitoring: 'cron(30 2 * * ? *)',
+    },
+    retainData: true,
+    logRetentionDays: 90,
+  },
+};
+
+/** Context keys a user may pass with `-c key=value`, and where each lands in the config. */
+const OVERRIDES: Record<string, (c: StageConfig, v: unknown) => void> = {
+  modelName: (c, v) => {
+    c.modelName = v as string;
+  },
+  lambdaArchitecture: (c, v) => {
+    c.lambdaArchitecture = v as StageConfig['lambdaArchitecture'];
+  },
+  mlflowDatabase: (c, v) => {
+    c.mlflow.database = v as StageConfig['mlflow']['database'];
+  },
+  modelAlias: (c, v) => {
+    c.predict.modelAlias = v as string;
+  },
+  aliasTtlSeconds: (c, v) => {
+    c.predict.aliasTtlSeconds = asNumber(v);
+  },
+  driftThreshold: (c, v) => {
+    c.drift.threshold = asNumber(v);
+  },
+  retrainOnDrift: (c, v) => {
+    c.drift.retrainOnDrift = asBoolean(v);
+  },
+  alertSender: (c, v) => {
+    c.alerts.senderEmail = v as string;
+  },
+  alertRecipients: (c, v) => {
+    c.alerts.recipients = typeof v === 'string' ? v.split(',').map((s) => s.trim()) : (v as string[]);
+  },
+  alarmEmail: (c, v) => {
+    c.alerts.alarmEmail = v as string;
+  },
+  schedulesEnabled: (c, v) => {
+    c.schedules.enabled = asBoolean(v);
+  },
+  retrainingSchedule: (c, v) => {
+    c.schedules.retraining = v as string;
+  },
+  inferenceSchedule: (c, v) => {
+    c.schedules.inference = v as string;
+  },
+  monitoringSchedule: (c, v) => {
+    c.schedules.monitoring = v as string;
+  },
+};
+
+/** Maps a config path back to the context key that sets it, for error messages. */
+const KEY_FOR_PATH: Record<string, string> = {
+  modelName: 'modelName',
+  lambdaArchitecture: 'lambdaArchitecture',
+  'mlflow.database': 'mlflowDatabase',
+  'predict.modelAlias': 'modelAlias',
+  'predict.aliasTtlSeconds': 'aliasTtlSeconds',
+  'drift.threshold': 'driftThreshold',
+  'drift.retrainOnDrift': 'retrainOnDrift',
+  'alerts.senderEmail': 'alertSender',
+  'alerts.recipients': 'alertRecipients',
+  'alerts.alarmEmail': 'alarmEmail',
+  'schedules.enabled': 'schedulesEnabled',
+  'schedules.retraining': 'retrainingSchedule',
+  'schedules.inference': 'inferenceSchedule',
+  'schedules.monitoring': 'monitoringSchedule',
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function asNumber(v: unknown): number {
+  return typeof v === 'string' && v.trim() !== '' ? Number(v) : (v as number);
+}
+
+function asBoolean(v: unknown): boolean {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  return v as boolean;
+}
+
+export const CONTEXT_KEYS = ['stage', ...Object.keys(OVERRIDES)];
+
+/**
+ * Builds the stage config from a context lookup (`app.node.tryGetContext`).
+ * Throws a ConfigError naming every bad key and what it accepts.
+ */
+export function loadStageConfig(getContext: (key: string) => unknown): StageConfig {
+  const stage = getContext('stage') ?? 'dev';
+  if (typeof stage !== 'string' || !(STAGES as readonly string[]).includes(stage)) {
+    throw new ConfigError(
+      `Invalid context "stage": ${JSON.stringify(stage)}. Allowed: ${STAGES.join(', ')}.`,
+    );
+  }
+  const config = structuredClone(DEFAULTS[stage as Stage]);
+  for (const [key, apply] of Object.entries(OVERRIDES)) {
+    const value = getContext(key);
+    if (value !== undefined) apply(config, value);
+  }
+  const parsed = stageConfigSchema.safeParse(config);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const path = issue.path.join('.');
+      const key = KEY_FOR_PATH[path] ?? KEY_FOR_PATH[issue.path.slice(0, -1).join('.')] ?? path;
+      return `context "${key}" (${path}): ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid ${stage} configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  return parsed.data;
+}
