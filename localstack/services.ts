@@ -22,7 +22,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const LOCAL_DIR = join(ROOT, '.local');
+// MLOPS_LOCAL_DIR lets a second, independent set of services run beside the default one (tests).
+export const LOCAL_DIR = resolve(process.env.MLOPS_LOCAL_DIR ?? join(ROOT, '.local'));
 const VENV_BIN = join(ROOT, 'localstack', '.venv', 'bin');
 
 export type BackendStore = 'postgres' | 'sqlite';
@@ -394,7 +395,7 @@ async function waitHealthy(name: string, url: string, timeoutMs: number): Promis
   }
   const reason = pid && !isAlive(pid) ? 'exited' : `was not healthy after ${timeoutMs / 1000}s`;
   throw new ServiceStartError(
-    `${name} ${reason}. Last lines of .local/logs/${name}.log:\n${tail(join(LOCAL_DIR, 'logs', `${name}.log`))}`,
+    `${name} ${reason}. Last lines of ${join(LOCAL_DIR, 'logs', `${name}.log`)}:\n${tail(join(LOCAL_DIR, 'logs', `${name}.log`))}`,
   );
 }
 
