@@ -95,7 +95,7 @@ export async function runStateMachine(file: string, options: RunOptions): Promis
         throw new UnboundTaskError(`state "${state}" uses ${resource}, which has no local handler`);
       });
   }
-  const machine = new StateMachine(definition as ConstructorParameters<typeof StateMachine>[0], {
+  const machine = new StateMachine(definition as unknown as ConstructorParameters<typeof StateMachine>[0], {
     validationOptions: { checkArn: false, checkPaths: true },
   });
   const execution = machine.run(options.input, {
