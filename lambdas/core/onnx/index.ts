@@ -1,0 +1,31 @@
+/**
+ * ONNX export of the project's fitted models, and reading of any ONNX model a server meets.
+ */
+export { OnnxExportError, OnnxFormatError } from './errors';
+export {
+  exportToOnnx,
+  ONNX_IR_VERSION,
+  ONNX_METADATA_KEYS,
+  ONNX_OPSETS,
+  type OnnxExportOptions,
+  PRODUCER_NAME,
+} from './export-model';
+export { inlineExternalData } from './external-data';
+export {
+  BATCH_DIMENSION,
+  type GraphContract,
+  type GraphTensor,
+  graphContractOf,
+  INPUT_NAME,
+  LABEL_OUTPUT,
+  PROBABILITIES_OUTPUT,
+  VARIABLE_OUTPUT,
+} from './graph-contract';
+export {
+  inspectOnnx,
+  type OnnxElementType,
+  type OnnxModelInfo,
+  type OnnxValueInfo,
+} from './inspect-model';
+export { validateFittedModel } from './model-validation';
+export { float32AtOrBelow } from './tree-export';
