@@ -2,6 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { ServiceStartError } from '../../localstack/services';
 import { registerLocal } from './local-command';
 import { CliError } from './output';
+import { registerPromote } from './promote-command';
+import { registerRollback } from './rollback-command';
+import { registerStatus } from './status-command';
 
 export function buildProgram(): Command {
   const program = new Command('mlops')
@@ -11,6 +14,9 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerLocal(program);
+  registerPromote(program);
+  registerRollback(program);
+  registerStatus(program);
   return program;
 }
 

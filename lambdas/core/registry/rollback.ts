@@ -1,0 +1,56 @@
+/** `rollback`: move an alias back to the version it pointed at before, as its history says. */
+import { type AliasHistoryEntry, historyTagKey, parseAliasHistory, rollbackTarget } from './alias-history';
+import { moveAlias } from './alias-move';
+import { AliasNotSetError, PreviousVersionDeletedError } from './errors';
+import type { AliasChange, AliasMoveOptions } from './promote';
+import { checkAlias, checkModelName, DEFAULT_ALIAS } from './registry-arguments';
+import type { RegistryClient } from './registry-client';
+import { aliasVersion, findVersion, getModel, tagValue } from './registry-lookups';
+
+export interface RollbackRequest {
+  readonly model: string;
+  /** @default 'Production' */
+  readonly alias?: string;
+  readonly reason?: string;
+  readonly actor?: string;
+}
+
+export async function rollback(
+  client: RegistryClient,
+  request: RollbackRequest,
+  options: AliasMoveOptions = {},
+): Promise<AliasChange> {
+  const model = checkModelName(request.model);
+  const alias = checkAlias(request.alias ?? DEFAULT_ALIAS);
+  const at = (options.now ?? (() => new Date()))().toISOString();
+
+  const registered = await getModel(client, model);
+  const current = aliasVersion(registered, alias);
+  if (current === null) throw new AliasNotSetError(model, alias);
+  const history = parseAliasHistory(model, alias, tagValue(registered.tags, historyTagKey(alias)));
+  const version = rollbackTarget(model, alias, history, current);
+  // A deleted version cannot be served; going further back instead would be a guess.
+  const target = await findVersion(client, model, version);
+  if (!target) throw new PreviousVersionDeletedError(model, alias, current, version);
+
+  const entry: AliasHistoryEntry = {
+    action: 'rollback',
+    version,
+    at,
+    previous: current,
+    reason: request.reason?.trim() || `rollback from version ${current}`,
+    ...(request.actor?.trim() && { actor: request.actor.trim() }),
+  };
+  const written = await moveAlias(client, { model, alias, history, entry });
+  return {
+    model,
+    alias,
+    version,
+    previous: current,
+    changed: true,
+    at,
+    runId: target.run_id || null,
+    history: written,
+    message: `${model} alias ${alias} rolled back: version ${current} → version ${version}`,
+  };
+}
