@@ -3,11 +3,10 @@
  * the mapping of registry and MLflow errors to one-line CLI errors, and the history table.
  */
 import { userInfo } from 'node:os';
-import { MlflowConfigError, MlflowError } from '../../lambdas/core/mlflow';
+import { MlflowClient, MlflowConfigError, MlflowError } from '../../lambdas/core/mlflow';
 import {
   type AliasHistoryEntry,
   InvalidRegistryArgumentError,
-  MlflowRegistryClient,
   ModelNotFoundError,
   RegistryError,
   VersionNotFoundError,
@@ -15,9 +14,9 @@ import {
 import { CliError, table } from './output';
 
 /** The registry client from `MLFLOW_TRACKING_URI` and friends; a missing or bad variable is exit 2. */
-export function registryClientFromEnv(env: NodeJS.ProcessEnv = process.env): MlflowRegistryClient {
+export function registryClientFromEnv(env: NodeJS.ProcessEnv = process.env): MlflowClient {
   try {
-    return MlflowRegistryClient.fromEnv(env);
+    return MlflowClient.fromEnv(env);
   } catch (error) {
     if (error instanceof MlflowConfigError) throw new CliError(error.message, 2);
     throw error;

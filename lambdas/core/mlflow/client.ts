@@ -601,6 +601,14 @@ export class MlflowClient {
     return body.model_version;
   }
 
+  /** `POST registered-models/set-tag`. */
+  async setRegisteredModelTag(name: string, key: string, value: string, call?: CallOptions): Promise<void> {
+    await this.http.json(
+      { ...call, method: 'POST', path: `${API}/registered-models/set-tag`, json: { name, key, value } },
+      EmptyResponseSchema,
+    );
+  }
+
   /** `POST model-versions/set-tag`. */
   async setModelVersionTag(request: ModelVersionTagRequest, call?: CallOptions): Promise<void> {
     await this.http.json(

@@ -41,7 +41,7 @@ export {
 } from './errors';
 export { type AliasChange, type AliasMoveOptions, type PromoteRequest, promote } from './promote';
 export { checkAlias, checkModelName, DEFAULT_ALIAS, parseVersion } from './registry-arguments';
-export { MlflowRegistryClient, type RegisteredModelTagWriter, type RegistryClient } from './registry-client';
+export type { RegistryClient } from './registry-client';
 export { type RollbackRequest, rollback } from './rollback';
 export {
   type AliasSummary,
