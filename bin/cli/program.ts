@@ -5,6 +5,7 @@ import { CliError } from './output';
 import { registerPromote } from './promote-command';
 import { registerRollback } from './rollback-command';
 import { registerStatus } from './status-command';
+import { registerTrain } from './train-command';
 
 export function buildProgram(): Command {
   const program = new Command('mlops')
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerPromote(program);
   registerRollback(program);
   registerStatus(program);
+  registerTrain(program);
   return program;
 }
 

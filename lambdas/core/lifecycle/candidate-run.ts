@@ -1,0 +1,220 @@
+/**
+ * Step 2 of a training run, once per candidate: train it on the prepared training split, score it
+ * on the holdout, and record everything in one MLflow run — hyper-parameters as params, holdout
+ * metrics, tags (candidate, family, task, dataset name / version / digest), the dataset as a run
+ * input with its digest, and the model directory (onnx flavor, input example from the test
+ * split, the data contract) as the run's `model` artifact, uploaded through the artifact proxy.
+ *
+ * The run is created before training, so a candidate that fails still leaves a FAILED run with
+ * the reason in its `mlops.error` tag.
+ */
+
+import type { KeyValue } from '../mlflow';
+import { buildModelDirectory } from '../model-format';
+import { type CandidateSpec, parseCandidateSpec } from '../training/candidate-specs';
+import type { FittedModel } from '../training/model-types';
+import { evaluate, trainCandidate } from '../training/train-candidate';
+import type { BlobStore } from './blob-store';
+import type { SucceededCandidateResult } from './candidate-ranking';
+import { CandidateFailedError } from './errors';
+import { loadSplit, type PreparedDataset } from './prepare-dataset';
+import { MODEL_ARTIFACT_PATH, TAGS, type TrackingClient } from './tracking-client';
+import { exampleRows } from './trainer-input';
+
+/** Rows of the test split logged as the model's input example. */
+const INPUT_EXAMPLE_ROWS = 5;
+/** MLflow keeps tag values up to 8000 characters; an error message need not be longer. */
+const MAX_ERROR_TAG = 4000;
+
+export interface CandidateRunRequest {
+  readonly prepared: PreparedDataset;
+  /** A typed spec, or its JSON form (`{ name, family, params? }`) from a state machine's input. */
+  readonly candidate: CandidateSpec | unknown;
+  readonly experimentId: string;
+  /** Extra run tags (e.g. the pipeline execution). */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+export interface CandidateRunDeps {
+  readonly mlflow: TrackingClient;
+  readonly store: BlobStore;
+}
+
+/**
+ * Trains, evaluates and logs one candidate. Throws CandidateFailedError (naming the candidate,
+ * the stage and the MLflow run, which is then marked FAILED) when any part fails.
+ */
+export async function trainAndLogCandidate(
+  request: CandidateRunRequest,
+  deps: CandidateRunDeps,
+): Promise<SucceededCandidateResult> {
+  const { prepared } = request;
+  const spec = parseCandidateSpec(request.candidate);
+  const run = await deps.mlflow.createRun({
+    experiment_id: request.experimentId,
+    run_name: spec.name,
+    tags: keyValues({ ...runTags(prepared, spec), ...request.tags }),
+  });
+  const runId = run.info.run_id;
+  let stage: CandidateFailedError['stage'] = 'train';
+  try {
+    const [train, test] = await Promise.all([
+      loadSplit(prepared, 'train', deps.store),
+      loadSplit(prepared, 'test', deps.store),
+    ]);
+    const started = performance.now();
+    const model = trainCandidate(spec, train, prepared.seed);
+    const trainingSeconds = (performance.now() - started) / 1000;
+    stage = 'evaluate';
+    const metrics: Record<string, number> = { ...evaluate(model, test) };
+
+    stage = 'log';
+    await deps.mlflow.logBatch({
+      run_id: runId,
+      params: keyValues({
+        ...hyperParameters(spec),
+        seed: String(prepared.seed),
+        test_fraction: String(prepared.testFraction),
+        split: prepared.split,
+      }),
+      metrics: [
+        ...Object.entries(metrics).map(([key, value]) => ({ key, value })),
+        { key: 'training_seconds', value: trainingSeconds },
+        { key: 'train_rows', value: train.rows },
+        { key: 'test_rows', value: test.rows },
+      ],
+    });
+    await deps.mlflow.logInputs({ run_id: runId, datasets: [datasetInput(prepared)] });
+    await logModel(
+      deps.mlflow,
+      run.info.artifact_uri,
+      runId,
+      model,
+      exampleRows(test, INPUT_EXAMPLE_ROWS),
+      prepared,
+      spec,
+    );
+    await deps.mlflow.endRun(runId, 'FINISHED');
+    return {
+      status: 'succeeded',
+      name: spec.name,
+      family: spec.family,
+      runId,
+      modelUri: `${run.info.artifact_uri.replace(/\/+$/, '')}/${MODEL_ARTIFACT_PATH}`,
+      metrics,
+      trainingSeconds,
+    };
+  } catch (error) {
+    const failure = new CandidateFailedError(spec.name, stage, runId, { cause: error });
+    await markFailed(deps.mlflow, runId, failure.message);
+    throw failure;
+  }
+}
+
+async function logModel(
+  mlflow: TrackingClient,
+  artifactUri: string,
+  runId: string,
+  model: FittedModel,
+  inputExample: number[][],
+  prepared: PreparedDataset,
+  spec: CandidateSpec,
+): Promise<void> {
+  const files = buildModelDirectory({
+    model,
+    inputExample,
+    dataContract: prepared.contract,
+    runId,
+    artifactPath: MODEL_ARTIFACT_PATH,
+    metadata: {
+      dataset_name: prepared.name,
+      dataset_version: prepared.version,
+      contract_version: prepared.contractVersion,
+      candidate: spec.name,
+      family: spec.family,
+    },
+  });
+  const store = await mlflow.artifactStore(artifactUri);
+  await Promise.all([...files].map(([path, bytes]) => store.put(`${MODEL_ARTIFACT_PATH}/${path}`, bytes)));
+}
+
+function runTags(prepared: PreparedDataset, spec: CandidateSpec): Record<string, string> {
+  return {
+    [TAGS.candidate]: spec.name,
+    [TAGS.family]: spec.family,
+    [TAGS.task]: prepared.task,
+    [TAGS.datasetName]: prepared.name,
+    [TAGS.datasetVersion]: prepared.version,
+    [TAGS.datasetDigest]: prepared.digest,
+    [TAGS.datasetSource]: prepared.source,
+    [TAGS.quarantinedRows]: String(prepared.rows.quarantined),
+    [TAGS.contractVersion]: prepared.contractVersion,
+    [TAGS.trainingRun]: prepared.runKey,
+  };
+}
+
+/** The spec's hyper-parameters as MLflow params (defaults filled in by the spec parser). */
+function hyperParameters(spec: CandidateSpec): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [key, value] of Object.entries(spec.params))
+    if (value !== undefined) params[key] = String(value);
+  return params;
+}
+
+/** The dataset as an MLflow run input: its version is the digest, its contract the schema. */
+function datasetInput(prepared: PreparedDataset) {
+  return {
+    dataset: {
+      name: prepared.name,
+      digest: prepared.version,
+      source_type: sourceType(prepared.source),
+      source: JSON.stringify({ uri: prepared.source }),
+      schema: JSON.stringify({
+        mlflow_colspec: prepared.contract.columns.map((column) => ({
+          name: column.name,
+          type: mlflowType(column.type),
+        })),
+      }),
+      profile: JSON.stringify({
+        num_rows: prepared.rows.valid,
+        quarantined_rows: prepared.rows.quarantined,
+        train_rows: prepared.rows.train,
+        test_rows: prepared.rows.test,
+      }),
+    },
+    tags: [{ key: 'mlflow.data.context', value: 'training' }],
+  };
+}
+
+function sourceType(source: string): string {
+  if (source.startsWith('s3://')) return 's3';
+  if (source.startsWith('bundled:')) return 'code';
+  if (source.startsWith('frame:')) return 'code';
+  return 'local';
+}
+
+/** Contract types in MLflow's column-spec vocabulary. */
+function mlflowType(type: string): string {
+  switch (type) {
+    case 'number':
+      return 'double';
+    case 'integer':
+      return 'long';
+    case 'category':
+      return 'string';
+    default:
+      return type;
+  }
+}
+
+async function markFailed(mlflow: TrackingClient, runId: string, message: string): Promise<void> {
+  // Best effort: the failure being reported matters more than a failure to record it.
+  await mlflow
+    .logBatch({ run_id: runId, tags: [{ key: TAGS.error, value: message.slice(0, MAX_ERROR_TAG) }] })
+    .catch(() => {});
+  await mlflow.endRun(runId, 'FAILED').catch(() => {});
+}
+
+function keyValues(record: Readonly<Record<string, string>>): KeyValue[] {
+  return Object.entries(record).map(([key, value]) => ({ key, value }));
+}

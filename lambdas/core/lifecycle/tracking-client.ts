@@ -1,0 +1,43 @@
+/**
+ * The part of the MLflow client the lifecycle uses: `MlflowClient` satisfies it as is, and unit
+ * tests stub it without a server.
+ */
+import type { MlflowClient } from '../mlflow';
+
+export type TrackingClient = Pick<
+  MlflowClient,
+  | 'getOrCreateExperiment'
+  | 'createRun'
+  | 'logBatch'
+  | 'logInputs'
+  | 'endRun'
+  | 'artifactStore'
+  | 'getOrCreateRegisteredModel'
+  | 'createModelVersion'
+  | 'getModelVersion'
+  | 'setModelVersionTag'
+  | 'setRegisteredModelAlias'
+  | 'getModelVersionByAlias'
+  | 'getModelVersionDownloadUri'
+>;
+
+/** Tag keys the lifecycle sets on runs and model versions (searchable: `tags."mlops.dataset.version" = '…'`). */
+export const TAGS = {
+  candidate: 'mlops.candidate',
+  family: 'mlops.family',
+  task: 'mlops.task',
+  datasetName: 'mlops.dataset.name',
+  datasetVersion: 'mlops.dataset.version',
+  datasetDigest: 'mlops.dataset.digest',
+  datasetSource: 'mlops.dataset.source',
+  quarantinedRows: 'mlops.dataset.quarantined_rows',
+  contractVersion: 'mlops.contract.version',
+  trainingRun: 'mlops.training_run',
+  error: 'mlops.error',
+  selectionMetric: 'mlops.selection.metric',
+  selectionValue: 'mlops.selection.value',
+  promotion: 'mlops.promotion',
+} as const;
+
+/** The artifact path a candidate's model directory is logged under, in its run. */
+export const MODEL_ARTIFACT_PATH = 'model';
