@@ -16,19 +16,62 @@ const cronExpression = z
 
 const email = z.string().email('must be an e-mail address');
 
+/** The retention periods CloudWatch Logs accepts, in days. */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const PROMOTION_MODES = ['none', 'challenger', 'production'] as const;
+export type PromotionMode = (typeof PROMOTION_MODES)[number];
+
 export const stageConfigSchema = z.object({
   stage: z.enum(STAGES),
+  /**
+   * Region the stack is pinned to. Concrete (not env-agnostic) because ALB access logging and the
+   * SES identity ARN need it; taken from `-c region=`, else the CLI's default region.
+   */
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region like eu-west-1'),
   /** Registered model the predict API serves and the pipelines train. */
   modelName: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'letters, digits, _ . - only (max 128 characters)'),
+  /** Dataset the scheduled data, training and monitoring runs work on (`landing/<datasetName>/`). */
+  datasetName: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lowercase letters, digits, _ - only (max 64 characters)'),
   /** Lambda CPU architecture; the onnxruntime layer carries only this architecture's binaries. */
   lambdaArchitecture: z.enum(['x86_64', 'arm64']),
+  network: z.object({
+    /** NAT gateways in the two-AZ VPC: 1 is cheap (dev), 2 survives an AZ outage (prod). */
+    natGateways: z.number().int().min(1).max(2),
+  }),
   mlflow: z.object({
     /** Where MLflow's Postgres backend runs: a Fargate task on EFS (cheap) or RDS (managed). */
     database: z.enum(['ecs-postgres', 'rds']),
     cpu: z.number().int().positive(),
     memoryMiB: z.number().int().positive(),
+    /** MLflow server tasks behind the load balancer. */
+    desiredCount: z.number().int().min(1).max(10),
+    /** Standby RDS instance in the second AZ (only when `database` is `rds`). */
+    rdsMultiAz: z.boolean(),
+  }),
+  training: z.object({
+    /** Candidates trained at once by the training pipeline's Map state. */
+    maxConcurrency: z.number().int().min(1).max(40),
+    /** Datasets with more rows than this train in a SageMaker training job instead of Lambda. */
+    sageMakerRowThreshold: z.number().int().positive(),
+    sageMakerInstanceType: z
+      .string()
+      .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'must be a SageMaker instance type like ml.m5.xlarge'),
+    /**
+     * What the training pipeline does with the best new version: nothing, set `Challenger`, or set
+     * `Production` when it beats the current `Production` on the same holdout.
+     */
+    promotion: z.enum(PROMOTION_MODES),
+  }),
+  inference: z.object({
+    /** Input objects up to this count are scored by an inline Map; more take the Distributed Map. */
+    inlineObjectLimit: z.number().int().min(1).max(1000),
   }),
   predict: z.object({
     modelAlias: z.string().min(1),
@@ -37,6 +80,8 @@ export const stageConfigSchema = z.object({
     throttleRatePerSecond: z.number().int().positive(),
     throttleBurst: z.number().int().positive(),
     memoryMiB: z.number().int().min(256).max(10_240),
+    /** Requests per month per API key (usage plan quota). */
+    monthlyQuota: z.number().int().positive(),
   }),
   drift: z.object({
     /** Headline drift metric value above which an alert is sent (the reference stack's 0.20). */
@@ -52,13 +97,19 @@ export const stageConfigSchema = z.object({
   }),
   schedules: z.object({
     enabled: z.boolean(),
+    data: cronExpression,
     retraining: cronExpression,
     inference: cronExpression,
     monitoring: cronExpression,
   }),
   /** prod keeps buckets and the database on stack deletion and turns on deletion protection. */
   retainData: z.boolean(),
-  logRetentionDays: z.number().int().positive(),
+  logRetentionDays: z
+    .number()
+    .int()
+    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+      message: `must be a CloudWatch Logs retention: ${LOG_RETENTION_DAYS.join(', ')}`,
+    }),
 });
 
 export type StageConfig = z.infer<typeof stageConfigSchema>;
@@ -66,9 +117,19 @@ export type StageConfig = z.infer<typeof stageConfigSchema>;
 const DEFAULTS: Record<Stage, StageConfig> = {
   dev: {
     stage: 'dev',
+    region: 'us-east-1',
     modelName: 'iris-classifier',
+    datasetName: 'iris',
     lambdaArchitecture: 'x86_64',
-    mlflow: { database: 'ecs-postgres', cpu: 512, memoryMiB: 1024 },
+    network: { natGateways: 1 },
+    mlflow: { database: 'ecs-postgres', cpu: 512, memoryMiB: 1024, desiredCount: 1, rdsMultiAz: false },
+    training: {
+      maxConcurrency: 4,
+      sageMakerRowThreshold: 200_000,
+      sageMakerInstanceType: 'ml.m5.xlarge',
+      promotion: 'challenger',
+    },
+    inference: { inlineObjectLimit: 100 },
     predict: {
       modelAlias: 'Production',
       aliasTtlSeconds: 30,
@@ -76,11 +137,13 @@ const DEFAULTS: Record<Stage, StageConfig> = {
       throttleRatePerSecond: 50,
       throttleBurst: 100,
       memoryMiB: 1024,
+      monthlyQuota: 100_000,
     },
     drift: { threshold: 0.2, retrainOnDrift: false },
     alerts: { senderEmail: 'mlops-alerts@example.com', recipients: ['data-science@example.com'] },
     schedules: {
       enabled: true,
+      data: 'cron(0 1 * * ? *)',
       retraining: 'cron(0 3 ? * MON *)',
       inference: 'cron(0 2 * * ? *)',
       monitoring: 'cron(30 2 * * ? *)',
@@ -90,9 +153,19 @@ const DEFAULTS: Record<Stage, StageConfig> = {
   },
   prod: {
     stage: 'prod',
+    region: 'us-east-1',
     modelName: 'iris-classifier',
+    datasetName: 'iris',
     lambdaArchitecture: 'x86_64',
-    mlflow: { database: 'rds', cpu: 1024, memoryMiB: 2048 },
+    network: { natGateways: 2 },
+    mlflow: { database: 'rds', cpu: 1024, memoryMiB: 2048, desiredCount: 2, rdsMultiAz: true },
+    training: {
+      maxConcurrency: 4,
+      sageMakerRowThreshold: 200_000,
+      sageMakerInstanceType: 'ml.m5.xlarge',
+      promotion: 'production',
+    },
+    inference: { inlineObjectLimit: 100 },
     predict: {
       modelAlias: 'Production',
       aliasTtlSeconds: 30,
@@ -100,11 +173,13 @@ const DEFAULTS: Record<Stage, StageConfig> = {
       throttleRatePerSecond: 500,
       throttleBurst: 1000,
       memoryMiB: 1769,
+      monthlyQuota: 10_000_000,
     },
     drift: { threshold: 0.2, retrainOnDrift: true },
     alerts: { senderEmail: 'mlops-alerts@example.com', recipients: ['data-science@example.com'] },
     schedules: {
       enabled: true,
+      data: 'cron(0 1 * * ? *)',
       retraining: 'cron(0 3 ? * MON *)',
       inference: 'cron(0 2 * * ? *)',
       monitoring: 'cron(30 2 * * ? *)',
@@ -116,14 +191,29 @@ const DEFAULTS: Record<Stage, StageConfig> = {
 
 /** Context keys a user may pass with `-c key=value`, and where each lands in the config. */
 const OVERRIDES: Record<string, (c: StageConfig, v: unknown) => void> = {
+  region: (c, v) => {
+    c.region = v as string;
+  },
   modelName: (c, v) => {
     c.modelName = v as string;
+  },
+  datasetName: (c, v) => {
+    c.datasetName = v as string;
   },
   lambdaArchitecture: (c, v) => {
     c.lambdaArchitecture = v as StageConfig['lambdaArchitecture'];
   },
   mlflowDatabase: (c, v) => {
     c.mlflow.database = v as StageConfig['mlflow']['database'];
+  },
+  rdsMultiAz: (c, v) => {
+    c.mlflow.rdsMultiAz = asBoolean(v);
+  },
+  promotion: (c, v) => {
+    c.training.promotion = v as PromotionMode;
+  },
+  sageMakerRowThreshold: (c, v) => {
+    c.training.sageMakerRowThreshold = asNumber(v);
   },
   modelAlias: (c, v) => {
     c.predict.modelAlias = v as string;
@@ -149,6 +239,9 @@ const OVERRIDES: Record<string, (c: StageConfig, v: unknown) => void> = {
   schedulesEnabled: (c, v) => {
     c.schedules.enabled = asBoolean(v);
   },
+  dataSchedule: (c, v) => {
+    c.schedules.data = v as string;
+  },
   retrainingSchedule: (c, v) => {
     c.schedules.retraining = v as string;
   },
@@ -162,9 +255,14 @@ const OVERRIDES: Record<string, (c: StageConfig, v: unknown) => void> = {
 
 /** Maps a config path back to the context key that sets it, for error messages. */
 const KEY_FOR_PATH: Record<string, string> = {
+  region: 'region',
   modelName: 'modelName',
+  datasetName: 'datasetName',
   lambdaArchitecture: 'lambdaArchitecture',
   'mlflow.database': 'mlflowDatabase',
+  'mlflow.rdsMultiAz': 'rdsMultiAz',
+  'training.promotion': 'promotion',
+  'training.sageMakerRowThreshold': 'sageMakerRowThreshold',
   'predict.modelAlias': 'modelAlias',
   'predict.aliasTtlSeconds': 'aliasTtlSeconds',
   'drift.threshold': 'driftThreshold',
@@ -173,6 +271,7 @@ const KEY_FOR_PATH: Record<string, string> = {
   'alerts.recipients': 'alertRecipients',
   'alerts.alarmEmail': 'alarmEmail',
   'schedules.enabled': 'schedulesEnabled',
+  'schedules.data': 'dataSchedule',
   'schedules.retraining': 'retrainingSchedule',
   'schedules.inference': 'inferenceSchedule',
   'schedules.monitoring': 'monitoringSchedule',

@@ -1,0 +1,173 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledgeRule, acknowledgeWildcards } from './nag-acknowledgements';
+
+/** The repository root: entries, the lock file and tsconfig.json are resolved from here. */
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Namespace of every custom metric the functions emit (Powertools EMF). */
+export const METRICS_NAMESPACE = 'ServerlessMlops';
+
+/** How a function reaches the MLflow tracking server: from inside the VPC, through its client security group. */
+export interface MlflowAccess {
+  readonly vpc: ec2.IVpc;
+  /** The security group the MLflow load balancer admits. */
+  readonly clientSecurityGroup: ec2.ISecurityGroup;
+  /** `http://<internal ALB DNS name>`. */
+  readonly trackingUri: string;
+}
+
+export interface MlopsFunctionProps {
+  /** Handler file relative to the repository root, e.g. `lambdas/steps/ingest-data.ts`; it exports `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  /** POWERTOOLS_SERVICE_NAME: the `service` key of logs and the `service` dimension of metrics. */
+  readonly serviceName: string;
+  /** Chosen by the stage config on purpose: native layers (onnxruntime) must match it. */
+  readonly architecture: lambda.Architecture;
+  readonly logRetention: logs.RetentionDays;
+  /**
+   * Puts the function in the VPC's private subnets with the MLflow client security group and sets
+   * MLFLOW_TRACKING_URI.
+   * @default no VPC and no MLflow access
+   */
+  readonly mlflow?: MlflowAccess;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** @default Duration.minutes(1) */
+  readonly timeout?: Duration;
+  /** @default 'INFO' */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Merged over the defaults (Powertools settings, MLFLOW_TRACKING_URI, NODE_OPTIONS). @default {} */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** @default none */
+  readonly layers?: lambda.ILayerVersion[];
+  /** Packages a layer provides, left out of the bundle. @default [] (everything is bundled, the AWS SDK too) */
+  readonly externalModules?: string[];
+  /** @default RemovalPolicy.DESTROY (for the log group) */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The defaults every Lambda of the project needs, in one place: Node.js 22 ESM bundle built by
+ * esbuild, the configured architecture, an explicit log group with retention, active tracing,
+ * Powertools settings, and its own role holding only what the function is granted (no AWS
+ * managed policies: the VPC and logging permissions are written out below).
+ */
+export class MlopsFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: MlopsFunctionProps) {
+    super(scope, id);
+    validateProps(props);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
+    });
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: props.description,
+    });
+    this.logGroup.grantWrite(this.role);
+    if (props.mlflow) {
+      // What AWSLambdaVPCAccessExecutionRole grants; ENI calls have no resource-level scoping.
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      );
+    }
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: join(PROJECT_ROOT, props.entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: props.architecture,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.minutes(1),
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      layers: props.layers,
+      ...(props.mlflow
+        ? {
+            vpc: props.mlflow.vpc,
+            vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+            securityGroups: [props.mlflow.clientSecurityGroup],
+          }
+        : {}),
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...(props.mlflow ? { MLFLOW_TRACKING_URI: props.mlflow.trackingUri } : {}),
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        mainFields: ['module', 'main'],
+        // CommonJS dependencies bundled into an ES module still call require().
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        externalModules: props.externalModules ?? [],
+      },
+    });
+
+    acknowledgeRule(
+      this.function,
+      'L1',
+      'Node.js 22 on purpose: the toolchain (package.json engines), the tests and the onnxruntime-node layer are built and tested on it; move to a newer runtime together with them.',
+    );
+    acknowledgeWildcards(
+      this.role,
+      { resources: ['*'] },
+      'X-Ray PutTraceSegments/PutTelemetryRecords and, in the VPC, the ENI actions of AWSLambdaVPCAccessExecutionRole support no resource-level permissions.',
+    );
+  }
+}
+
+function validateProps(props: MlopsFunctionProps): void {
+  if (!/^(lambdas)\/.+\.ts$/.test(props.entry)) {
+    throw new Error(`MlopsFunctionProps.entry must be a .ts file under lambdas/ (got '${props.entry}')`);
+  }
+  if (!/^[a-z0-9-]{1,64}$/.test(props.serviceName)) {
+    throw new Error(
+      `MlopsFunctionProps.serviceName must be lowercase kebab-case (got '${props.serviceName}')`,
+    );
+  }
+  if (props.memorySize !== undefined && (props.memorySize < 128 || props.memorySize > 10_240)) {
+    throw new Error(`MlopsFunctionProps.memorySize must be 128-10240 MB (got ${props.memorySize})`);
+  }
+  if (props.timeout !== undefined && props.timeout.toSeconds() > 900) {
+    throw new Error(
+      `MlopsFunctionProps.timeout must be at most 15 minutes (got ${props.timeout.toHumanString()})`,
+    );
+  }
+}

@@ -1,0 +1,159 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { StageConfig } from './config';
+import { DataLake } from './data-lake';
+import { DriftAlerts } from './drift-alerts';
+import { MlflowService } from './mlflow-service';
+import { Network } from './network';
+import { Observability } from './observability';
+import { Pipelines } from './pipelines';
+import { PredictApi } from './predict-api';
+import { PipelineSchedules } from './schedules';
+
+export interface MlopsStackProps extends StackProps {
+  readonly config: StageConfig;
+}
+
+/** The whole platform for one stage: data lake, MLflow, pipelines, predict API, schedules, alarms. */
+export class MlopsStack extends Stack {
+  readonly dataLake: DataLake;
+  readonly network: Network;
+  readonly mlflow: MlflowService;
+  readonly predictApi: PredictApi;
+  readonly pipelines: Pipelines;
+  readonly schedules: PipelineSchedules;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: MlopsStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const prefix = `mlops-${config.stage}`;
+    const architecture =
+      config.lambdaArchitecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+    const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.dataLake = new DataLake(this, 'DataLake', { retainData: config.retainData });
+    this.network = new Network(this, 'Network', {
+      natGateways: config.network.natGateways,
+      flowLogBucket: this.dataLake.accessLogs,
+    });
+    this.mlflow = new MlflowService(this, 'Mlflow', {
+      vpc: this.network.vpc,
+      artifactsBucket: this.dataLake.artifacts,
+      accessLogsBucket: this.dataLake.accessLogs,
+      database: config.mlflow.database,
+      retainData: config.retainData,
+      logRetention,
+      cpu: config.mlflow.cpu,
+      memoryMiB: config.mlflow.memoryMiB,
+      desiredCount: config.mlflow.desiredCount,
+      rdsMultiAz: config.mlflow.rdsMultiAz,
+      namePrefix: prefix,
+    });
+
+    this.predictApi = new PredictApi(this, 'PredictApi', {
+      mlflow: this.mlflow,
+      architecture,
+      logRetention,
+      removalPolicy,
+      modelName: config.modelName,
+      modelAlias: config.predict.modelAlias,
+      aliasTtlSeconds: config.predict.aliasTtlSeconds,
+      maxRows: config.predict.maxRows,
+      memoryMiB: config.predict.memoryMiB,
+      throttleRatePerSecond: config.predict.throttleRatePerSecond,
+      throttleBurst: config.predict.throttleBurst,
+      monthlyQuota: config.predict.monthlyQuota,
+      apiName: `${prefix}-predict`,
+    });
+
+    const alerts = new DriftAlerts(this, 'DriftAlerts', {
+      senderEmail: config.alerts.senderEmail,
+      recipients: config.alerts.recipients,
+    });
+    this.pipelines = new Pipelines(this, 'Pipelines', {
+      namePrefix: prefix,
+      dataLake: this.dataLake,
+      mlflow: this.mlflow,
+      privateSubnetIds: this.network.privateSubnetIds,
+      alerts,
+      onnxRuntime: this.predictApi.onnxRuntime,
+      architecture,
+      logRetention,
+      removalPolicy,
+      modelName: config.modelName,
+      datasetName: config.datasetName,
+      training: config.training,
+      inference: config.inference,
+      drift: config.drift,
+    });
+
+    const machines = this.pipelines.stateMachines;
+    this.schedules = new PipelineSchedules(this, 'Schedules', {
+      enabled: config.schedules.enabled,
+      schedules: [
+        {
+          name: 'Data',
+          expression: config.schedules.data,
+          stateMachine: machines.data.stateMachine,
+          input: {
+            dataset: config.datasetName,
+            source: { type: 's3', prefix: `landing/${config.datasetName}/` },
+          },
+        },
+        {
+          name: 'Retraining',
+          expression: config.schedules.retraining,
+          stateMachine: machines.training.stateMachine,
+          input: { dataset: { name: config.datasetName }, reason: 'schedule' },
+        },
+        {
+          name: 'Inference',
+          expression: config.schedules.inference,
+          stateMachine: machines.inference.stateMachine,
+          input: {},
+        },
+        {
+          name: 'Monitoring',
+          expression: config.schedules.monitoring,
+          stateMachine: machines.monitoring.stateMachine,
+          input: { dataset: { name: config.datasetName } },
+        },
+      ],
+    });
+
+    this.observability = new Observability(this, 'Observability', {
+      api: this.predictApi.api,
+      modelAlias: config.predict.modelAlias,
+      healthUrl: this.predictApi.healthUrl,
+      stateMachines: Object.fromEntries(Object.entries(machines).map(([name, m]) => [name, m.stateMachine])),
+      driftThreshold: config.drift.threshold,
+      deadLetterQueues: this.schedules.deadLetterQueues,
+      alarmEmail: config.alerts.alarmEmail,
+      architecture,
+      logRetention,
+      removalPolicy,
+      dashboardName: `ServerlessMlops-${config.stage}`,
+    });
+
+    new CfnOutput(this, 'PredictApiUrl', { value: this.predictApi.api.url });
+    new CfnOutput(this, 'PredictApiKeyId', {
+      value: this.predictApi.apiKey.keyId,
+      description: 'aws apigateway get-api-key --include-value --api-key <id> --query value --output text',
+    });
+    new CfnOutput(this, 'MlflowTrackingUri', {
+      value: this.mlflow.trackingUri,
+      description: 'Internal: reachable from inside the VPC only',
+    });
+    new CfnOutput(this, 'LandingBucket', { value: this.dataLake.landing.bucketName });
+    for (const [name, machine] of Object.entries(machines)) {
+      new CfnOutput(this, `${name[0]?.toUpperCase()}${name.slice(1)}PipelineArn`, {
+        value: machine.stateMachine.stateMachineArn,
+      });
+    }
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.topic.topicArn });
+  }
+}

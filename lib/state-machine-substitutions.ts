@@ -1,0 +1,165 @@
+/**
+ * The `${Name}` placeholders of the ASL files in stepfunctions/ and the one function that binds
+ * them. CDK passes the result as `definitionSubstitutions`; the local runner applies the same map
+ * (with local ARNs) to the same file, so both execute one document. No aws-cdk-lib import here:
+ * the values may be CDK tokens or plain strings.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { PromotionMode } from './config';
+
+export const PIPELINE_NAMES = ['data', 'training', 'inference', 'monitoring'] as const;
+export type PipelineName = (typeof PIPELINE_NAMES)[number];
+
+/** The Lambda-backed steps of each pipeline; each has a handler in `lambdas/steps/<step>.ts`. */
+export const PIPELINE_STEPS = {
+  data: ['ingest-data', 'validate-data', 'quarantine-rows', 'split-dataset', 'publish-dataset'],
+  training: [
+    'plan-training',
+    'train-candidate',
+    'evaluate-candidate',
+    'log-candidate-run',
+    'collect-sagemaker-results',
+    'select-best',
+    'register-model',
+    'promote-model',
+  ],
+  inference: ['plan-inference', 'predict-batch', 'compare-predictions'],
+  monitoring: ['compute-drift', 'send-drift-alert'],
+} as const satisfies Record<PipelineName, readonly string[]>;
+
+export type StepName = (typeof PIPELINE_STEPS)[PipelineName][number];
+
+/** The ASL file of each pipeline, as an absolute path. */
+export function definitionFile(pipeline: PipelineName): string {
+  return fileURLToPath(new URL(`../stepfunctions/${pipeline}-pipeline.asl.json`, import.meta.url));
+}
+
+/** `train-candidate` → `TrainCandidateFunctionArn`, the placeholder its Task's Resource uses. */
+export function functionArnPlaceholder(step: StepName): string {
+  const pascal = step
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+  return `${pascal.replace('Sagemaker', 'SageMaker')}FunctionArn`;
+}
+
+/** Settings the state machines branch on; everything else a step needs comes from its environment. */
+export interface TrainingSettings {
+  readonly sageMakerRowThreshold: number;
+  readonly maxConcurrency: number;
+  readonly promotion: PromotionMode;
+  readonly modelName: string;
+  readonly mlflowTrackingUri: string;
+  readonly trainerImageUri: string;
+  readonly sageMakerRoleArn: string;
+  readonly sageMakerInstanceType: string;
+  readonly sageMakerSecurityGroupId: string;
+  /** The two private subnets (one per AZ) the training job runs in, to reach MLflow. */
+  readonly privateSubnetIds: readonly [string, string];
+  readonly curatedBucketName: string;
+}
+
+export interface InferenceSettings {
+  readonly inlineObjectLimit: number;
+}
+
+export interface MonitoringSettings {
+  readonly driftThreshold: number;
+  readonly retrainOnDrift: boolean;
+  readonly trainingStateMachineArn: string;
+}
+
+export interface SubstitutionInputs {
+  /** ARN of each step's function (in AWS) or of its local stand-in. */
+  readonly functionArns: Readonly<Record<StepName, string>>;
+  readonly training: TrainingSettings;
+  readonly inference: InferenceSettings;
+  readonly monitoring: MonitoringSettings;
+}
+
+/** The substitution map of one pipeline: every placeholder its ASL file uses, and nothing else. */
+export function pipelineSubstitutions(
+  pipeline: PipelineName,
+  inputs: SubstitutionInputs,
+): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const step of PIPELINE_STEPS[pipeline]) {
+    map[functionArnPlaceholder(step)] = inputs.functionArns[step];
+  }
+  switch (pipeline) {
+    case 'data':
+      break;
+    case 'training': {
+      const t = inputs.training;
+      Object.assign(map, {
+        SageMakerRowThreshold: String(t.sageMakerRowThreshold),
+        TrainingMaxConcurrency: String(t.maxConcurrency),
+        PromotionMode: t.promotion,
+        ModelName: t.modelName,
+        MlflowTrackingUri: t.mlflowTrackingUri,
+        TrainerImageUri: t.trainerImageUri,
+        SageMakerRoleArn: t.sageMakerRoleArn,
+        SageMakerInstanceType: t.sageMakerInstanceType,
+        SageMakerSecurityGroupId: t.sageMakerSecurityGroupId,
+        PrivateSubnet1: t.privateSubnetIds[0],
+        PrivateSubnet2: t.privateSubnetIds[1],
+        CuratedBucketName: t.curatedBucketName,
+      });
+      break;
+    }
+    case 'inference':
+      map.InlineObjectLimit = String(inputs.inference.inlineObjectLimit);
+      break;
+    case 'monitoring':
+      Object.assign(map, {
+        DriftThreshold: String(inputs.monitoring.driftThreshold),
+        RetrainOnDrift: String(inputs.monitoring.retrainOnDrift),
+        TrainingStateMachineArn: inputs.monitoring.trainingStateMachineArn,
+      });
+      break;
+  }
+  return map;
+}
+
+// Same syntax as CloudFormation's DefinitionSubstitutions: `${Name}`, letters, digits and `_`.
+const PLACEHOLDER = /\$\{([A-Za-z0-9_]+)\}/g;
+
+/** The placeholder names a definition uses, sorted. */
+export function placeholdersIn(definition: string): string[] {
+  return [...new Set([...definition.matchAll(PLACEHOLDER)].map((m) => m[1] as string))].sort();
+}
+
+export class SubstitutionError extends Error {
+  override name = 'SubstitutionError';
+}
+
+/**
+ * Applies a substitution map the way Step Functions does at deploy time: plain text replacement.
+ * Throws on a placeholder the map does not bind, and on a value that would break the JSON string
+ * it lands in.
+ */
+export function applySubstitutions(
+  definition: string,
+  substitutions: Readonly<Record<string, string>>,
+): string {
+  const unbound = placeholdersIn(definition).filter((name) => !(name in substitutions));
+  if (unbound.length > 0) {
+    throw new SubstitutionError(`no substitution for ${unbound.map((n) => `\${${n}}`).join(', ')}`);
+  }
+  return definition.replace(PLACEHOLDER, (_match, name: string) => {
+    const value = substitutions[name] as string;
+    if (/["\\]/.test(value)) {
+      throw new SubstitutionError(`substitution ${name} must not contain '"' or '\\' (got ${value})`);
+    }
+    return value;
+  });
+}
+
+/** Reads a pipeline's ASL file and returns it with the substitutions applied, parsed. */
+export function loadDefinition(
+  pipeline: PipelineName,
+  substitutions: Readonly<Record<string, string>>,
+): unknown {
+  return JSON.parse(applySubstitutions(readFileSync(definitionFile(pipeline), 'utf8'), substitutions));
+}

@@ -1,0 +1,40 @@
+/** bin/app.ts as the CDK CLI runs it: a bad stage stops synth with the config error alone. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../lib/mlops-function';
+
+function runApp(context: Record<string, string>) {
+  return spawnSync(join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['bin/app.ts'], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    // How the CDK CLI hands context and the output directory to the app.
+    env: {
+      ...process.env,
+      CDK_CONTEXT_JSON: JSON.stringify(context),
+      CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'cdk-app-')),
+    },
+    timeout: 60_000,
+  });
+}
+
+describe('bin/app.ts', () => {
+  it('exits 1 with a one-line message naming the allowed stages for -c stage=qa', () => {
+    const result = runApp({ stage: 'qa' });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      'Configuration error: Invalid context "stage": "qa". Allowed: dev, prod.',
+    );
+    expect(result.stdout).toBe('');
+  });
+
+  it('names each bad override and what it accepts', () => {
+    const result = runApp({ driftThreshold: '1.5', alertSender: 'nobody' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('context "driftThreshold" (drift.threshold)');
+    expect(result.stderr).toContain('context "alertSender" (alerts.senderEmail): must be an e-mail address');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});

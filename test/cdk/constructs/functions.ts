@@ -1,0 +1,152 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { PIPELINE_STEPS } from '../../../lib/state-machine-substitutions';
+import { resourcesOfType, synthStage } from '../fixture';
+
+type Json = Record<string, unknown>;
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Json;
+  Effect: string;
+}
+
+/** The project's functions (CDK's own custom-resource handlers carry no Powertools settings). */
+function projectFunctions(stage: 'dev' | 'prod') {
+  const functions = resourcesOfType(synthStage(stage).template, 'AWS::Lambda::Function');
+  return Object.entries(functions).filter(
+    ([, fn]) =>
+      (fn.Properties.Environment as { Variables?: Json } | undefined)?.Variables?.POWERTOOLS_SERVICE_NAME,
+  );
+}
+
+function statementsOf(stage: 'dev' | 'prod', policyIdPrefix: string): Statement[] {
+  const policies = resourcesOfType(synthStage(stage).template, 'AWS::IAM::Policy');
+  return Object.entries(policies)
+    .filter(([id]) => id.startsWith(policyIdPrefix))
+    .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+
+const objectArn = (bucketPrefix: string, keyPrefix: string) => ({
+  'Fn::Join': [
+    '',
+    [
+      { 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^DataLake${bucketPrefix}`)), 'Arn'] },
+      `/${keyPrefix}*`,
+    ],
+  ],
+});
+
+describe('MlopsFunction', () => {
+  it('builds every step, the predict API and the health check with the same defaults', () => {
+    const functions = projectFunctions('dev');
+    const steps = Object.values(PIPELINE_STEPS).flat();
+    expect(functions).toHaveLength(steps.length + 2);
+    for (const [, fn] of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['x86_64'],
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
+        Environment: {
+          Variables: expect.objectContaining({
+            POWERTOOLS_METRICS_NAMESPACE: 'ServerlessMlops',
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+            POWERTOOLS_SERVICE_NAME: expect.stringMatching(
+              /^(data|training|inference|monitoring)-pipeline|predict|health-check$/,
+            ),
+          }),
+        },
+      });
+    }
+  });
+
+  it('puts the MLflow callers in the VPC with the MLflow client group and the ALB as tracking URI', () => {
+    const { stack } = synthStage('dev');
+    const clientGroup = stack.getLogicalId(stack.mlflow.clientSecurityGroup.node.defaultChild as never);
+    const inVpc = projectFunctions('dev').filter(([id]) => !id.startsWith('ObservabilityHealthCheck'));
+    expect(inVpc).toHaveLength(Object.values(PIPELINE_STEPS).flat().length + 1);
+    for (const [, fn] of inVpc) {
+      expect(fn.Properties.VpcConfig).toMatchObject({
+        SecurityGroupIds: [{ 'Fn::GetAtt': [clientGroup, 'GroupId'] }],
+      });
+      expect((fn.Properties.Environment as { Variables: Json }).Variables.MLFLOW_TRACKING_URI).toEqual({
+        'Fn::Join': [
+          '',
+          ['http://', { 'Fn::GetAtt': [expect.stringMatching(/^MlflowLoadBalancer/), 'DNSName'] }],
+        ],
+      });
+    }
+  });
+
+  it('keeps function logs 14 days in dev and 90 in prod', () => {
+    const retention = (stage: 'dev' | 'prod') =>
+      new Set(
+        Object.entries(resourcesOfType(synthStage(stage).template, 'AWS::Logs::LogGroup'))
+          .filter(([id]) => /Logs[0-9A-F]{8}$/.test(id))
+          .map(([, g]) => g.Properties.RetentionInDays),
+      );
+    expect(retention('dev')).toEqual(new Set([14]));
+    expect(retention('prod')).toEqual(new Set([90]));
+  });
+
+  it('grants no wildcard S3 actions to any role', () => {
+    const policies = resourcesOfType(synthStage('dev').template, 'AWS::IAM::Policy');
+    const s3Actions = Object.values(policies)
+      .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+      .flatMap((s) => [s.Action].flat())
+      .filter((a) => a.startsWith('s3:'));
+    expect(s3Actions.length).toBeGreaterThan(20);
+    expect(s3Actions.filter((a) => a.includes('*'))).toEqual([]);
+  });
+
+  it('gives the ingest step read on landing/ and write on work/ only', () => {
+    const s3 = statementsOf('dev', 'PipelinesIngestDataRole').filter((s) =>
+      [s.Action].flat()[0]?.startsWith('s3:'),
+    );
+    expect(s3).toEqual([
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: objectArn('Landing', 'landing/') },
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^DataLakeLanding/), 'Arn'] },
+        Condition: { StringLike: { 's3:prefix': ['landing/', 'landing/*'] } },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['s3:AbortMultipartUpload', 's3:PutObject'],
+        Resource: objectArn('Curated', 'work/'),
+      },
+    ]);
+  });
+
+  it('lets predict-batch read landing/ and write predictions/, and nothing else in S3', () => {
+    const s3 = statementsOf('dev', 'PipelinesPredictBatchRole').filter((s) =>
+      [s.Action].flat()[0]?.startsWith('s3:'),
+    );
+    expect(s3.map((s) => [s.Action, s.Resource])).toEqual([
+      ['s3:GetObject', objectArn('Landing', 'landing/')],
+      [['s3:AbortMultipartUpload', 's3:PutObject'], objectArn('Predictions', 'predictions/')],
+    ]);
+  });
+
+  it('gives the functions that load ONNX models the onnxruntime layer', () => {
+    const { template } = synthStage('dev');
+    const withLayer = projectFunctions('dev')
+      .filter(([, fn]) => fn.Properties.Layers)
+      .map(([id]) => id.replace(/Function[0-9A-F]{8}$/, ''));
+    expect(withLayer.sort()).toEqual(
+      [
+        'PipelinesEvaluateCandidate',
+        'PipelinesPredictBatch',
+        'PipelinesPromoteModel',
+        'PredictApiHandler',
+      ].sort(),
+    );
+    template.hasResourceProperties('AWS::Lambda::LayerVersion', {
+      CompatibleArchitectures: ['x86_64'],
+      CompatibleRuntimes: ['nodejs22.x'],
+      Description: Match.stringLikeRegexp('linux-x64 binaries only'),
+    });
+  });
+});

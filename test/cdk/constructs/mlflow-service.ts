@@ -1,0 +1,150 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { resourcesOfType, synthStage } from '../fixture';
+
+type Json = Record<string, unknown>;
+
+function mlflowContainer(stage: 'dev' | 'prod') {
+  const { template } = synthStage(stage);
+  const definitions = Object.values(resourcesOfType(template, 'AWS::ECS::TaskDefinition')).flatMap(
+    (task) => task.Properties.ContainerDefinitions as Json[],
+  );
+  const container = definitions.find((c) => c.Name === 'mlflow');
+  if (!container) throw new Error('no mlflow container');
+  const env = Object.fromEntries(
+    (container.Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]),
+  );
+  return { container, env };
+}
+
+describe('Network', () => {
+  it('spans two AZs with one NAT gateway in dev and two in prod', () => {
+    expect(Object.keys(synthStage('dev').template.findResources('AWS::EC2::Subnet'))).toHaveLength(6);
+    synthStage('dev').template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    synthStage('prod').template.resourceCountIs('AWS::EC2::NatGateway', 2);
+  });
+
+  it('logs all VPC traffic to the access-log bucket and routes S3 through a gateway endpoint', () => {
+    const { template } = synthStage('dev');
+    template.hasResourceProperties('AWS::EC2::FlowLog', {
+      TrafficType: 'ALL',
+      LogDestinationType: 's3',
+    });
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
+  });
+});
+
+describe('MlflowService', () => {
+  it('runs MLflow from the project image behind an internal load balancer with access logs', () => {
+    const { template } = synthStage('dev');
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internal',
+      LoadBalancerAttributes: Match.arrayWith([
+        { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
+        { Key: 'access_logs.s3.enabled', Value: 'true' },
+        Match.objectLike({ Key: 'access_logs.s3.bucket' }),
+        { Key: 'access_logs.s3.prefix', Value: 'alb/mlflow' },
+      ]),
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Port: 5000,
+      TargetType: 'ip',
+      HealthCheckPath: '/health',
+    });
+    const { container, env } = mlflowContainer('dev');
+    expect(JSON.stringify(container.Image)).toContain('cdk-hnb659fds-container-assets');
+    expect(env.ARTIFACTS_BUCKET).toEqual({ Ref: expect.stringMatching(/^DataLakeArtifacts/) });
+    expect(container.Secrets).toEqual([
+      { Name: 'DB_USER', ValueFrom: expect.anything() },
+      { Name: 'DB_PASSWORD', ValueFrom: expect.anything() },
+    ]);
+  });
+
+  it('hosts Postgres on ECS with an encrypted EFS volume and finds it through Cloud Map in dev', () => {
+    const { template } = synthStage('dev');
+    template.resourceCountIs('AWS::RDS::DBInstance', 0);
+    template.hasResourceProperties('AWS::EFS::FileSystem', { Encrypted: true });
+    template.hasResourceProperties('AWS::EFS::AccessPoint', {
+      PosixUser: { Uid: '999', Gid: '999' },
+      RootDirectory: { Path: '/pgdata' },
+    });
+    template.hasResourceProperties('AWS::ServiceDiscovery::Service', {
+      Name: 'postgres',
+      DnsConfig: { DnsRecords: [{ Type: 'A', TTL: 10 }] },
+    });
+    // Never two postgres processes on one data directory.
+    template.hasResourceProperties('AWS::ECS::Service', {
+      DesiredCount: 1,
+      DeploymentConfiguration: Match.objectLike({ MaximumPercent: 100, MinimumHealthyPercent: 0 }),
+      ServiceRegistries: Match.anyValue(),
+    });
+    expect(mlflowContainer('dev').env).toMatchObject({
+      DB_HOST: 'postgres.mlflow.internal',
+      DB_PORT: '5432',
+    });
+  });
+
+  it('uses RDS with deletion protection, Multi-AZ and a final snapshot in prod', () => {
+    const { template } = synthStage('prod');
+    template.resourceCountIs('AWS::EFS::FileSystem', 0);
+    template.hasResourceProperties('AWS::RDS::DBInstance', {
+      Engine: 'postgres',
+      DeletionProtection: true,
+      MultiAZ: true,
+      StorageEncrypted: true,
+      Port: '5433',
+      PubliclyAccessible: false,
+      DBInstanceIdentifier: 'mlops-prod-mlflow',
+    });
+    const [instance] = Object.values(template.findResources('AWS::RDS::DBInstance'));
+    expect(instance?.DeletionPolicy).toBe('Snapshot');
+    expect(mlflowContainer('prod').env.DB_HOST).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^MlflowRdsInstance/), 'Endpoint.Address'],
+    });
+    template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 2, LoadBalancers: Match.anyValue() });
+  });
+
+  it('keeps the database credentials in Secrets Manager', () => {
+    synthStage('dev').template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ GenerateStringKey: 'password', ExcludePunctuation: true }),
+    });
+    synthStage('prod').template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+  });
+
+  it('lets only the MLflow task reach Postgres and only MLflow clients reach the load balancer', () => {
+    for (const stage of ['dev', 'prod'] as const) {
+      const { template } = synthStage(stage);
+      const ingress = Object.values(resourcesOfType(template, 'AWS::EC2::SecurityGroupIngress')).map(
+        (r) => r.Properties as Json,
+      );
+      const into = (group: RegExp) =>
+        ingress
+          .filter((r) => group.test(((r.GroupId as Json)['Fn::GetAtt'] as string[])[0] as string))
+          .map((r) => ({
+            port: r.FromPort,
+            from: ((r.SourceSecurityGroupId as Json)['Fn::GetAtt'] as string[])[0],
+          }));
+      const database = stage === 'dev' ? /^MlflowPostgresSecurityGroup/ : /^MlflowRdsInstanceSecurityGroup/;
+      const dbPort =
+        stage === 'dev'
+          ? 5432
+          : { 'Fn::GetAtt': [expect.stringMatching(/^MlflowRdsInstance/), 'Endpoint.Port'] };
+      expect(into(database)).toEqual([
+        { port: dbPort, from: expect.stringMatching(/^MlflowTaskSecurityGroup/) },
+      ]);
+      expect(into(/^MlflowTaskSecurityGroup/)).toEqual([
+        { port: 5000, from: expect.stringMatching(/^MlflowLoadBalancerSecurityGroup/) },
+      ]);
+      expect(into(/^MlflowLoadBalancerSecurityGroup/)).toEqual([
+        { port: 80, from: expect.stringMatching(/^MlflowClientSecurityGroup/) },
+      ]);
+      // No rule admits an address range: every ingress names a source security group.
+      expect(ingress.every((r) => r.SourceSecurityGroupId !== undefined && r.CidrIp === undefined)).toBe(
+        true,
+      );
+      for (const group of Object.values(resourcesOfType(template, 'AWS::EC2::SecurityGroup'))) {
+        expect(group.Properties.SecurityGroupIngress).toBeUndefined();
+      }
+    }
+  });
+});

@@ -1,0 +1,154 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { nagFinding } from '../../../lib/nag-acknowledgements';
+import {
+  applySubstitutions,
+  definitionFile,
+  PIPELINE_NAMES,
+  PIPELINE_STEPS,
+  type PipelineName,
+  pipelineSubstitutions,
+  placeholdersIn,
+} from '../../../lib/state-machine-substitutions';
+import { resourcesOfType, synthStage } from '../fixture';
+
+type Json = Record<string, unknown>;
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Json;
+}
+
+function machineProperties(pipeline: PipelineName) {
+  const { stack, template } = synthStage('dev');
+  const id = stack.getLogicalId(
+    stack.pipelines.stateMachines[pipeline].stateMachine.node.defaultChild as never,
+  );
+  return { id, properties: template.toJSON().Resources[id].Properties as Json };
+}
+
+function roleStatements(pipeline: PipelineName): Statement[] {
+  const { stack, template } = synthStage('dev');
+  const roleId = stack.getLogicalId(
+    stack.pipelines.stateMachines[pipeline].stateMachine.role.node.defaultChild as never,
+  );
+  return Object.values(resourcesOfType(template, 'AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+
+/** CloudFormation values (Ref, GetAtt, Join) as placeholder text, the same for both sides of a comparison. */
+const rendered = (map: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(map).map(([key, value]) => [key, nagFinding(value)]));
+
+describe('Pipelines', () => {
+  it('deploys four standard state machines that log every event and trace', () => {
+    for (const pipeline of PIPELINE_NAMES) {
+      expect(machineProperties(pipeline).properties).toMatchObject({
+        StateMachineName: `mlops-dev-${pipeline}`,
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+      });
+    }
+  });
+
+  it('binds exactly the placeholders each ASL file uses', () => {
+    for (const pipeline of PIPELINE_NAMES) {
+      const substitutions = machineProperties(pipeline).properties.DefinitionSubstitutions as Json;
+      expect(Object.keys(substitutions).sort()).toEqual(
+        placeholdersIn(readFileSync(definitionFile(pipeline), 'utf8')),
+      );
+    }
+  });
+
+  it('deploys the same document the local runner executes', () => {
+    const { stack, assembly } = synthStage('dev');
+    for (const pipeline of PIPELINE_NAMES) {
+      const { properties } = machineProperties(pipeline);
+      const source = readFileSync(definitionFile(pipeline), 'utf8');
+      const location = properties.DefinitionS3Location as { Key: string };
+      // DefinitionBody.fromFile uploads the file as an asset; this is the object CloudFormation reads.
+      const uploaded = readFileSync(join(assembly.directory, `asset.${location.Key}`), 'utf8');
+      expect(uploaded).toBe(source);
+
+      const deployed = JSON.parse(
+        applySubstitutions(uploaded, rendered(properties.DefinitionSubstitutions as Json)),
+      );
+      const local = JSON.parse(
+        applySubstitutions(
+          source,
+          rendered(stack.resolve(pipelineSubstitutions(pipeline, stack.pipelines.substitutionInputs))),
+        ),
+      );
+      expect(deployed).toEqual(local);
+    }
+  });
+
+  it('substitutes the stage settings the state machines branch on', () => {
+    expect(machineProperties('training').properties.DefinitionSubstitutions).toMatchObject({
+      SageMakerRowThreshold: '200000',
+      TrainingMaxConcurrency: '4',
+      PromotionMode: 'challenger',
+      SageMakerInstanceType: 'ml.m5.xlarge',
+    });
+    expect(machineProperties('monitoring').properties.DefinitionSubstitutions).toMatchObject({
+      DriftThreshold: '0.2',
+      RetrainOnDrift: 'false',
+    });
+    expect(machineProperties('inference').properties.DefinitionSubstitutions).toMatchObject({
+      InlineObjectLimit: '100',
+    });
+  });
+
+  it('lets each state machine invoke only its own step functions', () => {
+    const { stack } = synthStage('dev');
+    for (const pipeline of PIPELINE_NAMES) {
+      const invoke = roleStatements(pipeline).filter((s) => s.Action === 'lambda:InvokeFunction');
+      const expected = PIPELINE_STEPS[pipeline].map((step) =>
+        stack.resolve(stack.pipelines.functions[step].function.functionArn),
+      );
+      expect(invoke).toHaveLength(1);
+      expect(invoke[0]?.Resource).toHaveLength(expected.length);
+      expect(invoke[0]?.Resource).toEqual(expect.arrayContaining(expected));
+    }
+  });
+
+  it('runs the SageMaker branch with the trainer image, passing only the training role', () => {
+    const statements = roleStatements('training');
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: [
+          'sagemaker:AddTags',
+          'sagemaker:CreateTrainingJob',
+          'sagemaker:DescribeTrainingJob',
+          'sagemaker:StopTrainingJob',
+        ],
+        Resource: expect.objectContaining({ 'Fn::Join': expect.anything() }),
+      }),
+    );
+    expect(JSON.stringify(statements)).toContain(':training-job/mlops-train-*');
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^PipelinesSageMakerTrainingRole/), 'Arn'] },
+      Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+    });
+    const assets = JSON.parse(
+      readFileSync(join(synthStage('dev').assembly.directory, 'MlopsStack-dev.assets.json'), 'utf8'),
+    ) as { dockerImages: Record<string, { source: { dockerFile?: string; platform?: string } }> };
+    expect(Object.values(assets.dockerImages).map((i) => i.source.dockerFile)).toContain(
+      'docker/trainer/Dockerfile',
+    );
+  });
+
+  it('lets the Distributed Map start child executions of its own machine and the monitor start training', () => {
+    const inference = JSON.stringify(roleStatements('inference'));
+    expect(inference).toContain('"Action":"states:StartExecution"');
+    expect(inference).toContain(':stateMachine:mlops-dev-inference');
+    expect(inference).toContain(':execution:mlops-dev-inference/*');
+    const monitoring = roleStatements('monitoring').filter((s) => s.Action === 'states:StartExecution');
+    expect(JSON.stringify(monitoring)).toContain(':stateMachine:mlops-dev-training');
+  });
+});
