@@ -1,0 +1,88 @@
+/**
+ * The predict function's settings, read once from the environment at cold start. A bad value
+ * stops the function there with a message naming the variable and what it accepts. MLflow's
+ * own settings (auth, timeouts, the S3 endpoint) are read by the MLflow client's config.
+ */
+import { z } from 'zod';
+
+export interface PredictConfig {
+  readonly trackingUri: string;
+  readonly modelName: string;
+  readonly modelAlias: string;
+  readonly aliasTtlMs: number;
+  readonly maxRows: number;
+  readonly maxBodyBytes: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** API Gateway allows 10 MB, a synchronous Lambda invocation 6 MB; a scoring request needs far less. */
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+function withDefault<T extends z.ZodType>(schema: T, fallback: string) {
+  return z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() ? value.trim() : fallback),
+    schema,
+  );
+}
+
+const ENV = z.object({
+  MLFLOW_TRACKING_URI: z
+    .string({ error: 'is required (the MLflow tracking server URL, e.g. http://mlflow.internal:5000)' })
+    .trim()
+    .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:5000' })),
+  MODEL_NAME: z
+    .string({ error: 'is required (the registered model name in MLflow)' })
+    .trim()
+    .min(1, 'is required (the registered model name in MLflow)'),
+  MODEL_ALIAS: withDefault(
+    z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be letters, digits, underscores or hyphens'),
+    'Production',
+  ),
+  ALIAS_TTL_SECONDS: withDefault(
+    z.coerce
+      .number({ error: 'must be a number of seconds' })
+      .positive('must be a positive number of seconds')
+      .max(86_400, 'must be at most 86400 seconds'),
+    '30',
+  ),
+  MAX_ROWS: withDefault(
+    z.coerce
+      .number({ error: 'must be a positive integer' })
+      .int('must be a positive integer')
+      .min(1, 'must be a positive integer')
+      .max(1_000_000, 'must be at most 1000000'),
+    '1000',
+  ),
+  MAX_BODY_BYTES: withDefault(
+    z.coerce
+      .number({ error: 'must be a positive integer number of bytes' })
+      .int('must be a positive integer number of bytes')
+      .min(64, 'must be at least 64 bytes')
+      .max(10 * 1024 * 1024, 'must be at most 10485760 (the API Gateway payload limit)'),
+    String(DEFAULT_MAX_BODY_BYTES),
+  ),
+});
+
+export function loadPredictConfig(env: NodeJS.ProcessEnv = process.env): PredictConfig {
+  const parsed = ENV.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? 'environment');
+      const value = env[variable];
+      return `${variable} ${issue.message}${value !== undefined ? ` (got ${JSON.stringify(value)})` : ''}`;
+    });
+    throw new ConfigError(`Invalid predict configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    trackingUri: e.MLFLOW_TRACKING_URI,
+    modelName: e.MODEL_NAME,
+    modelAlias: e.MODEL_ALIAS,
+    aliasTtlMs: Math.round(e.ALIAS_TTL_SECONDS * 1000),
+    maxRows: e.MAX_ROWS,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+  };
+}

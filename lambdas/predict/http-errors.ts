@@ -1,0 +1,87 @@
+/**
+ * The one place where error types become HTTP answers: `{"error": {"code", "message", "field",
+ * "row"}}` with the matching status. Anything unexpected is a 500 whose body says nothing of
+ * the cause; the cause goes to the log only.
+ */
+import type { MiddlewareObj, Request } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import {
+  MethodNotAllowedError,
+  ModelUnavailableError,
+  RouteNotFoundError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../core/serving/errors';
+
+export interface ErrorBody {
+  readonly error: { code: string; message: string; field: string | null; row: number | null };
+}
+
+export interface MappedError {
+  readonly statusCode: number;
+  readonly code: string;
+}
+
+/** Where the middleware reports what it did; the handler logs and counts through it. */
+export interface HttpErrorsOptions {
+  /** Called for every mapped error (metrics by code). */
+  onMapped?: (mapped: MappedError, error: unknown) => void;
+  /** Called for errors that are not ours to explain (500s), with the original error. */
+  onUnexpected?: (error: unknown) => void;
+  /** Seconds a client should wait before retrying a 503. @default 5 */
+  retryAfterSeconds?: number;
+}
+
+const defaults: Required<Pick<HttpErrorsOptions, 'retryAfterSeconds'>> = { retryAfterSeconds: 5 };
+
+const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+
+export function httpErrors(
+  opts: HttpErrorsOptions = {},
+): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  const options = { ...defaults, ...opts };
+
+  const httpErrorsOnError = (request: Request<APIGatewayProxyEvent, APIGatewayProxyResult>): void => {
+    const { error } = request;
+    const { statusCode, body, headers } = toHttp(error, options.retryAfterSeconds);
+    if (statusCode >= 500 && !(error instanceof ModelUnavailableError)) options.onUnexpected?.(error);
+    options.onMapped?.({ statusCode, code: body.error.code }, error);
+    // Set, not returned: returning would end middy's onError chain before the metrics flush.
+    request.response = { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+  };
+
+  return { onError: httpErrorsOnError };
+}
+
+export function toHttp(
+  error: unknown,
+  retryAfterSeconds = defaults.retryAfterSeconds,
+): { statusCode: number; body: ErrorBody; headers?: Record<string, string> } {
+  if (error instanceof ValidationError) {
+    return { statusCode: 400, body: errorBody(error.code, error.message, error.field, error.row) };
+  }
+  if (error instanceof UnsupportedMediaTypeError) {
+    return { statusCode: 415, body: errorBody(error.code, error.message) };
+  }
+  if (error instanceof ModelUnavailableError) {
+    return {
+      statusCode: 503,
+      body: errorBody(error.code, error.message),
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    };
+  }
+  if (error instanceof RouteNotFoundError)
+    return { statusCode: 404, body: errorBody(error.code, error.message) };
+  if (error instanceof MethodNotAllowedError) {
+    return {
+      statusCode: 405,
+      body: errorBody(error.code, error.message),
+      headers: { allow: error.allowed.join(', ') },
+    };
+  }
+  return { statusCode: 500, body: errorBody('INTERNAL', 'internal error; the request was logged') };
+}
+
+function errorBody(code: string, message: string, field?: string, row?: number): ErrorBody {
+  return { error: { code, message, field: field ?? null, row: row ?? null } };
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadPredictConfig } from '../../lambdas/predict/config';
+
+const REQUIRED = { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000', MODEL_NAME: 'iris' };
+
+describe('loadPredictConfig', () => {
+  it('applies the documented defaults', () => {
+    expect(loadPredictConfig(REQUIRED)).toEqual({
+      trackingUri: 'http://127.0.0.1:5000',
+      modelName: 'iris',
+      modelAlias: 'Production',
+      aliasTtlMs: 30_000,
+      maxRows: 1000,
+      maxBodyBytes: 1_048_576,
+    });
+  });
+
+  it('reads every setting, with fractional TTLs', () => {
+    const config = loadPredictConfig({
+      ...REQUIRED,
+      MODEL_ALIAS: 'Challenger',
+      ALIAS_TTL_SECONDS: '0.5',
+      MAX_ROWS: '50',
+      MAX_BODY_BYTES: '4096',
+    });
+
+    expect(config).toMatchObject({
+      modelAlias: 'Challenger',
+      aliasTtlMs: 500,
+      maxRows: 50,
+      maxBodyBytes: 4096,
+    });
+  });
+
+  it.each([
+    [{ MODEL_NAME: 'iris' }, 'MLFLOW_TRACKING_URI is required'],
+    [{ ...REQUIRED, MLFLOW_TRACKING_URI: 'mlflow:5000' }, 'MLFLOW_TRACKING_URI must be an http(s) URL'],
+    [{ MLFLOW_TRACKING_URI: 'http://x' }, 'MODEL_NAME is required'],
+    [
+      { ...REQUIRED, MODEL_ALIAS: 'Prod uction' },
+      'MODEL_ALIAS must be letters, digits, underscores or hyphens (got "Prod uction")',
+    ],
+    [
+      { ...REQUIRED, ALIAS_TTL_SECONDS: 'soon' },
+      'ALIAS_TTL_SECONDS must be a number of seconds (got "soon")',
+    ],
+    [{ ...REQUIRED, ALIAS_TTL_SECONDS: '-1' }, 'ALIAS_TTL_SECONDS must be a positive number of seconds'],
+    [{ ...REQUIRED, MAX_ROWS: '2.5' }, 'MAX_ROWS must be a positive integer (got "2.5")'],
+    [{ ...REQUIRED, MAX_BODY_BYTES: '99999999' }, 'MAX_BODY_BYTES must be at most 10485760'],
+  ])('names the variable at fault: %j', (env, message) => {
+    expect(() => loadPredictConfig(env)).toThrow(ConfigError);
+    expect(() => loadPredictConfig(env)).toThrow(message);
+  });
+});
