@@ -12,6 +12,12 @@
  * - ratio: statistics [count, a, b], score a² / (b + λ): squared error with a = Σ w·y, b = Σ w
  *   (random forest regressor), or the second-order boosting gain with a = G, b = H (Chen &
  *   Guestrin, XGBoost, KDD 2016, eq. 7).
+ *
+ * Why our own: the JavaScript tree libraries (mljs's ml-cart / ml-random-forest, not installed
+ * here) sort every node's values over arrays of arrays, have no gradient boosting, and choose
+ * float64 midpoint thresholds that float32 inference (ONNX) can route differently; ml-xgboost
+ * is an old WebAssembly build. One histogram grower serves the forest
+ * and the booster, with float32-exact thresholds (feature-binning.ts).
  */
 import { BIN_STRIDE, type BinnedFeatures } from './feature-binning';
 import type { DecisionTree } from './model-types';
