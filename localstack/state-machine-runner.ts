@@ -3,7 +3,9 @@
  * aws-local-stepfunctions, binding each Task's `Resource` (after the same `${…}` substitutions
  * CDK applies) to an in-process handler. The demo, the `mlops` CLI and the end-to-end test use it.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -17,6 +19,12 @@ export interface RunOptions {
   /** Handlers keyed by the substituted `Resource` of the Task states they stand in for. */
   handlers: Record<string, LocalTaskHandler>;
   input: JsonValue;
+  /**
+   * The execution's id in the context object (`$$.Execution.Id`); `$$.Execution.Input` is always
+   * the run's input, which aws-local-stepfunctions does not fill in by itself.
+   * @default `arn:aws:states:local:000000000000:execution:<file name>:<random id>`
+   */
+  executionId?: string;
   /** Called for each state entered and left, for progress displays. */
   onEvent?: (event: RunnerEvent) => void;
 }
@@ -98,8 +106,12 @@ export async function runStateMachine(file: string, options: RunOptions): Promis
   const machine = new StateMachine(definition as unknown as ConstructorParameters<typeof StateMachine>[0], {
     validationOptions: { checkArn: false, checkPaths: true },
   });
+  const executionId =
+    options.executionId ??
+    `arn:aws:states:local:000000000000:execution:${basename(file, '.asl.json')}:${randomUUID()}`;
   const execution = machine.run(options.input, {
     overrides: { taskResourceLocalHandlers: overrides },
+    context: { Execution: { Id: executionId, Input: options.input as never } },
   });
   const events = options.onEvent ? forward(execution.eventLogs, options.onEvent) : Promise.resolve();
   try {

@@ -90,7 +90,7 @@ export interface QuarantineRowsInput {
   readonly contract: ContractRef;
 }
 export interface QuarantineRowsOutput {
-  /** `quarantine/<dataset>/<runId>/rows.csv` in the quarantine bucket. */
+  /** `quarantine/<dataset>/<runId>/rows.jsonl` in the quarantine bucket: `{row, reasons, record}` per line. */
   readonly quarantined: S3Pointer;
   readonly rows: number;
   /** Rejected rows per reason code (`missing_value`, `out_of_range`, …). */
@@ -124,12 +124,13 @@ export interface PublishDatasetOutput {
 
 // --- training pipeline (stepfunctions/training-pipeline.asl.json) ----------------------------
 
+/** As the core parses it (`lambdas/core/training/candidate-specs.ts`); missing params take their defaults. */
 export interface CandidateSpec {
   /** Unique within one training run, e.g. `logreg-c1`. */
-  readonly id: string;
-  /** A trainer the core knows, e.g. `logistic_regression`, `decision_tree`. */
-  readonly algorithm: string;
-  readonly params: Readonly<Record<string, number | string | boolean>>;
+  readonly name: string;
+  /** A trainer family the core knows: `logistic_regression`, `ridge`, `random_forest`, `gradient_boosting`. */
+  readonly family: string;
+  readonly params?: Readonly<Record<string, number | string | boolean>>;
 }
 
 export interface SelectionMetric {
@@ -172,6 +173,8 @@ export interface TrainCandidateOutput {
   /** An MLflow model directory (onnx flavor) under `training-runs/<runId>/<candidateId>/model/`. */
   readonly model: S3Prefix;
   readonly trainingSeconds: number;
+  /** The candidate's MLflow run, created before training (a failed candidate leaves it FAILED). */
+  readonly mlflowRunId: string;
 }
 
 export interface EvaluateCandidateInput {
@@ -179,6 +182,8 @@ export interface EvaluateCandidateInput {
   readonly dataset: DatasetRef;
   readonly candidate: CandidateSpec;
   readonly model: S3Prefix;
+  /** Marked FAILED when the evaluation fails. */
+  readonly mlflowRunId: string;
 }
 export interface EvaluateCandidateOutput {
   /** Holdout metrics, e.g. `{ accuracy: 0.96, f1_macro: 0.95 }`. */
@@ -200,7 +205,7 @@ export interface SucceededCandidate {
   readonly candidateId: string;
   readonly algorithm: string;
   readonly mlflowRunId: string;
-  /** `runs:/<mlflowRunId>/model`. */
+  /** `<run artifact_uri>/model`: the registered version's source. */
   readonly modelUri: string;
   readonly metrics: Readonly<Record<string, number>>;
 }
@@ -236,6 +241,8 @@ export interface RegisterModelInput {
   readonly runId: RunId;
   readonly best: SucceededCandidate;
   readonly dataset: DatasetRef;
+  /** Recorded on the version (`mlops.selection.metric` / `.value`). */
+  readonly selection: SelectionMetric;
 }
 export interface RegisteredModel {
   readonly name: string;
@@ -253,13 +260,16 @@ export interface PromoteModelInput {
   readonly model: RegisteredModel;
   /** The holdout both the new and the current Production version are scored on. */
   readonly holdout: S3Pointer;
+  /** The dataset the holdout belongs to: its manifest says how to decode the holdout. */
+  readonly dataset: DatasetRef;
   readonly selection: SelectionMetric;
 }
 export interface PromoteModelOutput {
   /** The alias now pointing at the new version; `Challenger` when it did not beat Production. */
   readonly alias: 'Challenger' | 'Production';
   readonly promotedToProduction: boolean;
-  readonly candidateScore: number;
+  /** Null in `challenger` mode: nothing is scored to set Challenger. */
+  readonly candidateScore: number | null;
   /** Null when there was no Production version to beat. */
   readonly productionVersion: string | null;
   readonly productionScore: number | null;

@@ -1,7 +1,8 @@
 /**
- * Where each pipeline step meets the ML core (lambdas/core/*). The core is being written
- * alongside; until a step is wired to it, the step fails with a StepNotWiredError naming it, so a
- * run stops at the first unwired step with a clear cause instead of producing made-up output.
+ * Where each pipeline step meets the ML core (lambdas/core/*): one function per step, each in its
+ * own module under `impl/`, run with the step context of the Lambda's environment (or the one the
+ * local runner passes). Steps not wired yet fail with a StepNotWiredError naming them, so a run
+ * stops at the first unwired step with a clear cause instead of producing made-up output.
  */
 import type {
   CollectSageMakerResultsInput,
@@ -43,87 +44,124 @@ import type {
   ValidateDataOutput,
 } from './contracts';
 
-/**
- * A failure worth retrying: MLflow unreachable or answering 5xx, S3 throttling. The state machines
- * retry errors of this name (3 attempts, exponential backoff with jitter) before catching them.
- */
-export class TransientStepError extends Error {
-  override name = 'TransientStepError';
-}
+import { collectSageMakerResults as collectResults } from './impl/collect-sagemaker-results';
+import { evaluateCandidate as evaluate } from './impl/evaluate-candidate';
+import { ingestData as ingest } from './impl/ingest-data';
+import { logCandidateRun as logRun } from './impl/log-candidate-run';
+import { planTraining as plan } from './impl/plan-training';
+import { promoteModel as promote } from './impl/promote-model';
+import { publishDataset as publish } from './impl/publish-dataset';
+import { quarantineRows as quarantine } from './impl/quarantine-rows';
+import { registerModel as register } from './impl/register-model';
+import { selectBest as select } from './impl/select-best';
+import { splitDataset as split } from './impl/split-dataset';
+import { defaultStepContext, type StepContext } from './impl/step-context';
+import { StepNotWiredError, step } from './impl/step-errors';
+import { trainCandidate as train } from './impl/train-candidate';
+import { validateData as validate } from './impl/validate-data';
 
-export class StepNotWiredError extends Error {
-  override name = 'StepNotWiredError';
-
-  constructor(readonly step: string) {
-    super(`pipeline step '${step}' is not wired to the ML core yet`);
-  }
-}
+export { createStepContext, type StepContext } from './impl/step-context';
+export { StepConfigError, StepInputError, StepNotWiredError, TransientStepError } from './impl/step-errors';
 
 /** Reads the landing prefix (or a bundled dataset) into one normalised CSV. */
-export async function ingestData(_input: IngestDataInput): Promise<IngestDataOutput> {
-  throw new StepNotWiredError('ingest-data');
+export async function ingestData(
+  input: IngestDataInput,
+  context: StepContext = defaultStepContext(),
+): Promise<IngestDataOutput> {
+  return step(() => ingest(input, context));
 }
 
 /** Checks every row against the data contract; splits valid from rejected rows. */
-export async function validateData(_input: ValidateDataInput): Promise<ValidateDataOutput> {
-  throw new StepNotWiredError('validate-data');
+export async function validateData(
+  input: ValidateDataInput,
+  context: StepContext = defaultStepContext(),
+): Promise<ValidateDataOutput> {
+  return step(() => validate(input, context));
 }
 
 /** Writes the rejected rows, with their reasons, to the quarantine bucket. */
-export async function quarantineRows(_input: QuarantineRowsInput): Promise<QuarantineRowsOutput> {
-  throw new StepNotWiredError('quarantine-rows');
+export async function quarantineRows(
+  input: QuarantineRowsInput,
+  context: StepContext = defaultStepContext(),
+): Promise<QuarantineRowsOutput> {
+  return step(() => quarantine(input, context));
 }
 
 /** Splits the valid rows into train, test and reference sets. */
-export async function splitDataset(_input: SplitDatasetInput): Promise<SplitDatasetOutput> {
-  throw new StepNotWiredError('split-dataset');
+export async function splitDataset(
+  input: SplitDatasetInput,
+  context: StepContext = defaultStepContext(),
+): Promise<SplitDatasetOutput> {
+  return step(() => split(input, context));
 }
 
 /** Writes the curated dataset version (content digest) and its manifest. */
-export async function publishDataset(_input: PublishDatasetInput): Promise<PublishDatasetOutput> {
-  throw new StepNotWiredError('publish-dataset');
+export async function publishDataset(
+  input: PublishDatasetInput,
+  context: StepContext = defaultStepContext(),
+): Promise<PublishDatasetOutput> {
+  return step(() => publish(input, context));
 }
 
 /** Resolves the dataset version and the candidate grid of a training run. */
-export async function planTraining(_input: PlanTrainingInput): Promise<PlanTrainingOutput> {
-  throw new StepNotWiredError('plan-training');
+export async function planTraining(
+  input: PlanTrainingInput,
+  context: StepContext = defaultStepContext(),
+): Promise<PlanTrainingOutput> {
+  return step(() => plan(input, context));
 }
 
 /** Trains one candidate and exports it as an MLflow onnx-flavor model directory. */
-export async function trainCandidate(_input: TrainCandidateInput): Promise<TrainCandidateOutput> {
-  throw new StepNotWiredError('train-candidate');
+export async function trainCandidate(
+  input: TrainCandidateInput,
+  context: StepContext = defaultStepContext(),
+): Promise<TrainCandidateOutput> {
+  return step(() => train(input, context));
 }
 
 /** Scores one trained candidate on the holdout. */
-export async function evaluateCandidate(_input: EvaluateCandidateInput): Promise<EvaluateCandidateOutput> {
-  throw new StepNotWiredError('evaluate-candidate');
+export async function evaluateCandidate(
+  input: EvaluateCandidateInput,
+  context: StepContext = defaultStepContext(),
+): Promise<EvaluateCandidateOutput> {
+  return step(() => evaluate(input, context));
 }
 
 /** Logs a candidate's params, metrics and model to MLflow. */
-export async function logCandidateRun(_input: LogCandidateRunInput): Promise<LogCandidateRunOutput> {
-  throw new StepNotWiredError('log-candidate-run');
+export async function logCandidateRun(
+  input: LogCandidateRunInput,
+  context: StepContext = defaultStepContext(),
+): Promise<LogCandidateRunOutput> {
+  return step(() => logRun(input, context));
 }
 
 /** Reads the candidate results the SageMaker trainer wrote. */
 export async function collectSageMakerResults(
-  _input: CollectSageMakerResultsInput,
+  input: CollectSageMakerResultsInput,
+  context: StepContext = defaultStepContext(),
 ): Promise<CollectSageMakerResultsOutput> {
-  throw new StepNotWiredError('collect-sagemaker-results');
+  return step(() => collectResults(input, context));
 }
 
 /** Ranks the succeeded candidates by the selection metric. */
-export async function selectBest(_input: SelectBestInput): Promise<SelectBestOutput> {
-  throw new StepNotWiredError('select-best');
+export async function selectBest(input: SelectBestInput): Promise<SelectBestOutput> {
+  return step(async () => select(input));
 }
 
 /** Registers the best candidate's model as a new version. */
-export async function registerModel(_input: RegisterModelInput): Promise<RegisterModelOutput> {
-  throw new StepNotWiredError('register-model');
+export async function registerModel(
+  input: RegisterModelInput,
+  context: StepContext = defaultStepContext(),
+): Promise<RegisterModelOutput> {
+  return step(() => register(input, context));
 }
 
 /** Sets Challenger, or Production when the new version beats it on the same holdout. */
-export async function promoteModel(_input: PromoteModelInput): Promise<PromoteModelOutput> {
-  throw new StepNotWiredError('promote-model');
+export async function promoteModel(
+  input: PromoteModelInput,
+  context: StepContext = defaultStepContext(),
+): Promise<PromoteModelOutput> {
+  return step(() => promote(input, context));
 }
 
 /** Finds the newest input batch and pins the Production and Challenger versions. */

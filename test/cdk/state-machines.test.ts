@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import aslValidator from 'asl-validator';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { StepNotWiredError, TransientStepError } from '../../lambdas/steps/impl';
 import { PROJECT_ROOT } from '../../lib/mlops-function';
 import {
@@ -201,12 +201,24 @@ describe('state machine definitions', () => {
   });
 
   it('has a handler file exporting `handler` for every step, failing with StepNotWiredError until wired', async () => {
+    // Wired steps refuse an empty input (or a missing environment) with a typed error naming the field.
+    const wired = new Set<string>([...PIPELINE_STEPS.data, ...PIPELINE_STEPS.training]);
+    vi.stubEnv('LANDING_BUCKET', '');
     for (const step of Object.values(PIPELINE_STEPS).flat()) {
       const file = join(PROJECT_ROOT, 'lambdas', 'steps', `${step}.ts`);
       expect(existsSync(file), file).toBe(true);
       const module = (await import(file)) as { handler: (input: unknown) => Promise<unknown> };
-      await expect(module.handler({})).rejects.toThrow(new StepNotWiredError(step));
+      if (wired.has(step)) {
+        const error = await module.handler({}).then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
+        expect(['StepConfigError', 'StepInputError'], step).toContain(error?.name);
+      } else {
+        await expect(module.handler({})).rejects.toThrow(new StepNotWiredError(step));
+      }
     }
+    vi.unstubAllEnvs();
   });
 });
 
@@ -285,7 +297,9 @@ describe('data pipeline, run locally', () => {
     expect(calls.of('split')).toEqual([]);
   });
 
-  it('ends in PipelineFailed with the step error as the cause while steps are not wired', async () => {
+  it('ends in PipelineFailed with the step error as the cause when a step cannot start', async () => {
+    // The real handler, without its environment: the config error names the missing variable.
+    vi.stubEnv('LANDING_BUCKET', '');
     const { handler } = await import('../../lambdas/steps/ingest-data');
     const result = run(
       'data',
@@ -294,10 +308,11 @@ describe('data pipeline, run locally', () => {
     );
     await expect(result).rejects.toMatchObject({
       cause: {
-        name: 'StepNotWiredError',
-        message: "pipeline step 'ingest-data' is not wired to the ML core yet",
+        name: 'StepConfigError',
+        message: 'LANDING_BUCKET is required: an S3 bucket name',
       },
     });
+    vi.unstubAllEnvs();
   });
 });
 
@@ -309,8 +324,8 @@ describe('training pipeline, run locally', () => {
     test: ptr('datasets/iris/sha256-1a2b/test.csv'),
   };
   const candidates = [
-    { id: 'logreg', algorithm: 'logistic_regression', params: { c: 1 } },
-    { id: 'tree', algorithm: 'decision_tree', params: { maxDepth: 3 } },
+    { name: 'logreg', family: 'logistic_regression', params: { c: 1 } },
+    { name: 'tree', family: 'random_forest', params: { max_depth: 3 } },
   ];
   const handlers = (calls: Calls): Record<string, Handler> => ({
     PlanTraining: calls.stub('plan', {
@@ -323,12 +338,13 @@ describe('training pipeline, run locally', () => {
       sageMakerResults: ptr('training-runs/t1/candidates.json'),
     }),
     TrainCandidate: async (input) => {
-      const { candidate } = input as { candidate: { id: string } };
-      if (candidate.id === 'tree')
+      const { candidate } = input as { candidate: { name: string } };
+      if (candidate.name === 'tree')
         throw Object.assign(new Error('loss is NaN'), { name: 'TrainingDiverged' });
       return {
-        model: { bucket: 'c', prefix: `training-runs/t1/${candidate.id}/model/` },
+        model: { bucket: 'c', prefix: `training-runs/t1/${candidate.name}/model/` },
         trainingSeconds: 2,
+        mlflowRunId: 'run-1',
       };
     },
     EvaluateCandidate: calls.stub('evaluate', {
@@ -336,11 +352,11 @@ describe('training pipeline, run locally', () => {
       report: ptr('training-runs/t1/logreg/report.json'),
     }),
     LogCandidateRun: async (input) => {
-      const { candidate } = input as { candidate: { id: string; algorithm: string } };
+      const { candidate } = input as { candidate: { name: string; family: string } };
       return {
         status: 'succeeded',
-        candidateId: candidate.id,
-        algorithm: candidate.algorithm,
+        candidateId: candidate.name,
+        algorithm: candidate.family,
         mlflowRunId: 'run-1',
         modelUri: 'runs:/run-1/model',
         metrics: { accuracy: 0.96 },
@@ -383,6 +399,7 @@ describe('training pipeline, run locally', () => {
         mode: 'challenger',
         model: { name: 'iris-classifier', version: '3', mlflowRunId: 'run-1', source: 'models:/m-1' },
         holdout: dataset.test,
+        dataset,
         selection: { name: 'accuracy', higherIsBetter: true },
       },
     ]);

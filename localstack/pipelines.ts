@@ -1,0 +1,159 @@
+/**
+ * The pipelines, run locally: each ASL file in stepfunctions/ executed unchanged by the local
+ * runner, with its Task resources (local stand-in ARNs, bound through the same
+ * `pipelineSubstitutions()` CDK uses) mapped to the step functions of lambdas/steps/impl.ts
+ * running in this process against the local S3 endpoint and MLflow.
+ *
+ * A step is bound here once it is wired (`LOCAL_STEPS`); a run that reaches an unbound one fails
+ * with UnboundTaskError naming the state. The inference and monitoring steps join by adding their
+ * functions to `LOCAL_STEPS`.
+ */
+import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { PromotionMode } from '../lambdas/steps/contracts';
+import * as steps from '../lambdas/steps/impl';
+import { createStepContext, type StepContext } from '../lambdas/steps/impl';
+import {
+  definitionFile,
+  PIPELINE_STEPS,
+  type PipelineName,
+  pipelineSubstitutions,
+  type StepName,
+  type SubstitutionInputs,
+} from '../lib/state-machine-substitutions';
+import { type LocalTaskHandler, type RunnerEvent, runStateMachine } from './state-machine-runner';
+
+type Environment = Readonly<Record<string, string | undefined>>;
+type JsonValue = Parameters<LocalTaskHandler>[0];
+
+/** A step as the local runner calls it: the step's JSON input and the run's context. */
+type LocalStep = (input: never, context: StepContext) => Promise<unknown> | unknown;
+
+/** The steps wired to the core, by step name (the inference and monitoring steps are added here). */
+export const LOCAL_STEPS: Partial<Record<StepName, LocalStep>> = {
+  'ingest-data': steps.ingestData,
+  'validate-data': steps.validateData,
+  'quarantine-rows': steps.quarantineRows,
+  'split-dataset': steps.splitDataset,
+  'publish-dataset': steps.publishDataset,
+  'plan-training': steps.planTraining,
+  'train-candidate': steps.trainCandidate,
+  'evaluate-candidate': steps.evaluateCandidate,
+  'log-candidate-run': steps.logCandidateRun,
+  'collect-sagemaker-results': steps.collectSageMakerResults,
+  'select-best': (input) => steps.selectBest(input),
+  'register-model': steps.registerModel,
+  'promote-model': steps.promoteModel,
+};
+
+/** The stand-in ARN of a step's function (never called: the runner binds it to the step). */
+export function localFunctionArn(step: StepName): string {
+  return `arn:aws:lambda:us-east-1:000000000000:function:mlops-local-${step}`;
+}
+
+/** Local defaults for what lib/pipelines.ts sets on the step functions; the given env wins. */
+export const LOCAL_DEFAULTS = {
+  LANDING_BUCKET: 'mlops-local-landing',
+  CURATED_BUCKET: 'mlops-local-curated',
+  QUARANTINE_BUCKET: 'mlops-local-quarantine',
+  PREDICTIONS_BUCKET: 'mlops-local-predictions',
+  MONITORING_BUCKET: 'mlops-local-monitoring',
+  MODEL_NAME: 'iris-classifier',
+  DATASET_NAME: 'iris',
+} as const;
+
+export interface LocalSettings {
+  /** @default 'challenger' */
+  readonly promotion?: PromotionMode;
+  /** @default 2 */
+  readonly maxConcurrency?: number;
+}
+
+/** The substitution inputs of the local run: local ARNs, settings, placeholders for the AWS-only parts. */
+export function localSubstitutionInputs(env: Environment, settings: LocalSettings = {}): SubstitutionInputs {
+  const all = Object.values(PIPELINE_STEPS).flat() as StepName[];
+  return {
+    functionArns: Object.fromEntries(all.map((step) => [step, localFunctionArn(step)])) as Record<
+      StepName,
+      string
+    >,
+    training: {
+      // Locally every dataset trains in the Lambda Map: the SageMaker branch needs AWS.
+      sageMakerRowThreshold: Number.MAX_SAFE_INTEGER,
+      maxConcurrency: settings.maxConcurrency ?? 2,
+      promotion: settings.promotion ?? 'challenger',
+      modelName: env.MODEL_NAME ?? LOCAL_DEFAULTS.MODEL_NAME,
+      mlflowTrackingUri: env.MLFLOW_TRACKING_URI ?? 'http://127.0.0.1:5000',
+      trainerImageUri: '000000000000.dkr.ecr.us-east-1.amazonaws.com/mlops-trainer:local',
+      sageMakerRoleArn: 'arn:aws:iam::000000000000:role/mlops-local-sagemaker',
+      sageMakerInstanceType: 'ml.m5.xlarge',
+      sageMakerSecurityGroupId: 'sg-00000000000000000',
+      privateSubnetIds: ['subnet-00000000000000000', 'subnet-00000000000000001'],
+      curatedBucketName: env.CURATED_BUCKET ?? LOCAL_DEFAULTS.CURATED_BUCKET,
+    },
+    inference: { inlineObjectLimit: 100 },
+    monitoring: {
+      driftThreshold: 0.2,
+      retrainOnDrift: false,
+      trainingStateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:mlops-local-training',
+    },
+  };
+}
+
+/** ARN → in-process step, for every wired step of the pipeline. */
+export function localHandlers(
+  pipeline: PipelineName,
+  context: StepContext,
+): Record<string, LocalTaskHandler> {
+  const handlers: Record<string, LocalTaskHandler> = {};
+  for (const step of PIPELINE_STEPS[pipeline] as readonly StepName[]) {
+    const fn = LOCAL_STEPS[step];
+    if (fn)
+      handlers[localFunctionArn(step)] = async (input) => (await fn(input as never, context)) as JsonValue;
+  }
+  return handlers;
+}
+
+export interface RunPipelineOptions extends LocalSettings {
+  /** Overrides and additions to `process.env` (buckets, MODEL_NAME, MLflow, the local AWS endpoint). */
+  readonly env?: Environment;
+  readonly onEvent?: (event: RunnerEvent) => void;
+}
+
+/** The environment of a local run: `process.env`, the local defaults where it has none, then `env`. */
+export function localPipelineEnv(env: Environment = {}): Environment {
+  const merged: Record<string, string | undefined> = { ...process.env };
+  for (const [name, value] of Object.entries(LOCAL_DEFAULTS)) merged[name] ||= value;
+  return { ...merged, ...env };
+}
+
+/** Runs one execution of a pipeline locally and returns its output; a failed one throws with its error and cause. */
+export async function runPipeline(
+  pipeline: PipelineName,
+  input: JsonValue,
+  options: RunPipelineOptions = {},
+): Promise<JsonValue> {
+  const env = localPipelineEnv(options.env);
+  const context = createStepContext(env);
+  try {
+    await ensureLocalBuckets(context.s3, Object.values(context.config.buckets));
+    return await runStateMachine(definitionFile(pipeline), {
+      substitutions: pipelineSubstitutions(pipeline, localSubstitutionInputs(env, options)),
+      handlers: localHandlers(pipeline, context),
+      input,
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    });
+  } finally {
+    context.s3.destroy();
+  }
+}
+
+/** Creates the data lake's buckets on the local endpoint where they are missing. */
+export async function ensureLocalBuckets(s3: S3Client, buckets: readonly string[]): Promise<void> {
+  for (const bucket of buckets) {
+    try {
+      await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    } catch {
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    }
+  }
+}
