@@ -72,8 +72,11 @@ export class LocalInvokeStore {
 
 const REQUEST_ID = Symbol('requestId');
 
-/** Makes this process look like a multi-concurrency Lambda environment (once per process). */
-function installInvokeStore(): LocalInvokeStore {
+/**
+ * Makes this process look like a multi-concurrency Lambda environment (once per process). Call
+ * it before a handler module starts work at import (Powertools then expects the store).
+ */
+export function installInvokeStore(): LocalInvokeStore {
   const existing: unknown = Reflect.get(globalThis, 'awslambda');
   const current = (existing as { InvokeStore?: unknown } | undefined)?.InvokeStore;
   if (current instanceof LocalInvokeStore) return current;

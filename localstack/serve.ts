@@ -9,7 +9,7 @@
  * to those `npm run local:up` wrote in .local/env. PORT defaults to 3000.
  */
 import type { AddressInfo } from 'node:net';
-import { createApiGatewayServer } from './api-gateway-adapter';
+import { createApiGatewayServer, installInvokeStore } from './api-gateway-adapter';
 import { readEnvFile } from './services';
 
 async function main(): Promise<void> {
@@ -25,6 +25,8 @@ async function main(): Promise<void> {
     throw new Error(`PORT must be a port number (got ${JSON.stringify(process.env.PORT)})`);
   }
 
+  // Before the handler loads: it starts loading the model (and emitting metrics) at import.
+  installInvokeStore();
   // Imported after the environment is complete: the handler reads its configuration at load.
   const { handler, store } = await import('../lambdas/predict/handler');
   const server = createApiGatewayServer(handler, {

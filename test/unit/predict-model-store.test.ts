@@ -218,6 +218,16 @@ describe('ModelStore', () => {
     ]);
   });
 
+  it('serves the model even when a telemetry listener throws', async () => {
+    const boom = () => {
+      throw new Error('InvokeStore is not available');
+    };
+    const { store } = setUp({ events: { modelLoaded: boom, modelSwapped: boom } });
+
+    expect((await predict(store, { instances: [SETOSA] })).model.version).toBe('1');
+    expect(store.status().aliases[0]).toMatchObject({ state: 'ok', last_error: null });
+  });
+
   it('rejects alias names MLflow would not accept', () => {
     const { store } = setUp();
 

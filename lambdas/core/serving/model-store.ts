@@ -52,8 +52,10 @@ export class ModelStore {
   private readonly maxAliases: number;
   private readonly spareVersions: number;
   private readonly now: () => number;
+  private readonly events: ModelStoreEvents;
 
   constructor(private readonly options: ModelStoreOptions) {
+    this.events = guarded(options.events ?? {});
     this.maxAliases = options.maxAliases ?? 8;
     this.spareVersions = options.spareVersions ?? 2;
     this.now = options.now ?? Date.now;
@@ -132,7 +134,7 @@ export class ModelStore {
       ttlMs: this.options.aliasTtlMs,
       loadVersion: (ref) => this.loadVersion(ref),
       onSwap: () => this.evictUnusedVersions(),
-      ...(this.options.events ? { events: this.options.events } : {}),
+      events: this.events,
       now: this.now,
     });
     this.watchers.set(alias, watcher);
@@ -169,7 +171,7 @@ export class ModelStore {
       const files = await this.options.registry.downloadModel(ref);
       const downloaded = this.now();
       const model = await loadServableModel(ref, files, this.options.maxRows);
-      this.options.events?.modelLoaded?.({
+      this.events.modelLoaded?.({
         version: ref.version,
         loadMs: this.now() - started,
         downloadMs: downloaded - started,
@@ -206,4 +208,23 @@ export class ModelStore {
       cached.model?.retire();
     }
   }
+}
+
+/** Telemetry never decides whether a model is served: a listener that throws is ignored. */
+function guarded(events: ModelStoreEvents): ModelStoreEvents {
+  const guard =
+    <E>(listener: ((event: E) => void) | undefined) =>
+    (event: E) => {
+      try {
+        listener?.(event);
+      } catch {
+        // a broken metrics or log sink must not fail a model load
+      }
+    };
+  return {
+    modelLoaded: guard(events.modelLoaded?.bind(events)),
+    modelSwapped: guard(events.modelSwapped?.bind(events)),
+    aliasResolutionFailed: guard(events.aliasResolutionFailed?.bind(events)),
+    modelLoadFailed: guard(events.modelLoadFailed?.bind(events)),
+  };
 }

@@ -1,0 +1,320 @@
+/**
+ * What the predict integration tests and the predict benchmark need around the real services:
+ * iris classifiers built by hand with `onnx.helper` and logged from Python with
+ * `mlflow.onnx.log_model` (a Python user's model, served as is), a private `mlflow server` that
+ * can be stopped, alias moves over MLflow's REST API, and the predict API on a free port.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ModelStore } from '../../lambdas/core/serving/model-store';
+import { createPredictHandler } from '../../lambdas/predict/app';
+import { loadPredictConfig } from '../../lambdas/predict/config';
+import { createObservability } from '../../lambdas/predict/observability';
+import { registryFor } from '../../lambdas/predict/registry';
+import { createApiGatewayServer } from '../../localstack/api-gateway-adapter';
+import { ROOT } from '../../localstack/services';
+
+export const VENV_BIN = join(ROOT, 'localstack', '.venv', 'bin');
+export const IRIS_COLUMNS = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
+export const SETOSA = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
+export const VIRGINICA = { sepal_length: 6.7, sepal_width: 3.0, petal_length: 5.2, petal_width: 2.3 };
+
+export interface VersionSpec {
+  /** Intercepts of the three classes (versions differ by them). @default [0.3, 1.0, -1.2] */
+  readonly intercepts?: readonly number[];
+  /** Register a version whose model.onnx is garbage. */
+  readonly corrupt?: boolean;
+}
+
+export interface Registration {
+  readonly trackingUri: string;
+  readonly name: string;
+  readonly versions: readonly VersionSpec[];
+}
+
+export interface RegisteredVersion {
+  readonly version: string;
+  readonly runId: string;
+}
+
+/**
+ * Builds an ai.onnx.ml LinearClassifier (input `input` float[N,4], outputs `label` and
+ * `probabilities`) and logs it the way a Python user would: a tensor signature and a DataFrame
+ * input example. Waits for each target server to be healthy first, so it can run while one boots.
+ */
+const REGISTER_SCRIPT = `
+import json, os, sys, tempfile, time, urllib.request
+import numpy as np, pandas as pd, onnx
+from onnx import helper, TensorProto
+import mlflow, mlflow.onnx
+from mlflow.models import ModelSignature
+from mlflow.types.schema import Schema, TensorSpec
+
+COLUMNS = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width']
+CLASSES = ['setosa', 'versicolor', 'virginica']
+
+def classifier(intercepts):
+    x = helper.make_tensor_value_info('input', TensorProto.FLOAT, [None, 4])
+    label = helper.make_tensor_value_info('label', TensorProto.STRING, [None])
+    probabilities = helper.make_tensor_value_info('probabilities', TensorProto.FLOAT, [None, 3])
+    node = helper.make_node(
+        'LinearClassifier', ['input'], ['label', 'probabilities'], domain='ai.onnx.ml',
+        coefficients=[0.4, 1.4, -2.2, -1.0, 0.5, -1.6, 0.5, -1.3, -1.6, -1.4, 2.4, 2.3],
+        intercepts=[float(v) for v in intercepts], classlabels_strings=CLASSES,
+        multi_class=0, post_transform='SOFTMAX')
+    graph = helper.make_graph([node], 'iris', [x], [label, probabilities])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17), helper.make_opsetid('ai.onnx.ml', 3)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+def wait_healthy(uri):
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(uri + '/health', timeout=2).status == 200:
+                return
+        except Exception:
+            time.sleep(0.3)
+    raise SystemExit('mlflow at ' + uri + ' did not become healthy')
+
+signature = ModelSignature(inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, 4))]))
+example = pd.DataFrame([[5.1, 3.5, 1.4, 0.2]], columns=COLUMNS).astype(np.float32)
+# Declared rather than inferred: inference loads the model in a subprocess, seconds per version.
+requirements = ['onnx', 'onnxruntime']
+results = []
+for target in json.loads(sys.argv[1]):
+    wait_healthy(target['trackingUri'])
+    mlflow.set_tracking_uri(target['trackingUri'])
+    versions = []
+    for spec in target['versions']:
+        model = classifier(spec.get('intercepts', [0.3, 1.0, -1.2]))
+        with mlflow.start_run() as run:
+            if spec.get('corrupt'):
+                with tempfile.TemporaryDirectory() as tmp:
+                    path = os.path.join(tmp, 'model')
+                    mlflow.onnx.save_model(model, path, signature=signature, input_example=example, pip_requirements=requirements)
+                    with open(os.path.join(path, 'model.onnx'), 'wb') as f:
+                        f.write(b'this is not an onnx model')
+                    mlflow.log_artifacts(path, 'model')
+                version = mlflow.register_model('runs:/' + run.info.run_id + '/model', target['name']).version
+            else:
+                info = mlflow.onnx.log_model(model, name='model', signature=signature, input_example=example,
+                                             pip_requirements=requirements, registered_model_name=target['name'])
+                version = info.registered_model_version
+        versions.append({'version': str(version), 'runId': run.info.run_id})
+    results.append(versions)
+print('RESULT ' + json.dumps(results))
+`;
+
+/** Logs and registers the versions, one Python process for all targets; answers per target. */
+export async function registerIrisModels(targets: readonly Registration[]): Promise<RegisteredVersion[][]> {
+  const { stdout, stderr, code } = await run(
+    join(VENV_BIN, 'python'),
+    ['-c', REGISTER_SCRIPT, JSON.stringify(targets)],
+    {
+      ...pythonEnv(),
+    },
+  );
+  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (code !== 0 || !line)
+    throw new Error(`registering models failed (exit ${code}):\n${stderr.slice(-3000)}`);
+  return JSON.parse(line.slice('RESULT '.length)) as RegisteredVersion[][];
+}
+
+export function pythonEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    // `mlflow models serve` starts uvicorn by name.
+    PATH: `${VENV_BIN}:${process.env.PATH ?? ''}`,
+    MLFLOW_S3_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566',
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+    AWS_DEFAULT_REGION: process.env.AWS_REGION ?? 'us-east-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    MLFLOW_DISABLE_TELEMETRY: 'true',
+    DO_NOT_TRACK: 'true',
+    GIT_PYTHON_REFRESH: 'quiet',
+  };
+}
+
+export interface PrivateMlflow {
+  readonly url: string;
+  /** Kills the server's process group and removes its store. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A second `mlflow server` of our own (SQLite store), which a test may stop without touching
+ * the shared one. It does not proxy artifacts: model versions live at s3:// locations, which
+ * the predict function then reads from S3 directly.
+ */
+export async function startPrivateMlflow(): Promise<PrivateMlflow> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'predict-mlflow-'));
+  const child = spawn(
+    join(VENV_BIN, 'mlflow'),
+    [
+      'server',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--workers',
+      '1',
+      '--backend-store-uri',
+      `sqlite:///${join(dir, 'mlflow.db')}`,
+      '--no-serve-artifacts',
+      '--default-artifact-root',
+      `s3://mlflow-artifacts/predict-it-${port}-${Date.now()}`,
+    ],
+    { detached: true, stdio: 'ignore', env: pythonEnv(), cwd: dir },
+  );
+  const stop = async () => {
+    await killGroup(child);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { url: `http://127.0.0.1:${port}`, stop };
+}
+
+export async function waitHealthy(url: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })).ok) return;
+    } catch {
+      // not up yet
+    }
+    await sleep(200);
+  }
+  throw new Error(`${url} was not healthy after ${timeoutMs} ms`);
+}
+
+export async function setAlias(
+  trackingUri: string,
+  name: string,
+  alias: string,
+  version: string,
+): Promise<void> {
+  await mlflowCall(trackingUri, 'POST', '/api/2.0/mlflow/registered-models/alias', { name, alias, version });
+}
+
+export async function deleteAlias(trackingUri: string, name: string, alias: string): Promise<void> {
+  await mlflowCall(trackingUri, 'DELETE', '/api/2.0/mlflow/registered-models/alias', { name, alias });
+}
+
+async function mlflowCall(trackingUri: string, method: string, path: string, body: object): Promise<void> {
+  const response = await fetch(`${trackingUri}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${await response.text()}`);
+}
+
+export interface PredictApi {
+  readonly url: string;
+  readonly store: ModelStore;
+  close(): Promise<void>;
+}
+
+/** The predict handler as the Lambda builds it, behind the API Gateway adapter on a free port. */
+export async function startPredictApi(env: Record<string, string>): Promise<PredictApi> {
+  const config = loadPredictConfig({ ...process.env, ...env });
+  // The tests read answers, not the EMF lines every request would print.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  const observability = createObservability({ logLevel: 'ERROR' });
+  const store = new ModelStore({
+    registry: registryFor(config),
+    modelName: config.modelName,
+    defaultAlias: config.modelAlias,
+    aliasTtlMs: config.aliasTtlMs,
+    maxRows: config.maxRows,
+  });
+  const handler = createPredictHandler({ store, maxBodyBytes: config.maxBodyBytes, ...observability });
+  const server: Server = createApiGatewayServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    store,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      store.close();
+    },
+  };
+}
+
+export interface PredictAnswer {
+  readonly status: number;
+  readonly body: {
+    predictions?: { label: string; probabilities: Record<string, number> }[];
+    model?: { name: string; version: string; alias: string; run_id: string };
+    error?: { code: string; message: string; field: string | null; row: number | null };
+  };
+}
+
+export async function postPredict(url: string, body: unknown, alias?: string): Promise<PredictAnswer> {
+  const response = await fetch(`${url}/predict${alias ? `?alias=${alias}` : ''}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as PredictAnswer['body'] };
+}
+
+export async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
+  const response = await fetch(url);
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Stops a process started detached (its own group) and waits for it to exit. */
+export async function killGroup(child: ChildProcess): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+  await exited;
+}
+
+export function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ stdout: string; stderr: string; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ stdout, stderr, code }));
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
