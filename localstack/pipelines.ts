@@ -4,9 +4,9 @@
  * `pipelineSubstitutions()` CDK uses) mapped to the step functions of lambdas/steps/impl.ts
  * running in this process against the local S3 endpoint and MLflow.
  *
- * A step is bound here once it is wired (`LOCAL_STEPS`); a run that reaches an unbound one fails
- * with UnboundTaskError naming the state. The inference and monitoring steps join by adding their
- * functions to `LOCAL_STEPS`.
+ * Every step is bound here (`LOCAL_STEPS`); a run that reaches an unbound Task (the SageMaker
+ * branch, the Distributed Map, `StartRetraining` with `retrainOnDrift`) fails with UnboundTaskError
+ * naming the state.
  */
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { PromotionMode } from '../lambdas/steps/contracts';
@@ -28,7 +28,7 @@ type JsonValue = Parameters<LocalTaskHandler>[0];
 /** A step as the local runner calls it: the step's JSON input and the run's context. */
 type LocalStep = (input: never, context: StepContext) => Promise<unknown> | unknown;
 
-/** The steps wired to the core, by step name (the inference and monitoring steps are added here). */
+/** The steps wired to the core, by step name: all of them (the SageMaker trainer runs in a container). */
 export const LOCAL_STEPS: Partial<Record<StepName, LocalStep>> = {
   'ingest-data': steps.ingestData,
   'validate-data': steps.validateData,
@@ -43,6 +43,11 @@ export const LOCAL_STEPS: Partial<Record<StepName, LocalStep>> = {
   'select-best': (input) => steps.selectBest(input),
   'register-model': steps.registerModel,
   'promote-model': steps.promoteModel,
+  'plan-inference': steps.planInference,
+  'predict-batch': steps.predictBatch,
+  'compare-predictions': steps.comparePredictions,
+  'compute-drift': steps.computeDrift,
+  'send-drift-alert': steps.sendDriftAlert,
 };
 
 /** The stand-in ARN of a step's function (never called: the runner binds it to the step). */
@@ -66,6 +71,8 @@ export interface LocalSettings {
   readonly promotion?: PromotionMode;
   /** @default 2 */
   readonly maxConcurrency?: number;
+  /** The monitoring pipeline's `DriftThreshold`. @default 0.2 */
+  readonly driftThreshold?: number;
 }
 
 /** The substitution inputs of the local run: local ARNs, settings, placeholders for the AWS-only parts. */
@@ -92,7 +99,7 @@ export function localSubstitutionInputs(env: Environment, settings: LocalSetting
     },
     inference: { inlineObjectLimit: 100 },
     monitoring: {
-      driftThreshold: 0.2,
+      driftThreshold: settings.driftThreshold ?? 0.2,
       retrainOnDrift: false,
       trainingStateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:mlops-local-training',
     },
@@ -143,7 +150,7 @@ export async function runPipeline(
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     });
   } finally {
-    context.s3.destroy();
+    context.close();
   }
 }
 

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ServiceStartError } from '../../localstack/services';
+import { registerDrift } from './drift-command';
 import { registerLocal } from './local-command';
 import { CliError } from './output';
 import { registerPromote } from './promote-command';
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerDrift(program);
   registerLocal(program);
   registerPromote(program);
   registerRollback(program);

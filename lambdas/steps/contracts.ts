@@ -329,12 +329,22 @@ export interface PredictBatchInput {
 }
 export interface PredictBatchOutput {
   readonly object: S3Pointer;
+  /** Rows scored: those that meet the model's data contract. */
   readonly rows: number;
-  readonly predictions: S3Pointer;
-  /** The Challenger's predictions for the same rows; null when there is no Challenger. */
+  /** Rows left out because they break the model's data contract. */
+  readonly rejectedRows: number;
+  /**
+   * Production's predictions, `<output.prefix>production/<object path>.parquet`: `row_id` (the
+   * input's 1-based row number), `label` and `probability_<class>` (a regressor: `prediction`),
+   * `model_version`, `alias`. Null when no row was scored.
+   */
+  readonly predictions: S3Pointer | null;
+  /** The Challenger's predictions for the same rows (`…/challenger/…`, same columns); null when there is no Challenger. */
   readonly shadow: S3Pointer | null;
-  /** Per-batch counts and agreement, read back by compare-predictions (`<output.prefix>summaries/`). */
-  readonly summary: S3Pointer;
+  /** Per-batch counts and agreement, read back by compare-predictions (`<output.prefix>summaries/`); null when skipped. */
+  readonly summary: S3Pointer | null;
+  /** Why the object was not scored (not a data file: a folder key, `input_schema.json`, …); null when scored. */
+  readonly skipped: string | null;
 }
 
 export interface ComparePredictionsInput {
@@ -355,11 +365,17 @@ export interface ComparePredictionsOutput {
 // --- monitoring pipeline (stepfunctions/monitoring-pipeline.asl.json) ------------------------
 
 export interface MonitoringPipelineInput {
-  /** Defaults to the newest landing batch. */
+  /** Defaults to the newest landing batch of the dataset. */
   readonly current?: S3Prefix;
-  /** Defaults to the newest published dataset's reference split. */
+  /**
+   * Defaults to the dataset version Production was trained on (its `mlops.dataset.*` tags), else
+   * the newest published version of the configured dataset; its reference split is the baseline.
+   */
   readonly dataset?: { readonly name: string; readonly version?: string };
-  /** Defaults to the newest inference run's predictions. */
+  /**
+   * An inference run's output (`predictions/<runId>/`; its `production/` files are read) or a
+   * prefix ending in `production/`. Defaults to the newest inference run's.
+   */
   readonly predictions?: S3Prefix;
 }
 
@@ -373,15 +389,25 @@ export interface ComputeDriftOutput {
   readonly timestamp: string;
   readonly modelName: string;
   readonly modelVersion: string | null;
-  /** The headline metric compared with the threshold, e.g. `share_of_drifted_features`. */
+  /** The headline metric compared with the threshold (`DRIFT_METRIC`, default `share_drifted`). */
   readonly metric: string;
-  readonly value: number;
+  /** Null when no feature could be compared (e.g. an empty window): then `drifted` is false. */
+  readonly value: number | null;
   readonly threshold: number;
   readonly drifted: boolean;
   /** Drifted columns, most drifted first (feature names and `prediction`). */
   readonly driftedColumns: readonly string[];
-  /** Full per-column statistics (KS, PSI, Wasserstein, Jensen-Shannon) under `drift/<runId>/`. */
+  /**
+   * The run's whole outcome, per-column statistics (KS, PSI, Wasserstein, Jensen-Shannon) included:
+   * `drift/<runId>/report.json` in the monitoring bucket.
+   */
   readonly report: S3Pointer;
+  /** The MLflow UI page of the run's self-contained HTML report (`drift_report.html`). */
+  readonly reportUrl: string | null;
+  /** One JSON line per column and a summary line, `drift/metrics/dt=<YYYY-MM-DD>/run-<time>.jsonl`. */
+  readonly metrics: S3Pointer;
+  /** The run in the `monitoring-<model>` MLflow experiment (statistics, `drift_report.html`, `drift_result.json`). */
+  readonly mlflowRunId: string;
 }
 
 export interface SendDriftAlertInput {

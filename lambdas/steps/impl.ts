@@ -45,15 +45,20 @@ import type {
 } from './contracts';
 
 import { collectSageMakerResults as collectResults } from './impl/collect-sagemaker-results';
+import { comparePredictions as compare } from './impl/compare-predictions';
+import { type ComputeDriftDeps, computeDrift as drift } from './impl/compute-drift';
 import { evaluateCandidate as evaluate } from './impl/evaluate-candidate';
 import { ingestData as ingest } from './impl/ingest-data';
 import { logCandidateRun as logRun } from './impl/log-candidate-run';
+import { planInference as planInf } from './impl/plan-inference';
 import { planTraining as plan } from './impl/plan-training';
+import { predictBatch as predict } from './impl/predict-batch';
 import { promoteModel as promote } from './impl/promote-model';
 import { publishDataset as publish } from './impl/publish-dataset';
 import { quarantineRows as quarantine } from './impl/quarantine-rows';
 import { registerModel as register } from './impl/register-model';
 import { selectBest as select } from './impl/select-best';
+import { sendDriftAlert as alert } from './impl/send-drift-alert';
 import { splitDataset as split } from './impl/split-dataset';
 import { defaultStepContext, type StepContext } from './impl/step-context';
 import { StepNotWiredError, step } from './impl/step-errors';
@@ -165,28 +170,44 @@ export async function promoteModel(
 }
 
 /** Finds the newest input batch and pins the Production and Challenger versions. */
-export async function planInference(_input: PlanInferenceInput): Promise<PlanInferenceOutput> {
-  throw new StepNotWiredError('plan-inference');
+export async function planInference(
+  input: PlanInferenceInput,
+  context: StepContext = defaultStepContext(),
+): Promise<PlanInferenceOutput> {
+  return step(() => planInf(input, context));
 }
 
 /** Scores one input object with Production, and Challenger in shadow. */
-export async function predictBatch(_input: PredictBatchInput): Promise<PredictBatchOutput> {
-  throw new StepNotWiredError('predict-batch');
+export async function predictBatch(
+  input: PredictBatchInput,
+  context: StepContext = defaultStepContext(),
+): Promise<PredictBatchOutput> {
+  return step(() => predict(input, context));
 }
 
 /** Compares Production and Challenger predictions; logs the comparison to MLflow. */
-export async function comparePredictions(_input: ComparePredictionsInput): Promise<ComparePredictionsOutput> {
-  throw new StepNotWiredError('compare-predictions');
+export async function comparePredictions(
+  input: ComparePredictionsInput,
+  context: StepContext = defaultStepContext(),
+): Promise<ComparePredictionsOutput> {
+  return step(() => compare(input, context));
 }
 
 /** Measures drift of the newest data and predictions against the reference set. */
-export async function computeDrift(_input: ComputeDriftInput): Promise<ComputeDriftOutput> {
-  throw new StepNotWiredError('compute-drift');
+export async function computeDrift(
+  input: ComputeDriftInput,
+  context: StepContext = defaultStepContext(),
+  deps: ComputeDriftDeps = {},
+): Promise<ComputeDriftOutput> {
+  return step(() => drift(input, context, deps));
 }
 
 /** E-mails a drift breach or recovery once per episode (SES). */
-export async function sendDriftAlert(_input: SendDriftAlertInput): Promise<SendDriftAlertOutput> {
-  throw new StepNotWiredError('send-drift-alert');
+export async function sendDriftAlert(
+  input: SendDriftAlertInput,
+  context: StepContext = defaultStepContext(),
+): Promise<SendDriftAlertOutput> {
+  return step(() => alert(input, context));
 }
 
 /**

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { type DataContract, featureNames, parseContract } from '../../core/data';
 import type { PreparedDataset } from '../../core/lifecycle';
 import type { DatasetRef, S3Pointer } from '../contracts';
-import { getJson } from './s3-objects';
+import { getJson, objectExists } from './s3-objects';
 import type { StepContext } from './step-context';
 import { StepInputError } from './step-errors';
 
@@ -128,4 +128,31 @@ export async function loadPrepared(
   runKey: string,
 ): Promise<PreparedDataset> {
   return preparedDatasetOf(await readManifest(context, dataset.manifest), runKey);
+}
+
+/** The manifest of `name@version`, or of the newest published version of `name`; names the field at fault. */
+export async function resolveManifest(
+  context: StepContext,
+  name: string,
+  version?: string,
+): Promise<S3Pointer> {
+  if (version) {
+    const at = manifestPointer(context, name, version);
+    if (!(await objectExists(context.s3, at))) {
+      throw new StepInputError(
+        'dataset.version',
+        `${name}@${version} is not published (no s3://${at.bucket}/${at.key})`,
+      );
+    }
+    return at;
+  }
+  const latest = latestPointer(context, name);
+  if (!(await objectExists(context.s3, latest))) {
+    throw new StepInputError('dataset.name', `no published version of ${name}: run the data pipeline first`);
+  }
+  const ref = (await getJson(context.s3, latest)) as Partial<DatasetRef>;
+  if (!ref.manifest?.bucket || !ref.manifest.key) {
+    throw new StepInputError(`s3://${latest.bucket}/${latest.key} manifest`, 'is missing');
+  }
+  return ref.manifest;
 }

@@ -18,8 +18,8 @@ import type {
   PlanTrainingOutput,
   S3Pointer,
 } from '../contracts';
-import { datasetRefOf, latestPointer, manifestPointer, readManifest } from './dataset-manifest';
-import { getJson, objectExists, putJson } from './s3-objects';
+import { datasetRefOf, readManifest, resolveManifest } from './dataset-manifest';
+import { putJson } from './s3-objects';
 import type { StepContext } from './step-context';
 import { StepInputError } from './step-errors';
 import { newRunId } from './work-area';
@@ -30,7 +30,7 @@ export async function planTraining(
 ): Promise<PlanTrainingOutput> {
   const request = input.request ?? {};
   const name = request.dataset?.name ?? context.config.datasetName;
-  const manifestAt = await manifestLocation(context, name, request.dataset?.version);
+  const manifestAt = await resolveManifest(context, name, request.dataset?.version);
   const manifest = await readManifest(context, manifestAt);
   const dataset: DatasetRef = datasetRefOf(manifest, manifestAt);
   const task = (manifest.contract as { task: Task }).task;
@@ -55,28 +55,6 @@ export async function planTraining(
     drift: request.drift ?? null,
   });
   return output;
-}
-
-async function manifestLocation(context: StepContext, name: string, version?: string): Promise<S3Pointer> {
-  if (version) {
-    const at = manifestPointer(context, name, version);
-    if (!(await objectExists(context.s3, at))) {
-      throw new StepInputError(
-        'dataset.version',
-        `${name}@${version} is not published (no s3://${at.bucket}/${at.key})`,
-      );
-    }
-    return at;
-  }
-  const latest = latestPointer(context, name);
-  if (!(await objectExists(context.s3, latest))) {
-    throw new StepInputError('dataset.name', `no published version of ${name}: run the data pipeline first`);
-  }
-  const ref = (await getJson(context.s3, latest)) as Partial<DatasetRef>;
-  if (!ref.manifest?.bucket || !ref.manifest.key) {
-    throw new StepInputError(`s3://${latest.bucket}/${latest.key} manifest`, 'is missing');
-  }
-  return ref.manifest;
 }
 
 /** The specs as the core parses them (defaults filled in), names unique; a bad one names its index and field. */

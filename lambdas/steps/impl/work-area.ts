@@ -28,8 +28,11 @@ export function readWorkJson(s3: S3Client, context: StepContext, runId: string, 
   return getJson(s3, workObject(context, runId, file));
 }
 
-/** `d-20250601t031500z-1a2b3c`: sortable by time, unique, short enough for a SageMaker job name. */
-export function newRunId(prefix: 'd' | 't'): string {
+/**
+ * `d-20250601t031500z-1a2b3c`: sortable by time, unique, short enough for a SageMaker job name.
+ * The prefix names the pipeline: data, training, inference, monitoring.
+ */
+export function newRunId(prefix: 'd' | 't' | 'i' | 'm'): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '').toLowerCase();
   return `${prefix}-${stamp}-${Math.random().toString(36).slice(2, 8)}`;
 }

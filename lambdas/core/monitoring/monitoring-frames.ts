@@ -1,0 +1,298 @@
+/**
+ * The reference and current frames a monitoring run compares, and which of their columns are
+ * features and which are model outputs.
+ *
+ * With a data contract, both sides are read by the contract's column *types* only: every column
+ * may be missing, and bounds and allowed values are not enforced. Drift is the point of the run:
+ * a temperature over the contract's max or a category it never listed is what must show up in
+ * the statistics (`new_categories`), not vanish into a quarantine. Cells the types cannot read at
+ * all ("abc" in a number column) drop their row, and a note counts them. A contract column the
+ * file lacks is left out of that frame, so its drift entry says it is missing instead of the run
+ * failing. Without a contract, column types are inferred.
+ *
+ * Predictions (labels, probabilities or values) come as their own file, e.g. the inference
+ * pipeline's (`row_id`, `label`, `probability_<class>` … or `prediction`, `model_version`,
+ * `alias`); its output columns join the current frame as prediction columns (`row_id`,
+ * `model_version` and `alias` are bookkeeping and left out). Their baseline is the reference
+ * predictions when given; otherwise `label`, `prediction` or a column named after the contract's
+ * target is compared with the reference's target column: the label or value distribution the
+ * model was trained on. Probabilities have no such baseline without reference predictions.
+ * Prediction columns need not have as many rows as the data: drift compares distributions, not
+ * rows, and every statistic reads each column's own length.
+ */
+import {
+  type Column,
+  categoricalColumn,
+  type DataContract,
+  DataError,
+  type Frame,
+  featureNames,
+  loadAndValidate,
+  loadFrame,
+  numericColumn,
+} from '../data';
+import { MonitoringInputError, type MonitoringInputRole } from './monitoring-errors';
+import type { InputBytes } from './monitoring-input';
+
+/** Columns of a predictions file that say which row and model, not what was predicted. */
+const BOOKKEEPING_COLUMNS = new Set(['row_id', 'model_version', 'alias']);
+/** Prediction columns whose baseline, without reference predictions, is the reference's target. */
+const TARGET_LIKE_OUTPUTS = new Set(['label', 'prediction']);
+
+export interface MonitoringFrameInputs {
+  readonly reference: InputBytes;
+  readonly current: InputBytes;
+  readonly predictions?: InputBytes;
+  readonly referencePredictions?: InputBytes;
+  readonly contract?: DataContract;
+  /** The features to compare. @default the contract's features, else every reference column */
+  readonly columns?: readonly string[];
+  /** Which columns of the predictions file are model outputs. @default those that are not features or bookkeeping */
+  readonly predictionColumns?: readonly string[];
+}
+
+export interface RowCounts {
+  /** Rows in the file. */
+  readonly input: number;
+  /** Rows kept (those whose cells the column types could read). */
+  readonly valid: number;
+}
+
+export interface MonitoringFrames {
+  readonly reference: Frame;
+  readonly current: Frame;
+  readonly features: readonly string[];
+  readonly predictionColumns: readonly string[];
+  readonly rows: {
+    readonly reference: RowCounts;
+    readonly current: RowCounts;
+    readonly predictions?: RowCounts;
+  };
+  /** What loading left out or assumed, in words; they lead the drift result's notes. */
+  readonly notes: readonly string[];
+}
+
+/** The contract as monitoring reads it: the same columns and types, nothing required or bounded. */
+function typesOnly(contract: DataContract): DataContract {
+  return {
+    ...contract,
+    columns: contract.columns.map((column) => ({ name: column.name, type: column.type, nullable: true })),
+  };
+}
+
+function isBlank(bytes: Uint8Array): boolean {
+  for (const byte of bytes)
+    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return false;
+  return true;
+}
+
+/** A frame with no rows and the given columns, for a window that is an empty object or file. */
+function emptyFrame(kinds: ReadonlyMap<string, Column['kind']>): Frame {
+  const columns = new Map<string, Column>();
+  for (const [name, kind] of kinds) {
+    columns.set(
+      name,
+      kind === 'numeric' ? numericColumn(new Float64Array(0)) : categoricalColumn(new Int32Array(0), []),
+    );
+  }
+  return { rowCount: 0, columns };
+}
+
+function contractKinds(contract: DataContract): Map<string, Column['kind']> {
+  return new Map(
+    contract.columns.map((c) => [c.name, c.type === 'category' ? 'categorical' : 'numeric'] as const),
+  );
+}
+
+function frameKinds(frame: Frame): Map<string, Column['kind']> {
+  return new Map([...frame.columns].map(([name, column]) => [name, column.kind] as const));
+}
+
+interface LoadedSide {
+  readonly frame: Frame;
+  readonly rows: RowCounts;
+  readonly notes: string[];
+}
+
+function asInputError(error: unknown, role: MonitoringInputRole, source: string): unknown {
+  if (error instanceof DataError) {
+    // The data module's messages start with the source already; keep them whole.
+    const reason = error.message.startsWith(`${source}: `)
+      ? error.message.slice(source.length + 2)
+      : error.message;
+    return new MonitoringInputError(role, source, reason, { cause: error });
+  }
+  return error;
+}
+
+async function loadByContract(input: InputBytes, contract: DataContract, role: MonitoringInputRole) {
+  let view = typesOnly(contract);
+  const missing: string[] = [];
+  for (;;) {
+    try {
+      const result = await loadAndValidate(
+        { bytes: input.bytes, format: input.format, name: input.source },
+        view,
+        { requireTarget: false },
+      );
+      const notes: string[] = [];
+      if (missing.length > 0) {
+        notes.push(
+          `the ${role} data has no column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}`,
+        );
+      }
+      const { quarantined, counts } = result;
+      const first = quarantined[0];
+      if (first) {
+        notes.push(
+          `${counts.quarantined} of ${counts.input} ${role} rows have cells the contract's types cannot read and were left out (first: row ${first.row}: ${first.reasons[0]?.message ?? 'unreadable'})`,
+        );
+      }
+      return { frame: result.frame, rows: { input: counts.input, valid: counts.valid }, notes };
+    } catch (error) {
+      const column = error instanceof DataError && error.code === 'MISSING_COLUMN' ? error.field : undefined;
+      if (column !== undefined && view.columns.some((c) => c.name === column)) {
+        // Left out of this side only: its drift entry then says which side lacks it.
+        missing.push(column);
+        view = {
+          ...view,
+          columns: view.columns.filter((c) => c.name !== column),
+          ...(view.time_column === column ? { time_column: undefined } : {}),
+        };
+        continue;
+      }
+      throw asInputError(error, role, input.source);
+    }
+  }
+}
+
+async function loadSide(
+  input: InputBytes,
+  role: MonitoringInputRole,
+  contract: DataContract | undefined,
+  emptyKinds: () => ReadonlyMap<string, Column['kind']>,
+): Promise<LoadedSide> {
+  if (isBlank(input.bytes)) {
+    // An empty object is an empty window (nothing arrived), not a malformed file.
+    return { frame: emptyFrame(emptyKinds()), rows: { input: 0, valid: 0 }, notes: [] };
+  }
+  if (contract) return loadByContract(input, contract, role);
+  try {
+    const frame = await loadFrame({ bytes: input.bytes, format: input.format, name: input.source });
+    return { frame, rows: { input: frame.rowCount, valid: frame.rowCount }, notes: [] };
+  } catch (error) {
+    throw asInputError(error, role, input.source);
+  }
+}
+
+function allMissing(column: Column): boolean {
+  if (column.kind === 'numeric') return column.values.every(Number.isNaN);
+  return column.codes.every((code) => code < 0);
+}
+
+/**
+ * Without a contract an all-empty column infers as numeric: give it the reference's kind, so its
+ * drift entry says every value is missing rather than that the types differ.
+ */
+function alignEmptyColumns(frame: Frame, like: Frame): Frame {
+  let columns: Map<string, Column> | undefined;
+  for (const [name, column] of frame.columns) {
+    const model = like.columns.get(name);
+    if (!model || model.kind === column.kind || !allMissing(column)) continue;
+    const length = column.kind === 'numeric' ? column.values.length : column.codes.length;
+    columns ??= new Map(frame.columns);
+    columns.set(
+      name,
+      model.kind === 'numeric'
+        ? numericColumn(new Float64Array(length).fill(Number.NaN))
+        : categoricalColumn(new Int32Array(length).fill(-1), []),
+    );
+  }
+  return columns ? { rowCount: frame.rowCount, columns } : frame;
+}
+
+function withColumns(frame: Frame, added: ReadonlyMap<string, Column>): Frame {
+  if (added.size === 0) return frame;
+  return { rowCount: frame.rowCount, columns: new Map([...frame.columns, ...added]) };
+}
+
+/** Loads both sides (and predictions) and decides which columns are compared in which role. */
+export async function loadMonitoringFrames(inputs: MonitoringFrameInputs): Promise<MonitoringFrames> {
+  const { contract } = inputs;
+  const notes: string[] = [];
+  const reference = await loadSide(inputs.reference, 'reference', contract, () =>
+    contract ? contractKinds(contract) : new Map(),
+  );
+  const current = await loadSide(inputs.current, 'current', contract, () =>
+    contract ? contractKinds(contract) : frameKinds(reference.frame),
+  );
+  notes.push(...reference.notes, ...current.notes);
+  let referenceFrame = reference.frame;
+  let currentFrame = contract ? current.frame : alignEmptyColumns(current.frame, reference.frame);
+
+  const features = [
+    ...(inputs.columns ?? (contract ? featureNames(contract) : [...referenceFrame.columns.keys()])),
+  ];
+  let predictionColumns: string[] = [];
+  let predictionRows: RowCounts | undefined;
+  if (inputs.predictions) {
+    const predictions = await loadSide(inputs.predictions, 'predictions', undefined, () => new Map());
+    predictionRows = predictions.rows;
+    const outputs = inputs.predictionColumns
+      ? [...inputs.predictionColumns]
+      : [...predictions.frame.columns.keys()].filter(
+          (name) => !features.includes(name) && !BOOKKEEPING_COLUMNS.has(name),
+        );
+    const currentOutputs = new Map<string, Column>();
+    for (const name of outputs) {
+      const column = predictions.frame.columns.get(name);
+      if (column) currentOutputs.set(name, column);
+      else notes.push(`the predictions have no column "${name}"`);
+    }
+    predictionColumns = [...currentOutputs.keys()];
+    // A prediction named like the target replaces the current window's actual labels, if any:
+    // only the prediction is compared.
+    currentFrame = withColumns(currentFrame, currentOutputs);
+
+    const baselines = new Map<string, Column>();
+    if (inputs.referencePredictions) {
+      const referencePredictions = await loadSide(
+        inputs.referencePredictions,
+        'reference predictions',
+        undefined,
+        () => frameKinds(predictions.frame),
+      );
+      for (const name of predictionColumns) {
+        const column = referencePredictions.frame.columns.get(name);
+        if (column) baselines.set(name, column);
+      }
+    } else {
+      const target = contract?.target;
+      const targetColumn = target !== undefined ? referenceFrame.columns.get(target) : undefined;
+      for (const name of predictionColumns) {
+        // A column of that name in the reference (the target itself, say) is its own baseline.
+        if (referenceFrame.columns.has(name)) continue;
+        if (TARGET_LIKE_OUTPUTS.has(name) && targetColumn) baselines.set(name, targetColumn);
+        else {
+          notes.push(
+            `prediction column "${name}" has no baseline in the reference: give reference predictions to compare it`,
+          );
+        }
+      }
+    }
+    referenceFrame = withColumns(referenceFrame, baselines);
+  }
+
+  return {
+    reference: referenceFrame,
+    current: currentFrame,
+    features: features.filter((name) => !predictionColumns.includes(name)),
+    predictionColumns,
+    rows: {
+      reference: reference.rows,
+      current: current.rows,
+      ...(predictionRows && { predictions: predictionRows }),
+    },
+    notes,
+  };
+}
