@@ -1,6 +1,8 @@
 /**
  * ONNX export of the project's fitted models, and reading of any ONNX model a server meets.
  */
+
+export { float32AtOrBelow } from '../training/float32-threshold';
 export { OnnxExportError, OnnxFormatError } from './errors';
 export {
   exportToOnnx,
@@ -28,4 +30,3 @@ export {
   type OnnxValueInfo,
 } from './inspect-model';
 export { validateFittedModel } from './model-validation';
-export { float32AtOrBelow } from './tree-export';

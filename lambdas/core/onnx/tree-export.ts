@@ -10,6 +10,9 @@
  * So two-class models are written that way: a probability ensemble votes p(classes[1]); a
  * boosted one votes its margin (softmax over two scores is the logistic of their difference).
  */
+
+// The operators compare float32 inputs with float32 thresholds: round down onto that grid, as the trainers do.
+import { float32AtOrBelow } from '../training/float32-threshold';
 import type { DecisionTree, TreeEnsembleModel } from '../training/model-types';
 import { attribute, mlNode } from './graph-builder';
 import { INPUT_NAME, LABEL_OUTPUT, PROBABILITIES_OUTPUT, VARIABLE_OUTPUT } from './graph-contract';
@@ -178,21 +181,4 @@ function voteAttributes(prefix: 'class' | 'target', votes: readonly LeafVote[]):
 
 function baseValuesAttribute(baseValues: readonly number[]): AttributeProto[] {
   return baseValues.some((value) => value !== 0) ? [attribute.floats('base_values', baseValues)] : [];
-}
-
-const float32Bits = new Float32Array(1);
-const int32Bits = new Int32Array(float32Bits.buffer);
-
-/**
- * The largest float32 not above `value`. The operators compare float32 inputs with float32
- * thresholds, and for any float32 x, `x <= value` exactly when `x <= float32AtOrBelow(value)`;
- * rounding to nearest instead could move a threshold above a training value and flip its branch.
- */
-export function float32AtOrBelow(value: number): number {
-  const nearest = Math.fround(value);
-  if (nearest <= value) return nearest;
-  if (nearest === 0) return -1.401298464324817e-45; // the negative float32 closest to zero
-  float32Bits[0] = nearest;
-  int32Bits[0] = (int32Bits[0] as number) + (nearest > 0 ? -1 : 1);
-  return float32Bits[0] as number;
 }

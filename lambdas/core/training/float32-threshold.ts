@@ -2,9 +2,8 @@
  * Tree thresholds live on the float32 grid: ONNX TreeEnsemble operators compare float32
  * inputs with float32 thresholds, and the TypeScript predictor compares `Math.fround(x)` with
  * the stored threshold, so both send every row the same way.
- *
- * (lambdas/core/onnx has the same function for its own checks; it is repeated here rather than
- * imported so that the trainers do not depend on the exporter.)
+
+ * The ONNX exporter re-exports this function, so the two can never disagree.
  */
 const float32Bits = new Float32Array(1);
 const int32Bits = new Int32Array(float32Bits.buffer);
