@@ -1,0 +1,98 @@
+/**
+ * The predict API as `npm run serve` runs it (the Lambda's handler behind the API Gateway
+ * adapter), started in this process on a free port, plus the HTTP calls the demo makes to it.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ModelStore } from '../../lambdas/core/serving/model-store';
+import { createPredictHandler } from '../../lambdas/predict/app';
+import { loadPredictConfig } from '../../lambdas/predict/config';
+import { createObservability } from '../../lambdas/predict/observability';
+import { registryFor } from '../../lambdas/predict/registry';
+import { createApiGatewayServer, installInvokeStore } from '../api-gateway-adapter';
+
+export interface PredictApi {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface PredictAnswer {
+  readonly labels: readonly string[];
+  readonly version: string;
+}
+
+/** Starts the API for `model` @ Production; a 1 s alias TTL so it notices an alias move quickly. */
+export async function startPredictApi(model: string): Promise<PredictApi> {
+  const config = loadPredictConfig({
+    ...process.env,
+    MODEL_NAME: model,
+    MODEL_ALIAS: 'Production',
+    ALIAS_TTL_SECONDS: '1',
+  });
+  // Powertools writes EMF metrics to stdout, which `--json` keeps for the summary line.
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  installInvokeStore();
+  const observability = createObservability({ logLevel: 'ERROR' });
+  const store = new ModelStore({
+    registry: registryFor(config),
+    modelName: config.modelName,
+    defaultAlias: config.modelAlias,
+    aliasTtlMs: config.aliasTtlMs,
+    maxRows: config.maxRows,
+  });
+  const handler = createPredictHandler({ store, maxBodyBytes: config.maxBodyBytes, ...observability });
+  const server: Server = createApiGatewayServer(handler, { functionName: 'predict-demo' });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close() {
+      closing ??= stop();
+      return closing;
+    },
+  };
+
+  async function stop(): Promise<void> {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+    store.close();
+  }
+}
+
+export async function postPredict(url: string, instances: readonly object[]): Promise<PredictAnswer> {
+  const response = await fetch(`${url}/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ instances }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const body = (await response.json()) as {
+    predictions?: { label: string }[];
+    model?: { version: string };
+    error?: { message: string };
+  };
+  if (!response.ok || !body.model || !body.predictions) {
+    throw new Error(`POST ${url}/predict answered ${response.status}: ${body.error?.message ?? 'no model'}`);
+  }
+  return { labels: body.predictions.map((p) => p.label), version: body.model.version };
+}
+
+/** Polls /predict until another version than `from` answers; the API is never restarted. */
+export async function waitForVersionChange(
+  url: string,
+  instances: readonly object[],
+  from: string,
+  timeoutMs: number,
+): Promise<PredictAnswer & { waitedMs: number }> {
+  const started = Date.now();
+  for (;;) {
+    const answer = await postPredict(url, instances);
+    if (answer.version !== from) return { ...answer, waitedMs: Date.now() - started };
+    if (Date.now() - started > timeoutMs) {
+      throw new Error(`the predict API still served version ${from} after ${timeoutMs / 1000}s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
