@@ -300,6 +300,7 @@ export class Pipelines extends Construct {
         '!docker/trainer',
       ],
     });
+    // The MLflow load balancer admits this group: the job logs every candidate to MLflow.
     this.sageMakerSecurityGroup = props.mlflow.clientSecurityGroup;
     this.sageMakerRole = this.createSageMakerRole(lake);
 
@@ -324,13 +325,21 @@ export class Pipelines extends Construct {
         maxConcurrency: props.training.maxConcurrency,
         promotion: props.training.promotion,
         modelName: props.modelName,
+        datasetName: props.datasetName,
         mlflowTrackingUri: props.mlflow.trackingUri,
+        // The trainer container gets the step functions' settings (bucketEnv), so stepConfigFrom reads the same.
+        buckets: {
+          landing: bucketEnv.LANDING_BUCKET,
+          curated: bucketEnv.CURATED_BUCKET,
+          quarantine: bucketEnv.QUARANTINE_BUCKET,
+          predictions: bucketEnv.PREDICTIONS_BUCKET,
+          monitoring: bucketEnv.MONITORING_BUCKET,
+        },
         trainerImageUri: this.trainerImage.imageUri,
         sageMakerRoleArn: this.sageMakerRole.roleArn,
         sageMakerInstanceType: props.training.sageMakerInstanceType,
         sageMakerSecurityGroupId: this.sageMakerSecurityGroup.securityGroupId,
         privateSubnetIds: props.privateSubnetIds,
-        curatedBucketName: lake.curated.bucketName,
       },
       inference: { inlineObjectLimit: props.inference.inlineObjectLimit },
       monitoring: {
@@ -377,7 +386,11 @@ export class Pipelines extends Construct {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
       description: 'SageMaker training jobs of the training pipeline',
     });
-    grantPrefixAccess(role, { bucket: lake.curated, prefix: 'datasets/', read: true, list: 'prefix' });
+    // What the trainer reads and writes (as train-, evaluate- and log-candidate together): the
+    // dataset version's manifest and splits, the plan, the candidates' model directories and
+    // reports, the results file; SageMaker itself uploads the job output under training-runs/.
+    // Models reach MLflow's artifact store through the server's proxy, so no artifacts bucket.
+    grantPrefixAccess(role, { bucket: lake.curated, prefix: 'datasets/', read: true });
     grantPrefixAccess(role, {
       bucket: lake.curated,
       prefix: 'training-runs/',

@@ -49,15 +49,26 @@ export interface TrainingSettings {
   readonly sageMakerRowThreshold: number;
   readonly maxConcurrency: number;
   readonly promotion: PromotionMode;
+  /** The SageMaker trainer's environment: what `stepConfigFrom` reads, as the step functions get it. */
   readonly modelName: string;
+  readonly datasetName: string;
   readonly mlflowTrackingUri: string;
+  readonly buckets: DataLakeBucketNames;
   readonly trainerImageUri: string;
   readonly sageMakerRoleArn: string;
   readonly sageMakerInstanceType: string;
   readonly sageMakerSecurityGroupId: string;
   /** The two private subnets (one per AZ) the training job runs in, to reach MLflow. */
   readonly privateSubnetIds: readonly [string, string];
-  readonly curatedBucketName: string;
+}
+
+/** The data lake's bucket names, as `stepConfigFrom` reads them (`LANDING_BUCKET`, …). */
+export interface DataLakeBucketNames {
+  readonly landing: string;
+  readonly curated: string;
+  readonly quarantine: string;
+  readonly predictions: string;
+  readonly monitoring: string;
 }
 
 export interface InferenceSettings {
@@ -97,14 +108,19 @@ export function pipelineSubstitutions(
         TrainingMaxConcurrency: String(t.maxConcurrency),
         PromotionMode: t.promotion,
         ModelName: t.modelName,
+        DatasetName: t.datasetName,
         MlflowTrackingUri: t.mlflowTrackingUri,
+        LandingBucketName: t.buckets.landing,
+        CuratedBucketName: t.buckets.curated,
+        QuarantineBucketName: t.buckets.quarantine,
+        PredictionsBucketName: t.buckets.predictions,
+        MonitoringBucketName: t.buckets.monitoring,
         TrainerImageUri: t.trainerImageUri,
         SageMakerRoleArn: t.sageMakerRoleArn,
         SageMakerInstanceType: t.sageMakerInstanceType,
         SageMakerSecurityGroupId: t.sageMakerSecurityGroupId,
         PrivateSubnet1: t.privateSubnetIds[0],
         PrivateSubnet2: t.privateSubnetIds[1],
-        CuratedBucketName: t.curatedBucketName,
       });
       break;
     }

@@ -4,14 +4,16 @@
  * `pipelineSubstitutions()` CDK uses) mapped to the step functions of lambdas/steps/impl.ts
  * running in this process against the local S3 endpoint and MLflow.
  *
- * Every step is bound here (`LOCAL_STEPS`); a run that reaches an unbound Task (the SageMaker
- * branch, the Distributed Map, `StartRetraining` with `retrainOnDrift`) fails with UnboundTaskError
- * naming the state.
+ * Every step is bound here (`LOCAL_STEPS`), and the SageMaker training branch to an emulation of
+ * the training job that runs the trainer container's entry in-process
+ * (`localstack/sagemaker-training-job.ts`); a run that reaches an unbound Task (the Distributed
+ * Map, `StartRetraining` with `retrainOnDrift`) fails with UnboundTaskError naming the state.
  */
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { PromotionMode } from '../lambdas/steps/contracts';
 import * as steps from '../lambdas/steps/impl';
 import { createStepContext, type StepContext } from '../lambdas/steps/impl';
+import { loadStageConfig } from '../lib/config';
 import {
   definitionFile,
   PIPELINE_STEPS,
@@ -20,6 +22,7 @@ import {
   type StepName,
   type SubstitutionInputs,
 } from '../lib/state-machine-substitutions';
+import { CREATE_TRAINING_JOB_SYNC, localTrainingJob } from './sagemaker-training-job';
 import { type LocalTaskHandler, type RunnerEvent, runStateMachine } from './state-machine-runner';
 
 type Environment = Readonly<Record<string, string | undefined>>;
@@ -28,7 +31,7 @@ type JsonValue = Parameters<LocalTaskHandler>[0];
 /** A step as the local runner calls it: the step's JSON input and the run's context. */
 type LocalStep = (input: never, context: StepContext) => Promise<unknown> | unknown;
 
-/** The steps wired to the core, by step name: all of them (the SageMaker trainer runs in a container). */
+/** The steps wired to the core, by step name: all of them (the SageMaker trainer is `localTrainingJob`). */
 export const LOCAL_STEPS: Partial<Record<StepName, LocalStep>> = {
   'ingest-data': steps.ingestData,
   'validate-data': steps.validateData,
@@ -73,6 +76,11 @@ export interface LocalSettings {
   readonly maxConcurrency?: number;
   /** The monitoring pipeline's `DriftThreshold`. @default 0.2 */
   readonly driftThreshold?: number;
+  /**
+   * Datasets with more rows train in the (emulated) SageMaker job instead of the Lambda Map.
+   * @default the dev stage's `training.sageMakerRowThreshold` (200000)
+   */
+  readonly sageMakerRowThreshold?: number;
 }
 
 /** The substitution inputs of the local run: local ARNs, settings, placeholders for the AWS-only parts. */
@@ -84,18 +92,25 @@ export function localSubstitutionInputs(env: Environment, settings: LocalSetting
       string
     >,
     training: {
-      // Locally every dataset trains in the Lambda Map: the SageMaker branch needs AWS.
-      sageMakerRowThreshold: Number.MAX_SAFE_INTEGER,
+      sageMakerRowThreshold:
+        settings.sageMakerRowThreshold ?? loadStageConfig(() => undefined).training.sageMakerRowThreshold,
       maxConcurrency: settings.maxConcurrency ?? 2,
       promotion: settings.promotion ?? 'challenger',
       modelName: env.MODEL_NAME ?? LOCAL_DEFAULTS.MODEL_NAME,
+      datasetName: env.DATASET_NAME ?? LOCAL_DEFAULTS.DATASET_NAME,
       mlflowTrackingUri: env.MLFLOW_TRACKING_URI ?? 'http://127.0.0.1:5000',
+      buckets: {
+        landing: env.LANDING_BUCKET ?? LOCAL_DEFAULTS.LANDING_BUCKET,
+        curated: env.CURATED_BUCKET ?? LOCAL_DEFAULTS.CURATED_BUCKET,
+        quarantine: env.QUARANTINE_BUCKET ?? LOCAL_DEFAULTS.QUARANTINE_BUCKET,
+        predictions: env.PREDICTIONS_BUCKET ?? LOCAL_DEFAULTS.PREDICTIONS_BUCKET,
+        monitoring: env.MONITORING_BUCKET ?? LOCAL_DEFAULTS.MONITORING_BUCKET,
+      },
       trainerImageUri: '000000000000.dkr.ecr.us-east-1.amazonaws.com/mlops-trainer:local',
       sageMakerRoleArn: 'arn:aws:iam::000000000000:role/mlops-local-sagemaker',
       sageMakerInstanceType: 'ml.m5.xlarge',
       sageMakerSecurityGroupId: 'sg-00000000000000000',
       privateSubnetIds: ['subnet-00000000000000000', 'subnet-00000000000000001'],
-      curatedBucketName: env.CURATED_BUCKET ?? LOCAL_DEFAULTS.CURATED_BUCKET,
     },
     inference: { inlineObjectLimit: 100 },
     monitoring: {
@@ -106,7 +121,7 @@ export function localSubstitutionInputs(env: Environment, settings: LocalSetting
   };
 }
 
-/** ARN → in-process step, for every wired step of the pipeline. */
+/** ARN → in-process step, for every wired step of the pipeline (and the training job's emulation). */
 export function localHandlers(
   pipeline: PipelineName,
   context: StepContext,
@@ -117,6 +132,7 @@ export function localHandlers(
     if (fn)
       handlers[localFunctionArn(step)] = async (input) => (await fn(input as never, context)) as JsonValue;
   }
+  if (pipeline === 'training') handlers[CREATE_TRAINING_JOB_SYNC] = localTrainingJob({ env: context.env });
   return handlers;
 }
 

@@ -280,11 +280,14 @@ export interface PromoteModelOutput {
  * The SageMaker training branch: the container (docker/trainer/Dockerfile, entry
  * `lambdas/steps/sagemaker-trainer.ts`) gets these hyperparameters, trains every candidate of
  * the plan with the same core code as the Lambda branch and writes `CandidateResult[]` to
- * `PlanTrainingOutput.sageMakerResults`.
+ * `PlanTrainingOutput.sageMakerResults`. SageMaker hands every value over as a string.
  */
 export interface SageMakerTrainerHyperparameters {
+  /** Where PlanTraining wrote the plan (`PlanTrainingOutput.plan`). */
   readonly plan_bucket: string;
   readonly plan_key: string;
+  /** Candidates trained at once, a whole number of 1 or more: the Map's `MaxConcurrency`. @default '1' */
+  readonly max_concurrency?: string;
 }
 
 // --- inference pipeline (stepfunctions/inference-pipeline.asl.json) --------------------------

@@ -5,6 +5,7 @@
  * stops at the first unwired step with a clear cause instead of producing made-up output.
  */
 import type {
+  CandidateResult,
   CollectSageMakerResultsInput,
   CollectSageMakerResultsOutput,
   ComparePredictionsInput,
@@ -61,8 +62,9 @@ import { selectBest as select } from './impl/select-best';
 import { sendDriftAlert as alert } from './impl/send-drift-alert';
 import { splitDataset as split } from './impl/split-dataset';
 import { defaultStepContext, type StepContext } from './impl/step-context';
-import { StepNotWiredError, step } from './impl/step-errors';
+import { step } from './impl/step-errors';
 import { trainCandidate as train } from './impl/train-candidate';
+import { trainPlanInContainer as trainPlan } from './impl/train-plan-in-container';
 import { validateData as validate } from './impl/validate-data';
 
 export { createStepContext, type StepContext } from './impl/step-context';
@@ -214,6 +216,9 @@ export async function sendDriftAlert(
  * The SageMaker branch: trains every candidate of the plan with the same core code as the Lambda
  * branch, logs each to MLflow and writes `CandidateResult[]` to the plan's `sageMakerResults`.
  */
-export async function trainPlanInContainer(_hyperparameters: SageMakerTrainerHyperparameters): Promise<void> {
-  throw new StepNotWiredError('sagemaker-trainer');
+export async function trainPlanInContainer(
+  hyperparameters: SageMakerTrainerHyperparameters,
+  context: StepContext = defaultStepContext(),
+): Promise<readonly CandidateResult[]> {
+  return step(() => trainPlan(hyperparameters, context));
 }

@@ -3,57 +3,122 @@
  * SageMaker branch. SageMaker starts the image as `<entrypoint> train`, hands the hyperparameters
  * in /opt/ml/input/config/hyperparameters.json (every value a string) and reads a failure reason
  * from /opt/ml/output/failure, which becomes the training job's FailureReason and so the cause
- * the state machine reports.
+ * the state machine reports. `SM_ML_ROOT` moves /opt/ml (tests, the local runner's emulation).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SageMakerTrainerHyperparameters } from './contracts';
-import { trainPlanInContainer } from './impl';
+import { createStepContext, type StepContext, trainPlanInContainer } from './impl';
+import { parseMaxConcurrency } from './impl/train-plan-in-container';
 
-const ML_ROOT = process.env.SM_ML_ROOT ?? '/opt/ml';
-export const HYPERPARAMETERS_FILE = `${ML_ROOT}/input/config/hyperparameters.json`;
-export const FAILURE_FILE = `${ML_ROOT}/output/failure`;
+type Environment = Readonly<Record<string, string | undefined>>;
+
+export const DEFAULT_ML_ROOT = '/opt/ml';
+
+/** The files of SageMaker's container contract the trainer uses, below the ML root. */
+export function trainerPaths(root: string) {
+  return {
+    hyperparameters: join(root, 'input', 'config', 'hyperparameters.json'),
+    failure: join(root, 'output', 'failure'),
+  };
+}
 
 export class TrainerInputError extends Error {
   override name = 'TrainerInputError';
 }
 
+const KEYS = ['plan_bucket', 'plan_key', 'max_concurrency'] as const;
+const REQUIRED: ReadonlySet<string> = new Set(['plan_bucket', 'plan_key']);
+
 /** Validates SageMaker's hyperparameters JSON; names the missing or bad key. */
-export function parseHyperparameters(text: string): SageMakerTrainerHyperparameters {
+export function parseHyperparameters(
+  text: string,
+  file = 'hyperparameters.json',
+): SageMakerTrainerHyperparameters {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new TrainerInputError(`${HYPERPARAMETERS_FILE} is not JSON`);
+    throw new TrainerInputError(`${file} is not JSON`);
   }
-  if (typeof parsed !== 'object' || parsed === null) {
-    throw new TrainerInputError(`${HYPERPARAMETERS_FILE} must hold a JSON object`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new TrainerInputError(`${file} must hold a JSON object`);
   }
   const record = parsed as Record<string, unknown>;
-  const read = (key: keyof SageMakerTrainerHyperparameters): string => {
+  const result: Record<string, string> = {};
+  for (const key of KEYS) {
     const value = record[key];
+    if (value === undefined && !REQUIRED.has(key)) continue;
     if (typeof value !== 'string' || value.trim() === '') {
-      throw new TrainerInputError(`hyperparameter '${key}' is required (got ${JSON.stringify(value)})`);
+      throw new TrainerInputError(
+        `hyperparameter '${key}' ${REQUIRED.has(key) ? 'is required' : 'must be a non-empty string'} (got ${JSON.stringify(value)})`,
+      );
     }
-    return value.trim();
-  };
-  return { plan_bucket: read('plan_bucket'), plan_key: read('plan_key') };
+    result[key] = value.trim();
+  }
+  // Checked here too, so a bad value fails before anything else is read.
+  parseMaxConcurrency(result.max_concurrency);
+  return result as unknown as SageMakerTrainerHyperparameters;
 }
 
-export async function main(): Promise<number> {
+export interface TrainerOptions {
+  /** The container's environment: SM_ML_ROOT, the step settings (stepConfigFrom), MLflow's. @default process.env */
+  readonly env?: Environment;
+  /** Where progress and the failure reason go (the job's CloudWatch log stream). @default console.error */
+  readonly log?: (line: string) => void;
+}
+
+/** Trains the plan named by the hyperparameters; 0 when the results were written, else 1 with the reason in the failure file. */
+export async function main(options: TrainerOptions = {}): Promise<number> {
+  const env = withRegion(options.env ?? process.env);
+  const log = options.log ?? ((line: string) => console.error(line));
+  const paths = trainerPaths(env.SM_ML_ROOT?.trim() || DEFAULT_ML_ROOT);
+  let context: StepContext | undefined;
   try {
-    const hyperparameters = parseHyperparameters(await readFile(HYPERPARAMETERS_FILE, 'utf8'));
-    await trainPlanInContainer(hyperparameters);
+    const hyperparameters = parseHyperparameters(
+      await readHyperparameters(paths.hyperparameters),
+      paths.hyperparameters,
+    );
+    context = createStepContext(env);
+    const results = await trainPlanInContainer(hyperparameters, context);
+    for (const result of results) {
+      log(
+        result.status === 'succeeded'
+          ? `candidate ${result.candidateId}: succeeded, MLflow run ${result.mlflowRunId}`
+          : `candidate ${result.candidateId}: failed, ${result.error}: ${result.cause}`,
+      );
+    }
     return 0;
   } catch (err) {
     const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    console.error(reason);
+    log(reason);
     // SageMaker keeps the first 1024 characters of the failure file as FailureReason.
-    await mkdir(dirname(FAILURE_FILE), { recursive: true });
-    await writeFile(FAILURE_FILE, reason.slice(0, 1024));
+    await mkdir(dirname(paths.failure), { recursive: true });
+    await writeFile(paths.failure, reason.slice(0, 1024));
     return 1;
+  } finally {
+    context?.close();
   }
+}
+
+async function readHyperparameters(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') throw new TrainerInputError(`${file} is missing`);
+    throw error;
+  }
+}
+
+/**
+ * The AWS SDK needs a region. SageMaker names the job's ARN in TRAINING_JOB_ARN; its region is
+ * used when the container was given none.
+ */
+function withRegion(env: Environment): Environment {
+  if (env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim()) return env;
+  const region = /^arn:[^:]+:sagemaker:([^:]+):/.exec(env.TRAINING_JOB_ARN ?? '')?.[1];
+  return region ? { ...env, AWS_REGION: region } : env;
 }
 
 const invokedDirectly =

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import aslValidator from 'asl-validator';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it, vi } from 'vitest';
+import { mlflowClientOptionsFromEnv } from '../../lambdas/core/mlflow';
 import { TransientStepError } from '../../lambdas/steps/impl';
+import { stepConfigFrom } from '../../lambdas/steps/impl/step-config';
 import { PROJECT_ROOT } from '../../lib/mlops-function';
 import {
   applySubstitutions,
@@ -31,23 +33,34 @@ const localArn = (step: string) => `arn:aws:lambda:us-east-1:000000000000:functi
 
 /** What a local runner would bind: local ARNs and the dev stage's settings. */
 function localInputs(
-  overrides: { promotion?: 'none' | 'challenger' | 'production'; retrainOnDrift?: boolean } = {},
+  overrides: {
+    promotion?: 'none' | 'challenger' | 'production';
+    retrainOnDrift?: boolean;
+    sageMakerRowThreshold?: number;
+  } = {},
 ): SubstitutionInputs {
   const steps = Object.values(PIPELINE_STEPS).flat() as StepName[];
   return {
     functionArns: Object.fromEntries(steps.map((s) => [s, localArn(s)])) as Record<StepName, string>,
     training: {
-      sageMakerRowThreshold: 200_000,
+      sageMakerRowThreshold: overrides.sageMakerRowThreshold ?? 200_000,
       maxConcurrency: 2,
       promotion: overrides.promotion ?? 'challenger',
       modelName: 'iris-classifier',
+      datasetName: 'iris',
       mlflowTrackingUri: 'http://127.0.0.1:5000',
+      buckets: {
+        landing: 'mlops-local-landing',
+        curated: 'mlops-local-curated',
+        quarantine: 'mlops-local-quarantine',
+        predictions: 'mlops-local-predictions',
+        monitoring: 'mlops-local-monitoring',
+      },
       trainerImageUri: '000000000000.dkr.ecr.us-east-1.amazonaws.com/mlops-trainer:local',
       sageMakerRoleArn: 'arn:aws:iam::000000000000:role/mlops-local-sagemaker',
       sageMakerInstanceType: 'ml.m5.xlarge',
       sageMakerSecurityGroupId: 'sg-0123456789abcdef0',
       privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaaa', 'subnet-0bbbbbbbbbbbbbbbb'],
-      curatedBucketName: 'mlops-local-curated',
     },
     inference: { inlineObjectLimit: 100 },
     monitoring: {
@@ -411,6 +424,108 @@ describe('training pipeline, run locally', () => {
     await run('training', handlers(calls), {}, localInputs({ promotion: 'none' }));
     expect(calls.of('register')).toHaveLength(1);
     expect(calls.of('promote')).toEqual([]);
+  });
+
+  it('trains a dataset over the row threshold in one SageMaker job and reads its results file', async () => {
+    const calls = new Calls();
+    const results = [
+      {
+        status: 'succeeded',
+        candidateId: 'logreg',
+        algorithm: 'logistic_regression',
+        mlflowRunId: 'run-1',
+        modelUri: 'runs:/run-1/model',
+        metrics: { accuracy: 0.96 },
+      },
+      { status: 'failed', candidateId: 'tree', error: 'TrainingDiverged', cause: 'loss is NaN' },
+    ];
+    const output = (await run(
+      'training',
+      {
+        ...handlers(calls),
+        TrainCandidate: calls.stub('map', {}),
+        TrainOnSageMaker: calls.stub('sagemaker', {
+          TrainingJobName: 'mlops-train-t1',
+          TrainingJobStatus: 'Completed',
+        }),
+        CollectSageMakerResults: calls.stub('collect', results),
+      },
+      {},
+      localInputs({ sageMakerRowThreshold: 100 }),
+    )) as Json;
+    expect(calls.of('map')).toEqual([]);
+    const [job] = calls.of('sagemaker');
+    expect(job).toMatchObject({
+      TrainingJobName: 'mlops-train-t1',
+      AlgorithmSpecification: { TrainingImage: localInputs().training.trainerImageUri },
+      // SageMaker takes string values only.
+      HyperParameters: {
+        plan_bucket: 'mlops-local-curated',
+        plan_key: 'training-runs/t1/plan.json',
+        max_concurrency: '2',
+      },
+      VpcConfig: { SecurityGroupIds: ['sg-0123456789abcdef0'] },
+    });
+    expect(calls.of('collect')).toEqual([{ runId: 't1', results: ptr('training-runs/t1/candidates.json') }]);
+    expect(calls.of('select')[0]?.candidates).toEqual(results);
+    expect(output).toMatchObject({ best: { candidateId: 'logreg' }, registered: { version: '3' } });
+  });
+
+  it("gives the training job the environment the steps' config and the MLflow client read", async () => {
+    const calls = new Calls();
+    await run(
+      'training',
+      {
+        ...handlers(calls),
+        TrainOnSageMaker: calls.stub('sagemaker', { TrainingJobName: 'j', TrainingJobStatus: 'Completed' }),
+        CollectSageMakerResults: answer([]),
+        SelectBest: answer({ best: {}, ranking: [], failed: 0 }),
+      },
+      {},
+      localInputs({ promotion: 'none', sageMakerRowThreshold: 100 }),
+    );
+    const environment = calls.of('sagemaker')[0]?.Environment as Record<string, string>;
+    expect(environment).toEqual({
+      MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000',
+      MLFLOW_EXPERIMENT_NAME: 'iris-classifier',
+      MODEL_NAME: 'iris-classifier',
+      DATASET_NAME: 'iris',
+      LANDING_BUCKET: 'mlops-local-landing',
+      CURATED_BUCKET: 'mlops-local-curated',
+      QUARANTINE_BUCKET: 'mlops-local-quarantine',
+      PREDICTIONS_BUCKET: 'mlops-local-predictions',
+      MONITORING_BUCKET: 'mlops-local-monitoring',
+    });
+    // The container parses exactly this (AWS_REGION comes from SageMaker).
+    expect(stepConfigFrom(environment)).toMatchObject({
+      buckets: { curated: 'mlops-local-curated' },
+      datasetName: 'iris',
+      experimentName: 'iris-classifier',
+    });
+    expect(mlflowClientOptionsFromEnv(environment).trackingUri).toBe('http://127.0.0.1:5000');
+  });
+
+  it('ends in PipelineFailed with the failed job as the cause', async () => {
+    const failed = Object.assign(
+      new Error('StepInputError: s3://c/plan.json candidates[0]: unknown family'),
+      {
+        name: 'States.TaskFailed',
+      },
+    );
+    const result = run(
+      'training',
+      {
+        ...handlers(new Calls()),
+        TrainOnSageMaker: async () => {
+          throw failed;
+        },
+      },
+      {},
+      localInputs({ sageMakerRowThreshold: 100 }),
+    );
+    await expect(result).rejects.toMatchObject({
+      cause: { name: 'States.TaskFailed', message: failed.message },
+    });
   });
 });
 

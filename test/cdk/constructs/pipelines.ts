@@ -38,6 +38,22 @@ function roleStatements(pipeline: PipelineName): Statement[] {
     .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 }
 
+function sageMakerRoleStatements(): Statement[] {
+  const { stack, template } = synthStage('dev');
+  const roleId = stack.getLogicalId(stack.pipelines.sageMakerRole.node.defaultChild as never);
+  return Object.values(resourcesOfType(template, 'AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+
+/** The environment CloudFormation gives a step function, by step name. */
+function functionEnvironment(step: 'train-candidate'): Json {
+  const { stack, template } = synthStage('dev');
+  const id = stack.getLogicalId(stack.pipelines.functions[step].function.node.defaultChild as never);
+  const properties = template.toJSON().Resources[id].Properties as { Environment: { Variables: Json } };
+  return properties.Environment.Variables;
+}
+
 /** CloudFormation values (Ref, GetAtt, Join) as placeholder text, the same for both sides of a comparison. */
 const rendered = (map: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(map).map(([key, value]) => [key, nagFinding(value)]));
@@ -141,6 +157,65 @@ describe('Pipelines', () => {
     expect(Object.values(assets.dockerImages).map((i) => i.source.dockerFile)).toContain(
       'docker/trainer/Dockerfile',
     );
+  });
+
+  it("gives the SageMaker trainer the step functions' settings and MLflow's address as its environment", () => {
+    const substitutions = machineProperties('training').properties.DefinitionSubstitutions as Json;
+    const lambda = functionEnvironment('train-candidate');
+    expect(substitutions).toMatchObject({
+      ModelName: 'iris-classifier',
+      DatasetName: 'iris',
+      MlflowTrackingUri: lambda.MLFLOW_TRACKING_URI,
+      LandingBucketName: lambda.LANDING_BUCKET,
+      CuratedBucketName: lambda.CURATED_BUCKET,
+      QuarantineBucketName: lambda.QUARANTINE_BUCKET,
+      PredictionsBucketName: lambda.PREDICTIONS_BUCKET,
+      MonitoringBucketName: lambda.MONITORING_BUCKET,
+    });
+    expect(lambda).toMatchObject({ MODEL_NAME: 'iris-classifier', DATASET_NAME: 'iris' });
+    expect(substitutions.CuratedBucketName).toEqual({ Ref: expect.stringMatching(/^DataLakeCurated/) });
+  });
+
+  it('lets the SageMaker role read datasets and read, write and list training runs in the curated bucket, nothing else in S3', () => {
+    const { stack } = synthStage('dev');
+    const curated = stack.dataLake.curated;
+    const s3 = sageMakerRoleStatements().filter((s) =>
+      ([] as string[]).concat(s.Action).some((action) => action.startsWith('s3:')),
+    );
+    expect(s3).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: stack.resolve(curated.arnForObjects('datasets/*')),
+      },
+      {
+        Effect: 'Allow',
+        Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+        Resource: stack.resolve(curated.arnForObjects('training-runs/*')),
+      },
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: stack.resolve(curated.bucketArn),
+        Condition: { StringLike: { 's3:prefix': ['training-runs/', 'training-runs/*'] } },
+      },
+    ]);
+    // Models go to MLflow through its artifact proxy: the artifacts bucket is MLflow's alone.
+    const artifactsId = stack.getLogicalId(stack.dataLake.artifacts.node.defaultChild as never);
+    expect(JSON.stringify(sageMakerRoleStatements())).not.toContain(artifactsId);
+  });
+
+  it('runs the training job in the MLflow client security group, which the MLflow load balancer admits', () => {
+    const { stack, template } = synthStage('dev');
+    const substitutions = machineProperties('training').properties.DefinitionSubstitutions as Json;
+    const clientGroup = stack.resolve(stack.mlflow.clientSecurityGroup.securityGroupId);
+    expect(substitutions.SageMakerSecurityGroupId).toEqual(clientGroup);
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: 'tcp',
+      FromPort: 80,
+      ToPort: 80,
+      SourceSecurityGroupId: clientGroup,
+    });
   });
 
   it('lets the Distributed Map start child executions of its own machine and the monitor start training', () => {
