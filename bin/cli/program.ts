@@ -5,6 +5,7 @@ import { registerLocal } from './local-command';
 import { CliError } from './output';
 import { registerPromote } from './promote-command';
 import { registerRollback } from './rollback-command';
+import { registerRun } from './run-command';
 import { registerStatus } from './status-command';
 import { registerTrain } from './train-command';
 
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerLocal(program);
   registerPromote(program);
   registerRollback(program);
+  registerRun(program);
   registerStatus(program);
   registerTrain(program);
   return program;

@@ -1,0 +1,114 @@
+/**
+ * `mlops run` without --aws: the pipeline's ASL file executed by the local runner
+ * (localstack/pipelines.ts) against the local MLflow and S3/SES endpoint, started or reused first.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunnerEvent } from '../../localstack/state-machine-runner';
+import type { LocalTarget, RunRequest } from './run-input';
+
+export type RunStatus = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface RunOutcome {
+  readonly status: RunStatus;
+  readonly output?: unknown;
+  readonly error?: { readonly name: string; readonly cause: string };
+}
+
+/**
+ * The local services for this run. MLflow and an AWS endpoint the environment names elsewhere
+ * are used as they are; otherwise `mlops local up` runs (it reuses what is up, in about a second)
+ * and its endpoints fill in what the environment leaves unset.
+ */
+export async function ensureLocalServices(log: (line: string) => void): Promise<void> {
+  const services = await import('../../localstack/services');
+  const store = runningStore(services.LOCAL_DIR);
+  const local = services.endpoints(store);
+  const { MLFLOW_TRACKING_URI: mlflow, AWS_ENDPOINT_URL: aws } = process.env;
+  if (mlflow && aws && (mlflow !== local.MLFLOW_TRACKING_URI || aws !== local.AWS_ENDPOINT_URL)) {
+    log(`[local] using MLflow ${mlflow} and the AWS endpoint ${aws} from the environment`);
+    return;
+  }
+  const env = await services.up({ backendStore: store, log: (line) => log(`[local] ${line}`) });
+  for (const [name, value] of Object.entries(env)) process.env[name] ??= value;
+}
+
+/** MLflow keeps the store it runs on: asking for the other one would restart it under its other users. */
+function runningStore(localDir: string): 'postgres' | 'sqlite' {
+  const file = join(localDir, 'mlflow-store');
+  const running = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  return running === 'sqlite' ? 'sqlite' : 'postgres';
+}
+
+/**
+ * Runs the execution; a Fail state (or a timeout) is an outcome, not an exception. Anything else
+ * (the S3 endpoint unreachable, a bad bucket setting) is thrown for the caller to report.
+ */
+export async function runLocally(
+  request: RunRequest & { readonly target: LocalTarget },
+  onEvent: (event: RunnerEvent) => void,
+): Promise<RunOutcome> {
+  // The steps log through Powertools; stdout must stay free for the summary or the JSON line.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  const { runPipeline } = await import('../../localstack/pipelines');
+  const { target } = request;
+  if (target.env.ALERT_SENDER) await verifyLocalSender(target.env.ALERT_SENDER);
+  try {
+    const output = await runPipeline(request.pipeline, request.input, {
+      env: target.env,
+      onEvent,
+      ...(target.promotion !== undefined && { promotion: target.promotion }),
+      ...(target.driftThreshold !== undefined && { driftThreshold: target.driftThreshold }),
+    });
+    return { status: 'SUCCEEDED', output };
+  } catch (error) {
+    const outcome = executionOutcome(error);
+    if (outcome) return outcome;
+    throw error;
+  }
+}
+
+/**
+ * The local SES endpoint (moto), like SES in its sandbox, sends only from verified addresses: a
+ * local run verifies its sender there, as the demo does. Never done against AWS's own endpoint.
+ */
+async function verifyLocalSender(address: string): Promise<void> {
+  const endpoint = process.env.AWS_ENDPOINT_URL_SESV2?.trim() || process.env.AWS_ENDPOINT_URL?.trim();
+  if (!endpoint) return;
+  const { CreateEmailIdentityCommand, SESv2Client } = await import('@aws-sdk/client-sesv2');
+  const ses = new SESv2Client({ endpoint, region: process.env.AWS_REGION?.trim() || 'us-east-1' });
+  try {
+    await ses.send(new CreateEmailIdentityCommand({ EmailIdentity: address }));
+  } catch (error) {
+    if ((error as Error).name !== 'AlreadyExistsException') throw error;
+  } finally {
+    ses.destroy();
+  }
+}
+
+/**
+ * aws-local-stepfunctions' ways for an execution to end badly: ExecutionError wraps the state's
+ * error (a Fail state's is named after its `Error` and carries its `Cause` as message).
+ */
+export function executionOutcome(error: unknown): RunOutcome | undefined {
+  if (!(error instanceof Error)) return undefined;
+  if (error.name === 'ExecutionError') {
+    const failure = error.cause instanceof Error ? error.cause : error;
+    return { status: 'FAILED', error: { name: failure.name, cause: failure.message } };
+  }
+  if (error.name === 'ExecutionTimeoutError') {
+    return { status: 'TIMED_OUT', error: { name: 'States.Timeout', cause: error.message } };
+  }
+  if (error.name === 'ExecutionAbortedError') {
+    return { status: 'ABORTED', error: { name: 'ExecutionAborted', cause: error.message } };
+  }
+  return undefined;
+}
+
+/** Where a bare landing or predictions prefix lives in a local run. */
+export async function localDefaultBuckets(): Promise<{ landing: string; predictions: string }> {
+  const { localPipelineEnv } = await import('../../localstack/pipelines');
+  const merged = localPipelineEnv();
+  return { landing: merged.LANDING_BUCKET ?? '', predictions: merged.PREDICTIONS_BUCKET ?? '' };
+}
