@@ -102,6 +102,19 @@ export const stageConfigSchema = z.object({
     inference: cronExpression,
     monitoring: cronExpression,
   }),
+  /**
+   * A deployment to LocalStack (`npm run local:deploy`, `-c localstack=true`): the functions use the
+   * MLflow server of localstack/compose.yml at `mlflowTrackingUri` instead of the ECS service, and
+   * no container image is published — ECS, the load balancer, RDS, ECR and SageMaker are not in
+   * LocalStack's free edition.
+   */
+  localStack: z.object({
+    enabled: z.boolean(),
+    /** As the functions' containers reach it: the compose service name on the compose network. */
+    mlflowTrackingUri: z
+      .string()
+      .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http(s) URL like http://mlflow:5000'),
+  }),
   /** prod keeps buckets and the database on stack deletion and turns on deletion protection. */
   retainData: z.boolean(),
   logRetentionDays: z
@@ -113,6 +126,9 @@ export const stageConfigSchema = z.object({
 });
 
 export type StageConfig = z.infer<typeof stageConfigSchema>;
+
+/** The MLflow service of localstack/compose.yml, by its name on the compose network. */
+export const LOCALSTACK_MLFLOW_URI = 'http://mlflow:5000';
 
 const DEFAULTS: Record<Stage, StageConfig> = {
   dev: {
@@ -148,6 +164,7 @@ const DEFAULTS: Record<Stage, StageConfig> = {
       inference: 'cron(0 2 * * ? *)',
       monitoring: 'cron(30 2 * * ? *)',
     },
+    localStack: { enabled: false, mlflowTrackingUri: LOCALSTACK_MLFLOW_URI },
     retainData: false,
     logRetentionDays: 14,
   },
@@ -184,6 +201,7 @@ const DEFAULTS: Record<Stage, StageConfig> = {
       inference: 'cron(0 2 * * ? *)',
       monitoring: 'cron(30 2 * * ? *)',
     },
+    localStack: { enabled: false, mlflowTrackingUri: LOCALSTACK_MLFLOW_URI },
     retainData: true,
     logRetentionDays: 90,
   },
@@ -251,6 +269,12 @@ const OVERRIDES: Record<string, (c: StageConfig, v: unknown) => void> = {
   monitoringSchedule: (c, v) => {
     c.schedules.monitoring = v as string;
   },
+  localstack: (c, v) => {
+    c.localStack.enabled = asBoolean(v);
+  },
+  localstackMlflowUri: (c, v) => {
+    c.localStack.mlflowTrackingUri = v as string;
+  },
 };
 
 /** Maps a config path back to the context key that sets it, for error messages. */
@@ -275,6 +299,8 @@ const KEY_FOR_PATH: Record<string, string> = {
   'schedules.retraining': 'retrainingSchedule',
   'schedules.inference': 'inferenceSchedule',
   'schedules.monitoring': 'monitoringSchedule',
+  'localStack.enabled': 'localstack',
+  'localStack.mlflowTrackingUri': 'localstackMlflowUri',
 };
 
 export class ConfigError extends Error {

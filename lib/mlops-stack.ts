@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import type { StageConfig } from './config';
 import { DataLake } from './data-lake';
 import { DriftAlerts } from './drift-alerts';
+import { ExternalMlflow, LocalStackSynthesizer } from './localstack-target';
 import { MlflowService } from './mlflow-service';
 import { Network } from './network';
 import { Observability } from './observability';
@@ -20,14 +21,19 @@ export interface MlopsStackProps extends StackProps {
 export class MlopsStack extends Stack {
   readonly dataLake: DataLake;
   readonly network: Network;
-  readonly mlflow: MlflowService;
+  /** The ECS service; under LocalStack (`config.localStack.enabled`) the compose file's server. */
+  readonly mlflow: MlflowService | ExternalMlflow;
   readonly predictApi: PredictApi;
   readonly pipelines: Pipelines;
   readonly schedules: PipelineSchedules;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps) {
-    super(scope, id, props);
+    super(
+      scope,
+      id,
+      props.config.localStack.enabled ? { ...props, synthesizer: new LocalStackSynthesizer() } : props,
+    );
     const { config } = props;
     const prefix = `mlops-${config.stage}`;
     const architecture =
@@ -40,19 +46,24 @@ export class MlopsStack extends Stack {
       natGateways: config.network.natGateways,
       flowLogBucket: this.dataLake.accessLogs,
     });
-    this.mlflow = new MlflowService(this, 'Mlflow', {
-      vpc: this.network.vpc,
-      artifactsBucket: this.dataLake.artifacts,
-      accessLogsBucket: this.dataLake.accessLogs,
-      database: config.mlflow.database,
-      retainData: config.retainData,
-      logRetention,
-      cpu: config.mlflow.cpu,
-      memoryMiB: config.mlflow.memoryMiB,
-      desiredCount: config.mlflow.desiredCount,
-      rdsMultiAz: config.mlflow.rdsMultiAz,
-      namePrefix: prefix,
-    });
+    this.mlflow = config.localStack.enabled
+      ? new ExternalMlflow(this, 'Mlflow', {
+          vpc: this.network.vpc,
+          trackingUri: config.localStack.mlflowTrackingUri,
+        })
+      : new MlflowService(this, 'Mlflow', {
+          vpc: this.network.vpc,
+          artifactsBucket: this.dataLake.artifacts,
+          accessLogsBucket: this.dataLake.accessLogs,
+          database: config.mlflow.database,
+          retainData: config.retainData,
+          logRetention,
+          cpu: config.mlflow.cpu,
+          memoryMiB: config.mlflow.memoryMiB,
+          desiredCount: config.mlflow.desiredCount,
+          rdsMultiAz: config.mlflow.rdsMultiAz,
+          namePrefix: prefix,
+        });
 
     this.predictApi = new PredictApi(this, 'PredictApi', {
       mlflow: this.mlflow,

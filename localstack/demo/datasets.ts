@@ -1,9 +1,11 @@
 /**
  * The demo's data, all derived from the bundled iris CSV so the run needs nothing downloaded:
- * the landing file with broken rows, the shifted training set, and the scoring batches.
+ * the landing file with broken rows, the shifted training set, and the scoring batches; plus the
+ * candidates it trains and the flowers it sends to the predict API (`npm run local:e2e` uses the same).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { CandidateSpec } from '../../lambdas/steps/contracts';
 import { ROOT } from '../services';
 
 const IRIS_DIR = join(ROOT, 'lambdas', 'core', 'datasets', 'iris');
@@ -62,3 +64,16 @@ export function withoutTarget(csv: string): string {
     .map((line) => line.split(',').slice(0, 4).join(','))
     .join('\n');
 }
+
+/** Small and quick, but three families so the selection has something to choose between. */
+export const CANDIDATES: readonly CandidateSpec[] = [
+  { name: 'logreg', family: 'logistic_regression' },
+  { name: 'forest', family: 'random_forest', params: { n_estimators: 10, max_depth: 4 } },
+  { name: 'boosting', family: 'gradient_boosting', params: { max_iter: 30, max_depth: 2 } },
+];
+
+/** Two flowers, a setosa and a virginica, for the predict API. */
+export const SAMPLE = [
+  { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 },
+  { sepal_length: 6.7, sepal_width: 3.0, petal_length: 5.2, petal_width: 2.3 },
+];

@@ -8,7 +8,6 @@ import { CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { MlflowClient } from '../../lambdas/core/mlflow';
 import { promote } from '../../lambdas/core/registry';
 import type {
-  CandidateSpec,
   ComparePredictionsOutput,
   ComputeDriftOutput,
   PlanInferenceOutput,
@@ -19,8 +18,10 @@ import type {
 import { ensureLocalBuckets, LOCAL_DEFAULTS, runPipeline } from '../pipelines';
 import {
   BROKEN_ROWS,
+  CANDIDATES,
   PETAL_LENGTH_DRIFT_CM,
   readIris,
+  SAMPLE,
   SEPAL_WIDTH_SHIFT_CM,
   shiftColumn,
   withBrokenRows,
@@ -30,18 +31,8 @@ import { postPredict, startPredictApi, waitForVersionChange } from './predict-ap
 import type { Progress } from './progress';
 import type { DemoSummary } from './summary';
 
-/** Small and quick, but three families so the selection has something to choose between. */
-const CANDIDATES: readonly CandidateSpec[] = [
-  { name: 'logreg', family: 'logistic_regression' },
-  { name: 'forest', family: 'random_forest', params: { n_estimators: 10, max_depth: 4 } },
-  { name: 'boosting', family: 'gradient_boosting', params: { max_iter: 30, max_depth: 2 } },
-];
 const DRIFT_THRESHOLD = 0.2;
 const FOLLOW_TIMEOUT_MS = 20_000;
-const SAMPLE = [
-  { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 },
-  { sepal_length: 6.7, sepal_width: 3.0, petal_length: 5.2, petal_width: 2.3 },
-];
 
 export interface DemoNames {
   readonly suffix: string;

@@ -1,0 +1,61 @@
+/**
+ * `cdklocal` (aws-cdk-local, a dev dependency): the CDK CLI with its AWS endpoints moved to
+ * LocalStack. From aws-cdk 2.177 on it strips every AWS_* variable except AWS_ENDPOINT_URL* and an
+ * allowlist (AWS_ENVAR_ALLOWLIST), so a profile or real credentials in the shell cannot send the
+ * deployment to AWS; it insists on AWS_ENDPOINT_URL_S3 (with an `.s3.` host) whenever
+ * AWS_ENDPOINT_URL is set, which `.local/env` of the Docker-free stack does.
+ */
+import { join } from 'node:path';
+import { DeploymentError } from './localstack-deployment';
+import { runStreaming } from './run-streaming';
+import { ROOT } from './services';
+
+export const CDKLOCAL = join(ROOT, 'node_modules', '.bin', 'cdklocal');
+
+/** LocalStack's account id for the test credentials. */
+export const LOCALSTACK_ACCOUNT = '000000000000';
+
+/**
+ * The environment of a cdklocal run: LocalStack's edge port through the `localhost.localstack.cloud`
+ * names (they resolve to 127.0.0.1; S3 asset uploads need a host with sub-domains), the region
+ * allowlisted, and the project's own Node 22 first on PATH for the app (`tsx bin/app.ts`).
+ */
+export function cdkLocalEnv(base: NodeJS.ProcessEnv, awsPort: number, region: string): NodeJS.ProcessEnv {
+  return {
+    ...base,
+    PATH: `${join(ROOT, 'node_modules', '.bin')}:${base.PATH ?? ''}`,
+    AWS_ENDPOINT_URL: `http://localhost.localstack.cloud:${awsPort}`,
+    AWS_ENDPOINT_URL_S3: `http://s3.localhost.localstack.cloud:${awsPort}`,
+    AWS_ENVAR_ALLOWLIST: 'AWS_REGION,AWS_DEFAULT_REGION',
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    CDK_DISABLE_LEGACY_EXPORT_WARNING: '1',
+  };
+}
+
+/** `-c key=value` for each context entry. */
+export function contextArgs(context: Readonly<Record<string, string>>): string[] {
+  return Object.entries(context).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
+}
+
+/** Runs cdklocal with its output shown as it comes; fails with the CDK's last lines. */
+export async function runCdkLocal(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<void> {
+  const result = await runStreaming(CDKLOCAL, args, { cwd: ROOT, env, onLine: (line) => log(`   ${line}`) });
+  if (result.exitCode === 0) return;
+  const what = `cdklocal ${args.slice(0, 2).join(' ')}`;
+  if (result.startError) {
+    throw new DeploymentError(`${what} could not start (${result.startError}): run npm install`);
+  }
+  throw new DeploymentError(
+    [
+      `${what} failed (exit ${result.exitCode}). The CDK's last lines:`,
+      ...result.tail.map((l) => `  ${l}`),
+    ].join('\n'),
+  );
+}

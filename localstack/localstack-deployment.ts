@@ -1,0 +1,133 @@
+/**
+ * What `npm run local:deploy` and `npm run local:e2e` share: the compose file, the stack and the
+ * context it is deployed with, where LocalStack and MLflow listen on this machine, and the
+ * outputs file the deploy writes and the e2e reads.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { loadStageConfig, type StageConfig } from '../lib/config';
+import { LOCAL_DIR, ROOT } from './services';
+
+export const COMPOSE_FILE = join(ROOT, 'localstack', 'compose.yml');
+export const STACK_NAME = 'MlopsStack-dev';
+/** `cdklocal deploy --outputs-file`: the stack's outputs, by name. */
+export const OUTPUTS_FILE = join(LOCAL_DIR, 'localstack-outputs.json');
+/** Kept apart from `cdk.out`, so a deploy here never mixes with a `cdk synth` for AWS. */
+export const CDK_OUT_DIR = join(LOCAL_DIR, 'localstack', 'cdk.out');
+
+/** Exit code when local:e2e finds no deployment to test (run local:deploy first). */
+export const EXIT_NOT_DEPLOYED = 2;
+
+/** The CDK context of the LocalStack deployment; the e2e reads the same config (model, dataset, sender). */
+export function deploymentContext(region: string): Record<string, string> {
+  return { stage: 'dev', localstack: 'true', region };
+}
+
+export function deploymentConfig(region: string): StageConfig {
+  const context = deploymentContext(region);
+  return loadStageConfig((key) => context[key]);
+}
+
+export interface LocalStackEndpoints {
+  /** LocalStack's edge port on this machine, for the SDK clients of the e2e (path-style S3). */
+  readonly awsUrl: string;
+  /** The compose MLflow as this machine reaches it (the functions use http://mlflow:5000). */
+  readonly mlflowUrl: string;
+  readonly awsPort: number;
+  readonly region: string;
+}
+
+/** The ports come from the same variables as `npm run local:up` (compose.yml reads them too). */
+export function localStackEndpoints(env: NodeJS.ProcessEnv = process.env): LocalStackEndpoints {
+  const awsPort = port(env, 'MLOPS_AWS_PORT', 4566);
+  const mlflowPort = port(env, 'MLOPS_MLFLOW_PORT', 5000);
+  return {
+    awsUrl: `http://127.0.0.1:${awsPort}`,
+    mlflowUrl: `http://127.0.0.1:${mlflowPort}`,
+    awsPort,
+    region: env.AWS_REGION?.trim() || 'us-east-1',
+  };
+}
+
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65_535) {
+    throw new DeploymentError(`${name} must be a port number (1-65535), got "${raw}"`);
+  }
+  return value;
+}
+
+/** A failure with a message for people and no stack trace worth showing. */
+export class DeploymentError extends Error {
+  override name = 'DeploymentError';
+}
+
+const arn = (service: string) =>
+  z.string().regex(new RegExp(`^arn:aws:${service}:`), `must be an ARN of ${service}`);
+
+const stackOutputsSchema = z.object({
+  PredictApiUrl: z.string().regex(/^https?:\/\/[^/]+\/[^/]+\/?$/, 'must be the API stage URL'),
+  PredictApiKeyId: z.string().min(1),
+  LandingBucket: z.string().min(3),
+  DataPipelineArn: arn('states'),
+  TrainingPipelineArn: arn('states'),
+  InferencePipelineArn: arn('states'),
+  MonitoringPipelineArn: arn('states'),
+});
+
+export type StackOutputs = z.infer<typeof stackOutputsSchema>;
+
+/** Parses the outputs file's text; an error names the file and every missing or bad output. */
+export function parseStackOutputs(text: string, file = OUTPUTS_FILE): StackOutputs {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    throw new DeploymentError(`${file} is not JSON: run npm run local:deploy again`);
+  }
+  const stack = (document as Record<string, unknown> | null)?.[STACK_NAME];
+  if (typeof stack !== 'object' || stack === null) {
+    throw new DeploymentError(`${file} has no outputs for ${STACK_NAME}: run npm run local:deploy again`);
+  }
+  const parsed = stackOutputsSchema.safeParse(stack);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new DeploymentError(
+      `${file} lacks outputs local:e2e needs (${problems.join('; ')}): run npm run local:deploy again`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Reads the outputs `npm run local:deploy` wrote; a missing file says to run it first. */
+export function readStackOutputs(file = OUTPUTS_FILE): StackOutputs {
+  if (!existsSync(file)) {
+    throw new DeploymentError(
+      `no LocalStack deployment found (${file} is missing): run npm run local:deploy first`,
+    );
+  }
+  return parseStackOutputs(readFileSync(file, 'utf8'), file);
+}
+
+/**
+ * The predict API's base URL on LocalStack. The stack output names the API as on AWS
+ * (`https://<id>.execute-api.<region>.<suffix>/<stage>/`); LocalStack serves every API under its
+ * edge port at `/_aws/execute-api/<id>/<stage>/`, which needs no DNS.
+ */
+export function localInvokeUrl(predictApiUrl: string, awsUrl: string): string {
+  const url = new URL(predictApiUrl);
+  const apiId = url.hostname.split('.')[0];
+  const stage = url.pathname.split('/').find((part) => part !== '');
+  if (!apiId || !stage) throw new DeploymentError(`PredictApiUrl ${predictApiUrl} names no API id and stage`);
+  return `${awsUrl}/_aws/execute-api/${apiId}/${stage}`;
+}
+
+/** The region of a deployed ARN (`arn:aws:states:<region>:…`). */
+export function regionOf(resourceArn: string): string {
+  const region = resourceArn.split(':')[3];
+  if (!region) throw new DeploymentError(`${resourceArn} is not an ARN with a region`);
+  return region;
+}

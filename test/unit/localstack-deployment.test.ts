@@ -1,0 +1,260 @@
+/**
+ * The parts of `npm run local:deploy` / `local:e2e` that need no Docker: the outputs file, the
+ * LocalStack URLs, cdklocal's environment, LocalStack's health answer, the compose failure hints,
+ * the API key lookup and following an execution (with a stand-in for the SDK client's `send`).
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { describe, expect, it } from 'vitest';
+import { predictApiKey } from '../../localstack/api-key';
+import { cdkLocalEnv, contextArgs } from '../../localstack/cdklocal';
+import { composeHints, parseHealth } from '../../localstack/compose-stack';
+import { describeEvent, ExecutionFailedError, runExecution } from '../../localstack/execution-follower';
+import {
+  DeploymentError,
+  deploymentConfig,
+  localInvokeUrl,
+  localStackEndpoints,
+  parseStackOutputs,
+  readStackOutputs,
+  regionOf,
+} from '../../localstack/localstack-deployment';
+import { lambdaDockerFlags } from '../../localstack/onnxruntime-mount';
+
+const sm = (name: string) => `arn:aws:states:us-east-1:000000000000:stateMachine:mlops-dev-${name}`;
+const OUTPUTS = {
+  PredictApiUrl: 'https://a1b2c3d4e5.execute-api.us-east-1.localhost.localstack.cloud/v1/',
+  PredictApiKeyId: 'k9x8w7v6u5',
+  LandingBucket: 'mlopsstack-dev-datalakelanding1234-abcd',
+  DataPipelineArn: sm('data'),
+  TrainingPipelineArn: sm('training'),
+  InferencePipelineArn: sm('inference'),
+  MonitoringPipelineArn: sm('monitoring'),
+  AlarmTopicArn: 'arn:aws:sns:us-east-1:000000000000:alarms',
+};
+
+describe('the outputs file of local:deploy', () => {
+  it('reads the stack outputs local:e2e needs', () => {
+    const { AlarmTopicArn: _, ...needed } = OUTPUTS;
+    expect(parseStackOutputs(JSON.stringify({ 'MlopsStack-dev': OUTPUTS }), 'outputs.json')).toEqual(needed);
+  });
+
+  it('says to run local:deploy first when the file is missing', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'outputs-')), 'localstack-outputs.json');
+    expect(() => readStackOutputs(file)).toThrow(
+      new DeploymentError(
+        `no LocalStack deployment found (${file} is missing): run npm run local:deploy first`,
+      ),
+    );
+  });
+
+  it('names every missing or malformed output', () => {
+    const { TrainingPipelineArn: _, ...partial } = OUTPUTS;
+    const text = JSON.stringify({ 'MlopsStack-dev': { ...partial, DataPipelineArn: 'mlops-dev-data' } });
+    expect(() => parseStackOutputs(text, 'o.json')).toThrow(
+      /o\.json lacks outputs local:e2e needs \(DataPipelineArn: must be an ARN of states; TrainingPipelineArn: .+\): run npm run local:deploy again/,
+    );
+  });
+
+  it('refuses a file that is not JSON or has no outputs for the stack', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'outputs-')), 'o.json');
+    writeFileSync(file, '{"OtherStack": {}}');
+    expect(() => readStackOutputs(file)).toThrow(`${file} has no outputs for MlopsStack-dev`);
+    expect(() => parseStackOutputs('{', 'o.json')).toThrow('o.json is not JSON');
+  });
+});
+
+describe('LocalStack endpoints', () => {
+  it('serves the predict API under the edge port, from the API id and stage of the stack output', () => {
+    expect(localInvokeUrl(OUTPUTS.PredictApiUrl, 'http://127.0.0.1:4566')).toBe(
+      'http://127.0.0.1:4566/_aws/execute-api/a1b2c3d4e5/v1',
+    );
+    expect(
+      localInvokeUrl('https://zz9.execute-api.eu-west-1.amazonaws.com/prod', 'http://127.0.0.1:4600'),
+    ).toBe('http://127.0.0.1:4600/_aws/execute-api/zz9/prod');
+  });
+
+  it('takes the ports from the variables local:up uses, and rejects a bad one by name', () => {
+    expect(
+      localStackEndpoints({ MLOPS_AWS_PORT: '4600', MLOPS_MLFLOW_PORT: '5100', AWS_REGION: 'eu-west-1' }),
+    ).toEqual({
+      awsUrl: 'http://127.0.0.1:4600',
+      mlflowUrl: 'http://127.0.0.1:5100',
+      awsPort: 4600,
+      region: 'eu-west-1',
+    });
+    expect(localStackEndpoints({}).awsUrl).toBe('http://127.0.0.1:4566');
+    expect(() => localStackEndpoints({ MLOPS_AWS_PORT: 'http' })).toThrow(
+      'MLOPS_AWS_PORT must be a port number (1-65535), got "http"',
+    );
+  });
+
+  it('reads the region of the deployment from a state machine ARN', () => {
+    expect(regionOf('arn:aws:states:eu-west-1:000000000000:stateMachine:x')).toBe('eu-west-1');
+  });
+
+  it('deploys the dev stage with localstack on, the model and dataset the e2e then uses', () => {
+    const config = deploymentConfig('us-east-1');
+    expect(config.localStack).toEqual({ enabled: true, mlflowTrackingUri: 'http://mlflow:5000' });
+    expect([config.stage, config.modelName, config.datasetName]).toEqual(['dev', 'iris-classifier', 'iris']);
+  });
+});
+
+describe('cdklocal', () => {
+  it('points the CDK at LocalStack with an S3 host cdklocal accepts, whatever .local/env set', () => {
+    const env = cdkLocalEnv(
+      { PATH: '/usr/bin', AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', AWS_PROFILE: 'prod' },
+      4566,
+      'us-east-1',
+    );
+    expect(env).toMatchObject({
+      AWS_ENDPOINT_URL: 'http://localhost.localstack.cloud:4566',
+      AWS_ENDPOINT_URL_S3: 'http://s3.localhost.localstack.cloud:4566',
+      AWS_ENVAR_ALLOWLIST: 'AWS_REGION,AWS_DEFAULT_REGION',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+    });
+    expect(env.PATH).toMatch(/node_modules\/\.bin:\/usr\/bin$/);
+  });
+
+  it('passes the context as -c key=value', () => {
+    expect(contextArgs({ stage: 'dev', localstack: 'true' })).toEqual([
+      '-c',
+      'stage=dev',
+      '-c',
+      'localstack=true',
+    ]);
+  });
+
+  it('mounts the onnxruntime copy where the layer would put it', () => {
+    expect(lambdaDockerFlags('/home/u/p/.local/localstack/onnxruntime-linux-x64')).toBe(
+      '-v /home/u/p/.local/localstack/onnxruntime-linux-x64:/opt/nodejs/node_modules:ro',
+    );
+    expect(() => lambdaDockerFlags('/home/u/my project/x')).toThrow(/must not contain spaces/);
+  });
+});
+
+describe('docker compose', () => {
+  it('reads the version, edition and failed services of /_localstack/health', () => {
+    expect(
+      parseHealth({
+        edition: 'community',
+        version: '4.9.2',
+        services: { s3: 'running', lambda: 'available', ecs: 'disabled', sqs: 'error' },
+      }),
+    ).toEqual({ version: '4.9.2', edition: 'community', failedServices: ['sqs'] });
+    expect(parseHealth('nonsense')).toEqual({ version: 'unknown', edition: 'unknown', failedServices: [] });
+  });
+
+  it('turns the failures people hit into what to do', () => {
+    const taken = composeHints([
+      'Error response from daemon: driver failed programming external connectivity: Bind for 127.0.0.1:5000 failed: port is already allocated',
+    ]);
+    expect(taken.join('\n')).toContain('npm run local:down');
+    expect(
+      composeHints(['localstack-1 | License activation failed! Reason: no auth token']).join('\n'),
+    ).toContain('export LOCALSTACK_AUTH_TOKEN');
+    expect(composeHints(['all good'])).toEqual([]);
+  });
+});
+
+describe('predictApiKey', () => {
+  it('takes MLOPS_PREDICT_API_KEY when set, without calling API Gateway', async () => {
+    // An endpoint nothing listens on: a call would fail.
+    const settings = {
+      endpoint: 'http://127.0.0.1:9',
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    };
+    expect(await predictApiKey('k1', settings, { MLOPS_PREDICT_API_KEY: ' abc123 ' })).toBe('abc123');
+  });
+});
+
+describe('runExecution', () => {
+  const exited = (id: number, name: string): HistoryEvent => ({
+    id,
+    timestamp: new Date(),
+    type: 'TaskStateExited',
+    stateExitedEventDetails: { name },
+  });
+
+  /** Answers like Step Functions: RUNNING for `polls` describes, then `final`; the history grows by one state per poll. */
+  function fakeSfn(final: { status: string; output?: string; error?: string; cause?: string }, polls = 1) {
+    let describes = 0;
+    const started: unknown[] = [];
+    const states = ['IngestData', 'ValidateData', 'PublishDataset'];
+    const send = async (command: unknown) => {
+      if (command instanceof StartExecutionCommand) {
+        started.push(JSON.parse(command.input.input ?? 'null'));
+        return { executionArn: 'arn:aws:states:us-east-1:000000000000:execution:mlops-dev-data:e1' };
+      }
+      if (command instanceof DescribeExecutionCommand) {
+        describes += 1;
+        return describes <= polls ? { status: 'RUNNING' } : final;
+      }
+      if (command instanceof GetExecutionHistoryCommand) {
+        return { events: states.slice(0, describes).map((name, i) => exited(i + 1, name)) };
+      }
+      throw new Error('unexpected command');
+    };
+    return { sfn: { send } as never, started };
+  }
+
+  it('starts the execution with the input and returns its output, reporting each state once', async () => {
+    const { sfn, started } = fakeSfn(
+      { status: 'SUCCEEDED', output: '{"dataset":{"version":"sha256-1"}}' },
+      2,
+    );
+    const lines: string[] = [];
+    const result = await runExecution(sfn, {
+      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:mlops-dev-data',
+      input: { dataset: 'iris' },
+      timeoutMs: 10_000,
+      pollMs: 1,
+      onState: (line) => lines.push(line),
+    });
+    expect(started).toEqual([{ dataset: 'iris' }]);
+    expect(result.output).toEqual({ dataset: { version: 'sha256-1' } });
+    expect(lines).toEqual(['✓ IngestData', '✓ ValidateData', '✓ PublishDataset']);
+  });
+
+  it('throws with the status, error and cause of a failed execution', async () => {
+    const { sfn } = fakeSfn({
+      status: 'FAILED',
+      error: 'StepInputError',
+      cause: 'models.production: no Production version',
+    });
+    const run = runExecution(sfn, { stateMachineArn: 'arn:x', input: {}, timeoutMs: 10_000, pollMs: 1 });
+    await expect(run).rejects.toBeInstanceOf(ExecutionFailedError);
+    await expect(
+      runExecution(fakeSfn({ status: 'FAILED', error: 'StepInputError', cause: 'no Production' }).sfn, {
+        stateMachineArn: 'arn:x',
+        input: {},
+        timeoutMs: 10_000,
+        pollMs: 1,
+      }),
+    ).rejects.toThrow(/^FAILED: StepInputError — no Production \(arn:aws:states:/);
+  });
+
+  it('describes a failed Lambda task with its error and cause on one line', () => {
+    expect(
+      describeEvent({
+        id: 9,
+        timestamp: new Date(),
+        type: 'LambdaFunctionFailed',
+        lambdaFunctionFailedEventDetails: {
+          error: 'Error',
+          cause: "Cannot find package\n 'onnxruntime-node'",
+        },
+      }),
+    ).toBe("✗ Error: Cannot find package 'onnxruntime-node'");
+    expect(describeEvent({ id: 1, timestamp: new Date(), type: 'ExecutionStarted' })).toBeUndefined();
+  });
+});
