@@ -6,13 +6,19 @@
  * same load generator (autocannon), one server at a time. Also measures our cold start
  * (process start to first prediction) and how long a model swap takes.
  *
+ * The headline figures compare one process each (ours `SERVE_WORKERS=1`, MLflow's default one
+ * worker, a one-process ceiling). `multi_worker` adds ours and the ceiling with BENCH_WORKERS
+ * processes (default: one per CPU; ours as SERVE_WORKERS, the ceiling as a node:cluster). The
+ * targets are measured in interleaved slices, so a busy machine slows them alike and the ratios
+ * stay comparable.
+ *
  * Writes bench/results/predict.json and a line in bench/results/README.md.
- *   BENCH_DURATION_S (default 10), BENCH_CONNECTIONS (default 16)
+ *   BENCH_DURATION_S (default 10), BENCH_CONNECTIONS (default 16), BENCH_WORKERS
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ROOT, up } from '../localstack/services';
@@ -24,6 +30,7 @@ import {
   type RegisteredVersion,
   registerIrisModels,
   run,
+  serveCommand,
   setAlias,
   sleep,
   VENV_BIN,
@@ -31,6 +38,8 @@ import {
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? availableParallelism());
+const SLICES = 5;
 const WARM_UP_S = 3;
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
 
@@ -73,20 +82,27 @@ async function main(): Promise<void> {
 
   const payloads = { single: payload(1), batch100: payload(100) };
 
-  log('starting ours: npm run serve');
-  const oursPort = await freePort();
-  const oursUrl = `http://127.0.0.1:${oursPort}`;
-  const oursStart = performance.now();
-  const ours = startProcess(join(ROOT, 'node_modules', '.bin', 'tsx'), ['localstack/serve.ts'], {
-    ...process.env,
-    PORT: String(oursPort),
-    MODEL_NAME: name,
-    ALIAS_TTL_SECONDS: '1',
-    MAX_ROWS: '1000',
-  });
-  await firstPrediction(oursUrl, payloads.single, 60_000);
-  const coldStartMs = performance.now() - oursStart;
+  log(`starting ours: npm run serve with one worker, and with ${WORKERS}`);
+  const startOurs = async (workers: number) => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const startedAt = performance.now();
+    // The command line of `npm run serve`.
+    const { command, args } = serveCommand();
+    const server = startProcess(command, args, {
+      ...process.env,
+      PORT: String(port),
+      MODEL_NAME: name,
+      ALIAS_TTL_SECONDS: '1',
+      MAX_ROWS: '1000',
+      SERVE_WORKERS: String(workers),
+    });
+    await firstPrediction(url, payloads.single, 60_000);
+    return { url, server, coldStartMs: performance.now() - startedAt };
+  };
+  const { url: oursUrl, server: ours, coldStartMs } = await startOurs(1);
   log(`ours answered its first prediction ${coldStartMs.toFixed(0)} ms after process start`);
+  const { url: oursNUrl, server: oursN } = await startOurs(WORKERS);
 
   log('starting mlflow models serve --env-manager local');
   const mlflowPort = await freePort();
@@ -115,19 +131,39 @@ async function main(): Promise<void> {
   const ceilingPort = await freePort();
   const ceilingUrl = `http://127.0.0.1:${ceilingPort}`;
   const constant = await (await post(`${oursUrl}/predict`, payloads.single)).text();
-  const ceiling = startProcess(process.execPath, ['-e', ceilingServer(ceilingPort, constant)], process.env);
+  const ceiling = startProcess(process.execPath, [ceilingScript(ceilingPort, constant, 1)], process.env);
   await firstPrediction(ceilingUrl, payloads.single, 10_000);
+  const ceilingNPort = await freePort();
+  const ceilingNUrl = `http://127.0.0.1:${ceilingNPort}`;
+  const ceilingN = startProcess(
+    process.execPath,
+    [ceilingScript(ceilingNPort, constant, WORKERS)],
+    process.env,
+  );
+  await firstPrediction(ceilingNUrl, payloads.single, 10_000);
 
+  const targets = [
+    ['ours', `${oursUrl}/predict`, ours],
+    ['mlflow', `${mlflowUrl}/invocations`, mlflow],
+    ['ceiling', `${ceilingUrl}/predict`, ceiling],
+    ['ours_workers', `${oursNUrl}/predict`, oursN],
+    ['ceiling_workers', `${ceilingNUrl}/predict`, ceilingN],
+  ] as const;
   const results: Record<string, Record<string, Measurement>> = {};
   for (const [label, body] of Object.entries(payloads)) {
+    // JIT and caches warm, at the same concurrency.
+    for (const [, url] of targets) await measure(url, body, WARM_UP_S, undefined);
+    const slices: Record<string, Measurement[]> = Object.fromEntries(targets.map(([target]) => [target, []]));
+    for (let slice = 0; slice < SLICES; slice++) {
+      // Alternate the order so no target always follows the same one.
+      const order = slice % 2 === 0 ? targets : [...targets].reverse();
+      for (const [target, url, server] of order) {
+        slices[target]?.push(await measure(url, body, DURATION_S / SLICES, server));
+      }
+    }
     results[label] = {};
-    for (const [target, url, server] of [
-      ['ours', `${oursUrl}/predict`, ours],
-      ['mlflow', `${mlflowUrl}/invocations`, mlflow],
-      ['ceiling', `${ceilingUrl}/predict`, ceiling],
-    ] as const) {
-      await measure(url, body, WARM_UP_S, undefined); // JIT and caches warm, at the same concurrency
-      const measurement = await measure(url, body, DURATION_S, server);
+    for (const [target] of targets) {
+      const measurement = combine(slices[target] ?? []);
       log(
         `${label} ${target}: ${measurement.rps.toFixed(0)} req/s, p50 ${measurement.p50_ms} ms, p99 ${measurement.p99_ms} ms, ` +
           `${measurement.cpu_us_per_request} µs CPU/req, non-2xx ${measurement.non2xx}`,
@@ -137,10 +173,10 @@ async function main(): Promise<void> {
   }
 
   log('measuring a model swap (alias moved to a version not loaded yet)');
-  const swap = await measureSwap(oursUrl, env.MLFLOW_TRACKING_URI, name, v2.version, payloads.single);
+  const swap = await measureSwap(oursUrl, 1, env.MLFLOW_TRACKING_URI, name, v2.version, payloads.single);
 
   const summary = (label: string) => {
-    const r = results[label] as Record<'ours' | 'mlflow' | 'ceiling', Measurement>;
+    const r = results[label] as Record<(typeof targets)[number][0], Measurement>;
     return {
       ours_rps: round(r.ours.rps),
       mlflow_rps: round(r.mlflow.rps),
@@ -161,6 +197,17 @@ async function main(): Promise<void> {
         ten_times_mlflow: r.ours.rps >= 10 * r.mlflow.rps,
         sixty_percent_of_ceiling: r.ours.rps >= 0.6 * r.ceiling.rps,
         p99_at_most_5ms: r.ours.p99_ms <= 5,
+      },
+      multi_worker: {
+        workers: WORKERS,
+        ours_rps: round(r.ours_workers.rps),
+        ceiling_rps: round(r.ceiling_workers.rps),
+        ours_vs_ceiling: round(r.ours_workers.rps / r.ceiling_workers.rps, 3),
+        ours_p99_ms: r.ours_workers.p99_ms,
+        cpu_us_per_request: {
+          ours: r.ours_workers.cpu_us_per_request,
+          ceiling: r.ceiling_workers.cpu_us_per_request,
+        },
       },
     };
   };
@@ -184,6 +231,8 @@ async function main(): Promise<void> {
       ).stdout.trim(),
     },
     settings: {
+      workers: WORKERS,
+      slices: SLICES,
       connections: CONNECTIONS,
       duration_s: DURATION_S,
       payload_rows: { single: 1, batch100: 100 },
@@ -192,6 +241,7 @@ async function main(): Promise<void> {
     cold_start_ms: round(coldStartMs),
     mlflow_cold_start_ms: round(mlflowColdStartMs),
     swap_visible_ms: round(swap.visibleMs),
+    swap_first_worker_ms: round(swap.firstMs),
     swap_load_ms: swap.loadMs,
     alias_ttl_s: 1,
     batch100: summary('batch100'),
@@ -249,24 +299,60 @@ async function measure(
   };
 }
 
-/** Moves the alias to a version the server has not loaded; the swap shows after the TTL plus the load. */
+/**
+ * One measurement from a target's slices: throughput and CPU over all of them; for latency the
+ * slices' median p50 and their worst p99.
+ */
+function combine(slices: readonly Measurement[]): Measurement {
+  const requests = slices.reduce((sum, m) => sum + m.rps * (DURATION_S / SLICES), 0);
+  const cpuUs = slices.reduce((sum, m) => sum + m.cpu_us_per_request * m.rps * (DURATION_S / SLICES), 0);
+  const p50s = slices.map((m) => m.p50_ms).sort((a, b) => a - b);
+  return {
+    cpu_us_per_request: round(cpuUs / Math.max(1, requests), 1),
+    rps: requests / DURATION_S,
+    p50_ms: p50s[Math.floor(p50s.length / 2)] ?? 0,
+    p99_ms: Math.max(...slices.map((m) => m.p99_ms)),
+    mean_ms: round(slices.reduce((sum, m) => sum + m.mean_ms, 0) / Math.max(1, slices.length), 2),
+    non2xx: slices.reduce((sum, m) => sum + m.non2xx, 0),
+    errors: slices.reduce((sum, m) => sum + m.errors, 0),
+  };
+}
+
+/**
+ * Moves the alias to a version the server has not loaded; the swap shows after the TTL plus the
+ * load. Each worker follows the alias on its own, so the swap counts as visible once a run of
+ * answers (four per worker, spread over them by the cluster's round robin) all carry the version.
+ */
 async function measureSwap(
   url: string,
+  workers: number,
   trackingUri: string,
   name: string,
   version: string,
   body: string,
-): Promise<{ visibleMs: number; loadMs: number | null }> {
+): Promise<{ visibleMs: number; firstMs: number; loadMs: number | null }> {
   await setAlias(trackingUri, name, 'Production', version);
   const start = performance.now();
+  let firstMs: number | undefined;
+  let runStartedMs: number | undefined;
+  let run = 0;
   while (performance.now() - start < 30_000) {
     const answer = (await (await post(`${url}/predict`, body)).json()) as { model?: { version?: string } };
+    const now = performance.now() - start;
     if (answer.model?.version === version) {
+      firstMs ??= now;
+      runStartedMs ??= now;
+      run++;
+    } else {
+      run = 0;
+      runStartedMs = undefined;
+    }
+    if (run >= 4 * workers && runStartedMs !== undefined) {
       const status = (await (await fetch(`${url}/status`)).json()) as {
         aliases: { alias: string; last_load_ms: number | null }[];
       };
       const loadMs = status.aliases.find((alias) => alias.alias === 'Production')?.last_load_ms ?? null;
-      return { visibleMs: performance.now() - start, loadMs };
+      return { visibleMs: runStartedMs, firstMs: firstMs ?? runStartedMs, loadMs };
     }
     await sleep(5);
   }
@@ -324,17 +410,31 @@ function post(url: string, body: string): Promise<Response> {
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 }
 
-/** The ceiling: reads the body like any handler must, answers the same bytes every time. */
-function ceilingServer(port: number, answer: string): string {
+/**
+ * The ceiling: reads the body like any handler must, answers the same bytes every time. Written
+ * to a file: node:cluster forks workers from a script path.
+ */
+function ceilingScript(port: number, answer: string, workers: number): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'predict-ceiling-')), 'ceiling.cjs');
+  writeFileSync(file, ceilingSource(port, answer, workers));
+  return file;
+}
+
+function ceilingSource(port: number, answer: string, workers: number): string {
   return `
-    const body = Buffer.from(${JSON.stringify(answer)});
-    require('node:http').createServer((req, res) => {
-      req.on('data', () => {});
-      req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
-        res.end(body);
-      });
-    }).listen(${port}, '127.0.0.1');`;
+    const cluster = require('node:cluster');
+    if (cluster.isPrimary && ${workers} > 1) {
+      for (let i = 0; i < ${workers}; i++) cluster.fork();
+    } else {
+      const body = Buffer.from(${JSON.stringify(answer)});
+      require('node:http').createServer((req, res) => {
+        req.on('data', () => {});
+        req.on('end', () => {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+          res.end(body);
+        });
+      }).listen(${port}, '127.0.0.1');
+    }`;
 }
 
 function writeReadmeLine(

@@ -234,14 +234,23 @@ class LocalLambdaContext implements Context {
 }
 
 function writeResult(res: ServerResponse, result: APIGatewayProxyResult): void {
-  const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
-  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {}))
-    headers[name] = values.map(String);
-  const body = result.isBase64Encoded
-    ? Buffer.from(result.body ?? '', 'base64')
-    : Buffer.from(result.body ?? '', 'utf8');
-  headers['content-length'] = String(body.length);
+  // A flat [name, value, ...] list: Node writes it without building a header map. As API
+  // Gateway does, a name in multiValueHeaders takes its values from there only.
+  const headers: string[] = [];
+  for (const name in result.headers) {
+    if (
+      name.toLowerCase() === 'content-length' ||
+      (result.multiValueHeaders && name in result.multiValueHeaders)
+    )
+      continue;
+    headers.push(name, String(result.headers[name]));
+  }
+  for (const name in result.multiValueHeaders) {
+    if (name.toLowerCase() === 'content-length') continue;
+    for (const value of result.multiValueHeaders[name] ?? []) headers.push(name, String(value));
+  }
+  const body = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
+  headers.push('content-length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.length));
   res.writeHead(result.statusCode, headers);
   res.end(body);
 }

@@ -30,7 +30,10 @@ export function createPredictHandler({
   metrics,
 }: PredictHandlerDependencies): PredictHandler {
   const route = createRouter({ store, maxBodyBytes, metrics });
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(route)
+  // No early-timeout race (middy's default arms a timer and a promise per invocation): nothing a
+  // request waits on is unbounded, since model loads give up on the MLflow client's timeouts
+  // (registry.ts), far inside the function's 29 s.
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(route, { timeoutEarlyInMillis: 0 })
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .use(requestMetrics(metrics))

@@ -5,7 +5,7 @@
  * can be stopped, alias moves over MLflow's REST API, and the predict API on a free port.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -270,6 +270,15 @@ export async function postPredict(url: string, body: unknown, alias?: string): P
 export async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
   const response = await fetch(url);
   return { status: response.status, body: (await response.json()) as T };
+}
+
+/** `npm run serve` as a command line (tsx and its arguments from package.json's script). */
+export function serveCommand(): { command: string; args: string[] } {
+  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: { serve: string };
+  };
+  const [tool, ...args] = scripts.serve.split(/\s+/);
+  return { command: join(ROOT, 'node_modules', '.bin', tool ?? 'tsx'), args };
 }
 
 export function freePort(): Promise<number> {

@@ -72,6 +72,25 @@ describe('API Gateway adapter', () => {
     expect([...new Uint8Array(await response.arrayBuffer())]).toEqual([0, 1, 2, 255]);
   });
 
+  it('merges headers as API Gateway does: multi-value names win, its own content-length', async () => {
+    const body = '{"ok":"é"}';
+    const url = await serve(
+      async (): Promise<APIGatewayProxyResult> => ({
+        statusCode: 200,
+        headers: { 'x-both': 'single', 'x-one': 'a', 'content-length': '1' },
+        multiValueHeaders: { 'x-both': ['m1', 'm2'] },
+        body,
+      }),
+    );
+
+    const response = await fetch(url);
+
+    expect(response.headers.get('x-both')).toBe('m1, m2');
+    expect(response.headers.get('x-one')).toBe('a');
+    expect(response.headers.get('content-length')).toBe(String(Buffer.byteLength(body)));
+    expect(await response.text()).toBe(body);
+  });
+
   it('answers 502 when the handler throws, as API Gateway does', async () => {
     const url = await serve(async () => {
       throw new Error('boom');

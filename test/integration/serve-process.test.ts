@@ -1,0 +1,156 @@
+/**
+ * `npm run serve` as a user runs it: a real process (one or SERVE_WORKERS of them) serving a
+ * model registered in the shared MLflow, its worker supervision and its shutdown.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../../localstack/services';
+import {
+  freePort,
+  killGroup,
+  postPredict,
+  registerIrisModels,
+  SETOSA,
+  serveCommand,
+  setAlias,
+  sleep,
+} from './predict-fixtures';
+
+const NAME = `serve-process-${Date.now().toString(36)}`;
+
+interface Served {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly stderr: () => string;
+  readonly exited: Promise<number | null>;
+}
+
+const running: ChildProcess[] = [];
+
+function startServe(env: Record<string, string>, port: number): Served {
+  const { command, args } = serveCommand();
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, MODEL_NAME: NAME, PORT: String(port), ...env },
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  running.push(child);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, url: `http://127.0.0.1:${port}`, stderr: () => stderr, exited };
+}
+
+async function firstAnswer(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await postPredict(url, { instances: [SETOSA] })).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
+
+/** The node processes a process started (the cluster's workers; not tsx's esbuild service). */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+      if (Number(fields[1]) === pid && comm === 'node') children.push(Number(entry));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return children;
+}
+
+/** The node process under `tsx` (tsx runs node as its child). */
+async function nodeUnderTsx(served: Served): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const [node] = childrenOf(served.child.pid ?? -1);
+    if (node !== undefined) return node;
+    await sleep(50);
+  }
+  throw new Error('tsx started no node process');
+}
+
+beforeAll(async () => {
+  const trackingUri = process.env.MLFLOW_TRACKING_URI ?? '';
+  const [versions] = await registerIrisModels([{ trackingUri, name: NAME, versions: [{}] }]);
+  const v1 = versions?.[0];
+  if (!v1) throw new Error('no version registered');
+  await setAlias(trackingUri, NAME, 'Production', v1.version);
+});
+
+afterAll(async () => {
+  for (const child of running) await killGroup(child);
+});
+
+describe('npm run serve', () => {
+  it('serves from one process by default and stops cleanly on SIGTERM', async () => {
+    const served = startServe({}, await freePort());
+    await firstAnswer(served.url);
+
+    const answer = await postPredict(served.url, { instances: [SETOSA] });
+    expect(answer.body.model).toMatchObject({ name: NAME, version: '1', alias: 'Production' });
+    const node = await nodeUnderTsx(served);
+    expect(childrenOf(node)).toEqual([]);
+
+    process.kill(-(served.child.pid ?? 0), 'SIGTERM');
+    expect(await served.exited).toBe(0);
+  });
+
+  it('runs SERVE_WORKERS processes on one port and replaces a worker that dies', async () => {
+    const served = startServe({ SERVE_WORKERS: '2' }, await freePort());
+    await firstAnswer(served.url);
+    const primary = await nodeUnderTsx(served);
+    const workers = childrenOf(primary);
+    expect(workers).toHaveLength(2);
+    expect(served.stderr()).toMatch(/predict API on http:\/\/127\.0\.0\.1:\d+ with 2 workers/);
+
+    process.kill(workers[0] ?? -1, 'SIGKILL');
+    // The other worker answers meanwhile: no request fails.
+    for (let i = 0; i < 20; i++) {
+      expect((await postPredict(served.url, { instances: [SETOSA] })).status).toBe(200);
+    }
+    let replaced: number[] = [];
+    for (let i = 0; i < 200 && replaced.length < 2; i++) {
+      await sleep(100);
+      replaced = childrenOf(primary);
+    }
+    expect(replaced).toHaveLength(2);
+    expect(replaced).not.toContain(workers[0]);
+    expect(served.stderr()).toMatch(/worker \d+ ended \(SIGKILL\); starting another/);
+
+    process.kill(-(served.child.pid ?? 0), 'SIGTERM');
+    expect(await served.exited).toBe(0);
+    expect(childrenOf(primary)).toEqual([]);
+  });
+
+  it('refuses a bad SERVE_WORKERS with one line naming it', async () => {
+    const served = startServe({ SERVE_WORKERS: 'many' }, await freePort());
+
+    expect(await served.exited).toBe(1);
+    expect(served.stderr().trim()).toBe(
+      `SERVE_WORKERS must be a whole number from 1 to 256, or 'auto' for one per CPU (got "many")`,
+    );
+  });
+
+  it('stops with the worker’s exit code when workers cannot start', async () => {
+    const served = startServe({ SERVE_WORKERS: '2', ALIAS_TTL_SECONDS: 'soon' }, await freePort());
+
+    expect(await served.exited).toBe(1);
+    expect(served.stderr()).toContain('ALIAS_TTL_SECONDS');
+    expect(served.stderr()).not.toMatch(/\n\s+at /);
+  });
+});
