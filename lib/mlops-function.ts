@@ -4,7 +4,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeRule, acknowledgeWildcards } from './nag-acknowledgements';
@@ -65,10 +65,19 @@ export class MlopsFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  /** The handler file, absolute. */
+  readonly entry: string;
+  /** How esbuild bundles the entry (test/cdk/bundling.test.ts bundles every function with it). */
+  readonly bundling: BundlingOptions;
+  /** The layers the function gets (what its `bundling.externalModules` come from). */
+  readonly layers: readonly lambda.ILayerVersion[];
 
   constructor(scope: Construct, id: string, props: MlopsFunctionProps) {
     super(scope, id);
     validateProps(props);
+    this.entry = join(PROJECT_ROOT, props.entry);
+    this.bundling = bundlingOptions(props.externalModules ?? []);
+    this.layers = props.layers ?? [];
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
@@ -98,7 +107,7 @@ export class MlopsFunction extends Construct {
     }
 
     this.function = new NodejsFunction(this, 'Function', {
-      entry: join(PROJECT_ROOT, props.entry),
+      entry: this.entry,
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
@@ -126,18 +135,7 @@ export class MlopsFunction extends Construct {
         ...(props.mlflow ? { MLFLOW_TRACKING_URI: props.mlflow.trackingUri } : {}),
         ...props.environment,
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        // CommonJS dependencies bundled into an ES module still call require().
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        externalModules: props.externalModules ?? [],
-      },
+      bundling: this.bundling,
     });
 
     acknowledgeRule(
@@ -153,6 +151,25 @@ export class MlopsFunction extends Construct {
   }
 }
 
+/**
+ * Node.js 22 ES module, minified, with source maps. Only the given packages stay out of the
+ * bundle: the AWS SDK is bundled too (the version tested, not the runtime's), so a package left
+ * out must come from a layer — and a package nobody left out is bundled, native parts included.
+ */
+function bundlingOptions(externalModules: readonly string[]): BundlingOptions {
+  return {
+    format: OutputFormat.ESM,
+    target: 'node22',
+    minify: true,
+    sourceMap: true,
+    sourcesContent: false,
+    mainFields: ['module', 'main'],
+    // CommonJS dependencies bundled into an ES module still call require().
+    banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    externalModules: [...externalModules],
+  };
+}
+
 function validateProps(props: MlopsFunctionProps): void {
   if (!/^(lambdas)\/.+\.ts$/.test(props.entry)) {
     throw new Error(`MlopsFunctionProps.entry must be a .ts file under lambdas/ (got '${props.entry}')`);
@@ -160,6 +177,12 @@ function validateProps(props: MlopsFunctionProps): void {
   if (!/^[a-z0-9-]{1,64}$/.test(props.serviceName)) {
     throw new Error(
       `MlopsFunctionProps.serviceName must be lowercase kebab-case (got '${props.serviceName}')`,
+    );
+  }
+  if ((props.externalModules ?? []).length > 0 && (props.layers ?? []).length === 0) {
+    // Left out of the bundle and in no layer: the handler would fail at its first import.
+    throw new Error(
+      `MlopsFunctionProps.externalModules (${props.externalModules?.join(', ')}) needs the layers that provide them`,
     );
   }
   if (props.memorySize !== undefined && (props.memorySize < 128 || props.memorySize > 10_240)) {

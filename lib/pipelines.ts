@@ -54,7 +54,10 @@ interface StepSpec {
   readonly description: string;
   readonly memorySize: number;
   readonly timeout: Duration;
-  /** Loads ONNX models with onnxruntime-node. */
+  /**
+   * Loads ONNX models with onnxruntime-node: the function gets the layer and leaves the package
+   * out of its bundle. Only steps whose handler imports it (test/cdk/bundling.test.ts checks both ways).
+   */
   readonly onnx?: boolean;
   readonly access: (lake: DataLake) => PrefixAccess[];
   readonly environment?: (props: PipelinesProps) => Record<string, string>;

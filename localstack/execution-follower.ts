@@ -1,24 +1,22 @@
 /**
- * Starts a deployed state machine through the Step Functions API and follows the execution to its
- * end, reporting each state it leaves; a failed, aborted or timed-out execution throws with the
- * error and cause Step Functions recorded (the pipelines' Fail state carries the step's own).
+ * How `npm run local:e2e` runs a deployed pipeline: starts the execution and follows it with the
+ * follower of `mlops run --aws` (bin/cli/run-aws.ts: backoff while nothing happens, the history
+ * read newest first, stoppable), reporting states with the same progress lines, until it ends or
+ * the check's time is up. A failed, aborted or timed-out execution throws with the error and cause
+ * Step Functions recorded (the pipelines' Fail state carries the step's own).
  */
-import {
-  DescribeExecutionCommand,
-  GetExecutionHistoryCommand,
-  type HistoryEvent,
-  type SFNClient,
-  StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { executionNameFor, followExecution, sdkStepFunctionsApi } from '../bin/cli/run-aws';
+import { historyProgress } from '../bin/cli/run-progress';
 
-export interface FollowOptions {
+export interface RunOptions {
   readonly stateMachineArn: string;
   readonly input: unknown;
   /** Give up (and leave the execution running) after this long. */
   readonly timeoutMs: number;
-  /** @default 2000 */
+  /** The first wait between polls (it grows while nothing happens). @default 1000 */
   readonly pollMs?: number;
-  /** A state left (`✓ Name`) or a task failed (`✗ Name: error`), as it shows up in the history. */
+  /** A state entered (`→ Name`), left (`✓ Name 1.2s`) or failed (`✗ Name: error: cause`). */
   readonly onState?: (line: string) => void;
 }
 
@@ -42,91 +40,48 @@ export class ExecutionFailedError extends Error {
 
 export async function runExecution(
   sfn: Pick<SFNClient, 'send'>,
-  options: FollowOptions,
+  options: RunOptions,
 ): Promise<FinishedExecution> {
+  const api = sdkStepFunctionsApi(sfn);
   const started = Date.now();
-  const { executionArn } = await sfn.send(
-    new StartExecutionCommand({
-      stateMachineArn: options.stateMachineArn,
-      input: JSON.stringify(options.input),
-    }),
-  );
-  if (!executionArn)
-    throw new Error(`StartExecution of ${options.stateMachineArn} returned no execution ARN`);
-  let seenEvents = 0;
-  for (;;) {
-    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    const events = await history(sfn, executionArn);
-    for (const event of events.slice(seenEvents)) {
-      const line = describeEvent(event);
-      if (line) options.onState?.(line);
-    }
-    seenEvents = events.length;
-    const status = execution.status ?? 'UNKNOWN';
-    if (status === 'SUCCEEDED') {
-      return {
-        executionArn,
-        output: execution.output ? (JSON.parse(execution.output) as unknown) : null,
-        seconds: (Date.now() - started) / 1000,
-      };
-    }
-    if (status !== 'RUNNING' && status !== 'PENDING_REDRIVE') {
-      throw new ExecutionFailedError(
-        executionArn,
-        status,
-        execution.error ?? 'unknown error',
-        execution.cause ?? lastFailureCause(events),
-      );
-    }
-    if (Date.now() - started > options.timeoutMs) {
-      throw new ExecutionFailedError(
-        executionArn,
-        'STILL RUNNING',
-        `no end after ${options.timeoutMs / 1000}s`,
-        'the execution was left running',
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 2000));
-  }
-}
-
-async function history(sfn: Pick<SFNClient, 'send'>, executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(
-      new GetExecutionHistoryCommand({
-        executionArn,
-        maxResults: 1000,
-        includeExecutionData: false,
-        nextToken,
-      }),
+  const { executionArn } = await api.startExecution({
+    stateMachineArn: options.stateMachineArn,
+    name: executionNameFor(new Date(), 'e2e'),
+    input: JSON.stringify(options.input),
+  });
+  const onState = options.onState;
+  const progress = onState && historyProgress((line) => onState(line.trim()));
+  // The execution's own cause, else the last failed task's (a Catch may end it without one).
+  let taskCause = '';
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const done = await followExecution(api, executionArn, {
+    signal: timeout,
+    ...(options.pollMs !== undefined && { minPollMs: options.pollMs }),
+    onEvent: (event) => {
+      progress?.(event);
+      taskCause =
+        (event.lambdaFunctionFailedEventDetails ?? event.taskFailedEventDetails)?.cause ?? taskCause;
+    },
+  }).catch((error: unknown) => {
+    if (!timeout.aborted) throw error;
+    throw new ExecutionFailedError(
+      executionArn,
+      'STILL RUNNING',
+      `no end after ${options.timeoutMs / 1000}s`,
+      'the execution was left running',
     );
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
-}
-
-/** One progress line for the events worth a line: states left and tasks that failed. */
-export function describeEvent(event: HistoryEvent): string | undefined {
-  if (event.type?.endsWith('StateExited') && event.stateExitedEventDetails?.name) {
-    return `✓ ${event.stateExitedEventDetails.name}`;
+  });
+  if (done.status !== 'SUCCEEDED') {
+    throw new ExecutionFailedError(
+      executionArn,
+      done.status,
+      done.error ?? 'unknown error',
+      done.cause ?? taskCause,
+    );
   }
-  const failure = event.lambdaFunctionFailedEventDetails ?? event.taskFailedEventDetails;
-  if (failure) return `✗ ${failure.error ?? 'failed'}${failure.cause ? `: ${oneLine(failure.cause)}` : ''}`;
-  return undefined;
-}
-
-function lastFailureCause(events: readonly HistoryEvent[]): string {
-  for (const event of [...events].reverse()) {
-    const failure = event.lambdaFunctionFailedEventDetails ?? event.taskFailedEventDetails;
-    if (failure?.cause) return failure.cause;
-  }
-  return '';
-}
-
-function oneLine(text: string, max = 300): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+  return {
+    executionArn,
+    output: done.output ? (JSON.parse(done.output) as unknown) : null,
+    seconds: (Date.now() - started) / 1000,
+  };
 }

@@ -20,12 +20,7 @@ import {
   loadDriftConfig,
   renderDriftReport,
 } from '../../lambdas/core/drift';
-import {
-  MlflowClient,
-  MlflowConfigError,
-  MlflowError,
-  mlflowClientOptionsFromEnv,
-} from '../../lambdas/core/mlflow';
+import { MlflowClient, MlflowConfigError, MlflowError } from '../../lambdas/core/mlflow';
 import {
   AlertSendError,
   dataInputFromUri,
@@ -289,16 +284,18 @@ export interface DriftReportOutput {
 
 async function reportCommand(raw: RawReportOptions): Promise<DriftReportOutput> {
   let client: MlflowClient;
-  let lister: ReturnType<typeof monitoringExperimentLister>;
   try {
     client = MlflowClient.fromEnv();
-    lister = monitoringExperimentLister(mlflowClientOptionsFromEnv());
   } catch (error) {
     if (error instanceof MlflowConfigError) throw new CliError(error.message, 2);
     throw error;
   }
   const model = raw.model?.trim() || undefined;
-  const run = await findLatestMonitoringRun(client, model !== undefined ? { modelName: model } : {}, lister);
+  const run = await findLatestMonitoringRun(
+    client,
+    model !== undefined ? { modelName: model } : {},
+    monitoringExperimentLister(client),
+  );
   if (!run) {
     throw new CliError(
       `no monitoring run ${model !== undefined ? `for model ${model} ` : ''}in ${client.trackingUri} (run \`mlops drift run\` first)`,

@@ -1,6 +1,8 @@
 /**
  * `mlops run --aws`: starts the deployed state machine through the Step Functions API and follows
- * the execution to its end, printing the new history events as progress.
+ * the execution to its end, printing the new history events as progress. `npm run local:e2e`
+ * follows its executions on LocalStack with the same follower (localstack/execution-follower.ts);
+ * this module imports nothing of the CLI but its error type, so it serves both.
  *
  * Region and credentials come from the AWS SDK's chain (env, profile, SSO, instance role). The
  * endpoint too: the SDK reads AWS_ENDPOINT_URL_SFN (its id for Step Functions) and
@@ -57,7 +59,7 @@ export function createStepFunctionsClient(env: NodeJS.ProcessEnv = process.env):
   return new SFNClient(endpoint ? { endpoint } : {});
 }
 
-export function sdkStepFunctionsApi(client: SFNClient): StepFunctionsApi {
+export function sdkStepFunctionsApi(client: Pick<SFNClient, 'send'>): StepFunctionsApi {
   return {
     async listStateMachines(nextToken, signal) {
       const page = await client.send(
@@ -115,12 +117,12 @@ export async function findStateMachineArn(
 }
 
 /** `cli-20250601T101500-3f9a2c1e`: sortable, unique, and says who started it. */
-export function executionNameFor(now: Date = new Date()): string {
+export function executionNameFor(now: Date = new Date(), startedBy = 'cli'): string {
   const stamp = now
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, '');
-  return `cli-${stamp}-${randomBytes(4).toString('hex')}`;
+  return `${startedBy}-${stamp}-${randomBytes(4).toString('hex')}`;
 }
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);

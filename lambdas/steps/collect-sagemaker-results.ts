@@ -1,7 +1,5 @@
 /** Step handler: reads the candidate results the SageMaker trainer wrote. */
-import type { CollectSageMakerResultsInput, CollectSageMakerResultsOutput } from './contracts';
-import { collectSageMakerResults } from './impl';
+import { collectSageMakerResults } from './impl/collect-sagemaker-results';
+import { stepHandler } from './impl/step-handler';
 
-export async function handler(input: CollectSageMakerResultsInput): Promise<CollectSageMakerResultsOutput> {
-  return collectSageMakerResults(input);
-}
+export const handler = stepHandler(collectSageMakerResults);

@@ -1,7 +1,5 @@
 /** Step handler: compares Production and Challenger predictions; logs the comparison to MLflow. */
-import type { ComparePredictionsInput, ComparePredictionsOutput } from './contracts';
-import { comparePredictions } from './impl';
+import { comparePredictions } from './impl/compare-predictions';
+import { stepHandler } from './impl/step-handler';
 
-export async function handler(input: ComparePredictionsInput): Promise<ComparePredictionsOutput> {
-  return comparePredictions(input);
-}
+export const handler = stepHandler(comparePredictions);

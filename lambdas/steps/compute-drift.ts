@@ -4,11 +4,12 @@
  * read. The emitter is wired here, not in the step, so local runs print no EMF.
  */
 import { PowertoolsDriftMetrics } from '../core/monitoring';
-import type { ComputeDriftInput, ComputeDriftOutput } from './contracts';
-import { computeDrift } from './impl';
+import type { ComputeDriftInput } from './contracts';
+import { computeDrift } from './impl/compute-drift';
+import { stepHandler } from './impl/step-handler';
 
 const metrics = new PowertoolsDriftMetrics();
 
-export async function handler(input: ComputeDriftInput): Promise<ComputeDriftOutput> {
-  return computeDrift(input, undefined, { metrics });
-}
+export const handler = stepHandler((input: ComputeDriftInput, context) =>
+  computeDrift(input, context, { metrics }),
+);

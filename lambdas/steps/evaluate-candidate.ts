@@ -1,7 +1,5 @@
 /** Step handler: scores one trained candidate on the holdout. */
-import type { EvaluateCandidateInput, EvaluateCandidateOutput } from './contracts';
-import { evaluateCandidate } from './impl';
+import { evaluateCandidate } from './impl/evaluate-candidate';
+import { stepHandler } from './impl/step-handler';
 
-export async function handler(input: EvaluateCandidateInput): Promise<EvaluateCandidateOutput> {
-  return evaluateCandidate(input);
-}
+export const handler = stepHandler(evaluateCandidate);

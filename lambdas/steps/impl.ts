@@ -1,11 +1,14 @@
 /**
- * Where each pipeline step meets the ML core (lambdas/core/*): one function per step, each in its
- * own module under `impl/`, run with the step context of the Lambda's environment (or the one the
- * local runner passes). Steps not wired yet fail with a StepNotWiredError naming them, so a run
- * stops at the first unwired step with a clear cause instead of producing made-up output.
+ * Every pipeline step in one module, for runs in this process: the local runner binds each Task
+ * of the ASL files to these (localstack/pipelines.ts), and tests call them. A step runs with the
+ * context it is given, else the one of this process's environment, its outages mapped to
+ * TransientStepError as in the Lambdas.
+ *
+ * Neither the Lambda handlers beside this file nor the SageMaker trainer import it: this module
+ * reaches every step's dependencies, and a bundle should hold its own step's only (see
+ * impl/step-handler.ts).
  */
 import type {
-  CandidateResult,
   CollectSageMakerResultsInput,
   CollectSageMakerResultsOutput,
   ComparePredictionsInput,
@@ -32,7 +35,6 @@ import type {
   QuarantineRowsOutput,
   RegisterModelInput,
   RegisterModelOutput,
-  SageMakerTrainerHyperparameters,
   SelectBestInput,
   SelectBestOutput,
   SendDriftAlertInput,
@@ -64,11 +66,10 @@ import { splitDataset as split } from './impl/split-dataset';
 import { defaultStepContext, type StepContext } from './impl/step-context';
 import { step } from './impl/step-errors';
 import { trainCandidate as train } from './impl/train-candidate';
-import { trainPlanInContainer as trainPlan } from './impl/train-plan-in-container';
 import { validateData as validate } from './impl/validate-data';
 
 export { createStepContext, type StepContext } from './impl/step-context';
-export { StepConfigError, StepInputError, StepNotWiredError, TransientStepError } from './impl/step-errors';
+export { StepConfigError, StepInputError, TransientStepError } from './impl/step-errors';
 
 /** Reads the landing prefix (or a bundled dataset) into one normalised CSV. */
 export async function ingestData(
@@ -210,15 +211,4 @@ export async function sendDriftAlert(
   context: StepContext = defaultStepContext(),
 ): Promise<SendDriftAlertOutput> {
   return step(() => alert(input, context));
-}
-
-/**
- * The SageMaker branch: trains every candidate of the plan with the same core code as the Lambda
- * branch, logs each to MLflow and writes `CandidateResult[]` to the plan's `sageMakerResults`.
- */
-export async function trainPlanInContainer(
-  hyperparameters: SageMakerTrainerHyperparameters,
-  context: StepContext = defaultStepContext(),
-): Promise<readonly CandidateResult[]> {
-  return step(() => trainPlan(hyperparameters, context));
 }

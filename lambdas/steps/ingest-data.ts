@@ -1,7 +1,5 @@
 /** Step handler: reads the landing prefix (or a bundled dataset) into one normalised CSV. */
-import type { IngestDataInput, IngestDataOutput } from './contracts';
-import { ingestData } from './impl';
+import { ingestData } from './impl/ingest-data';
+import { stepHandler } from './impl/step-handler';
 
-export async function handler(input: IngestDataInput): Promise<IngestDataOutput> {
-  return ingestData(input);
-}
+export const handler = stepHandler(ingestData);

@@ -1,7 +1,5 @@
 /** Step handler: logs a candidate's params, metrics and model to MLflow. */
-import type { LogCandidateRunInput, LogCandidateRunOutput } from './contracts';
-import { logCandidateRun } from './impl';
+import { logCandidateRun } from './impl/log-candidate-run';
+import { stepHandler } from './impl/step-handler';
 
-export async function handler(input: LogCandidateRunInput): Promise<LogCandidateRunOutput> {
-  return logCandidateRun(input);
-}
+export const handler = stepHandler(logCandidateRun);

@@ -1,7 +1,5 @@
 /** Step handler: finds the newest input batch and pins the Production and Challenger versions. */
-import type { PlanInferenceInput, PlanInferenceOutput } from './contracts';
-import { planInference } from './impl';
+import { planInference } from './impl/plan-inference';
+import { stepHandler } from './impl/step-handler';
 
-export async function handler(input: PlanInferenceInput): Promise<PlanInferenceOutput> {
-  return planInference(input);
-}
+export const handler = stepHandler(planInference);

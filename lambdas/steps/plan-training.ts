@@ -1,7 +1,5 @@
 /** Step handler: resolves the dataset version and the candidate grid of a training run. */
-import type { PlanTrainingInput, PlanTrainingOutput } from './contracts';
-import { planTraining } from './impl';
+import { planTraining } from './impl/plan-training';
+import { stepHandler } from './impl/step-handler';
 
-export async function handler(input: PlanTrainingInput): Promise<PlanTrainingOutput> {
-  return planTraining(input);
-}
+export const handler = stepHandler(planTraining);

@@ -1,7 +1,5 @@
 /** Step handler: scores one input object with Production, and Challenger in shadow. */
-import type { PredictBatchInput, PredictBatchOutput } from './contracts';
-import { predictBatch } from './impl';
+import { predictBatch } from './impl/predict-batch';
+import { stepHandler } from './impl/step-handler';
 
-export async function handler(input: PredictBatchInput): Promise<PredictBatchOutput> {
-  return predictBatch(input);
-}
+export const handler = stepHandler(predictBatch);

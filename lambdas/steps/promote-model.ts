@@ -1,7 +1,5 @@
 /** Step handler: sets Challenger, or Production when the new version beats it on the same holdout. */
-import type { PromoteModelInput, PromoteModelOutput } from './contracts';
-import { promoteModel } from './impl';
+import { promoteModel } from './impl/promote-model';
+import { stepHandler } from './impl/step-handler';
 
-export async function handler(input: PromoteModelInput): Promise<PromoteModelOutput> {
-  return promoteModel(input);
-}
+export const handler = stepHandler(promoteModel);

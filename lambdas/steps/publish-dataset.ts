@@ -1,7 +1,5 @@
 /** Step handler: writes the curated dataset version (content digest) and its manifest. */
-import type { PublishDatasetInput, PublishDatasetOutput } from './contracts';
-import { publishDataset } from './impl';
+import { publishDataset } from './impl/publish-dataset';
+import { stepHandler } from './impl/step-handler';
 
-export async function handler(input: PublishDatasetInput): Promise<PublishDatasetOutput> {
-  return publishDataset(input);
-}
+export const handler = stepHandler(publishDataset);

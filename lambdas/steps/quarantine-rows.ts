@@ -1,7 +1,5 @@
 /** Step handler: writes the rejected rows, with their reasons, to the quarantine bucket. */
-import type { QuarantineRowsInput, QuarantineRowsOutput } from './contracts';
-import { quarantineRows } from './impl';
+import { quarantineRows } from './impl/quarantine-rows';
+import { stepHandler } from './impl/step-handler';
 
-export async function handler(input: QuarantineRowsInput): Promise<QuarantineRowsOutput> {
-  return quarantineRows(input);
-}
+export const handler = stepHandler(quarantineRows);

@@ -1,7 +1,5 @@
 /** Step handler: registers the best candidate's model as a new version. */
-import type { RegisterModelInput, RegisterModelOutput } from './contracts';
-import { registerModel } from './impl';
+import { registerModel } from './impl/register-model';
+import { stepHandler } from './impl/step-handler';
 
-export async function handler(input: RegisterModelInput): Promise<RegisterModelOutput> {
-  return registerModel(input);
-}
+export const handler = stepHandler(registerModel);

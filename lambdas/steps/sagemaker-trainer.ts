@@ -8,9 +8,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { SageMakerTrainerHyperparameters } from './contracts';
-import { createStepContext, type StepContext, trainPlanInContainer } from './impl';
-import { parseMaxConcurrency } from './impl/train-plan-in-container';
+import type { CandidateResult, SageMakerTrainerHyperparameters } from './contracts';
+import { createStepContext, type StepContext } from './impl/step-context';
+import { step } from './impl/step-errors';
+import { parseMaxConcurrency, trainPlanInContainer } from './impl/train-plan-in-container';
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -81,7 +82,7 @@ export async function main(options: TrainerOptions = {}): Promise<number> {
       paths.hyperparameters,
     );
     context = createStepContext(env);
-    const results = await trainPlanInContainer(hyperparameters, context);
+    const results = await trainPlan(hyperparameters, context);
     for (const result of results) {
       log(
         result.status === 'succeeded'
@@ -100,6 +101,14 @@ export async function main(options: TrainerOptions = {}): Promise<number> {
   } finally {
     context?.close();
   }
+}
+
+/** The job's work, with outages named TransientStepError as in the Lambda steps. */
+function trainPlan(
+  hyperparameters: SageMakerTrainerHyperparameters,
+  context: StepContext,
+): Promise<readonly CandidateResult[]> {
+  return step(() => trainPlanInContainer(hyperparameters, context));
 }
 
 async function readHyperparameters(file: string): Promise<string> {

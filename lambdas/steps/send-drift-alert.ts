@@ -1,7 +1,5 @@
 /** Step handler: e-mails a drift breach or recovery once per episode (SES). */
-import type { SendDriftAlertInput, SendDriftAlertOutput } from './contracts';
-import { sendDriftAlert } from './impl';
+import { sendDriftAlert } from './impl/send-drift-alert';
+import { stepHandler } from './impl/step-handler';
 
-export async function handler(input: SendDriftAlertInput): Promise<SendDriftAlertOutput> {
-  return sendDriftAlert(input);
-}
+export const handler = stepHandler(sendDriftAlert);

@@ -1,7 +1,5 @@
 /** Step handler: splits the valid rows into train, test and reference sets. */
-import type { SplitDatasetInput, SplitDatasetOutput } from './contracts';
-import { splitDataset } from './impl';
+import { splitDataset } from './impl/split-dataset';
+import { stepHandler } from './impl/step-handler';
 
-export async function handler(input: SplitDatasetInput): Promise<SplitDatasetOutput> {
-  return splitDataset(input);
-}
+export const handler = stepHandler(splitDataset);

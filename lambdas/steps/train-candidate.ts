@@ -1,7 +1,6 @@
 /** Step handler: trains one candidate and exports it as an MLflow onnx-flavor model directory. */
-import type { TrainCandidateInput, TrainCandidateOutput } from './contracts';
-import { trainCandidate } from './impl';
 
-export async function handler(input: TrainCandidateInput): Promise<TrainCandidateOutput> {
-  return trainCandidate(input);
-}
+import { stepHandler } from './impl/step-handler';
+import { trainCandidate } from './impl/train-candidate';
+
+export const handler = stepHandler(trainCandidate);

@@ -215,7 +215,7 @@ describe('state machine definitions', () => {
 
   it('has a handler file exporting `handler` for every step, each wired to the core', async () => {
     // A wired step refuses an empty input (or a missing environment) with a typed error naming
-    // the field; an unwired one would fail with StepNotWiredError.
+    // the field.
     vi.stubEnv('LANDING_BUCKET', '');
     for (const step of Object.values(PIPELINE_STEPS).flat()) {
       const file = join(PROJECT_ROOT, 'lambdas', 'steps', `${step}.ts`);

@@ -165,6 +165,40 @@ describe('experiments and runs', () => {
     expect(found.runs.map((candidate) => candidate.info.run_id)).toEqual([run.info.run_id]);
   });
 
+  it('searches experiments by name page by page, leaving deleted ones out unless asked', async () => {
+    // Prepare: three active experiments and a deleted one under a prefix of this run's own.
+    const prefix = `search-it-${suffix}-`;
+    const ids = new Map<string, string>();
+    for (const letter of ['a', 'b', 'c', 'd']) {
+      ids.set(letter, await client.createExperiment({ name: `${prefix}${letter}` }));
+    }
+    await client.deleteExperiment(ids.get('d') ?? '');
+    const search = { filter: `name LIKE '${prefix}%'`, order_by: ['name ASC'] };
+
+    // Act
+    const first = await client.searchExperiments({ ...search, max_results: 2 });
+    const second = await client.searchExperiments({
+      ...search,
+      max_results: 2,
+      page_token: first.next_page_token ?? '',
+    });
+    const all = await client.searchExperiments({ ...search, view_type: 'ALL' });
+
+    // Assess
+    expect(first.experiments.map((e) => e.name)).toEqual([`${prefix}a`, `${prefix}b`]);
+    expect(first.next_page_token).toEqual(expect.any(String));
+    expect(second.experiments.map((e) => e.name)).toEqual([`${prefix}c`]);
+    expect(second.next_page_token).toBeUndefined();
+    expect(all.experiments.map((e) => [e.name, e.lifecycle_stage])).toEqual([
+      [`${prefix}a`, 'active'],
+      [`${prefix}b`, 'active'],
+      [`${prefix}c`, 'active'],
+      [`${prefix}d`, 'deleted'],
+    ]);
+    expect(all.experiments[0]?.experiment_id).toBe(ids.get('a'));
+    for (const letter of ['a', 'b', 'c']) await client.deleteExperiment(ids.get(letter) ?? '');
+  });
+
   it('maps errors from the real server to MLflow error codes', async () => {
     const missing = await rejection(client.getExperimentByName(`no-such-experiment-${suffix}`));
     const duplicate = await rejection(client.createExperiment({ name: experimentName }));

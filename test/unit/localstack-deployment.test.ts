@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { predictApiKey } from '../../localstack/api-key';
 import { cdkLocalEnv, contextArgs } from '../../localstack/cdklocal';
 import { composeHints, parseHealth } from '../../localstack/compose-stack';
-import { describeEvent, ExecutionFailedError, runExecution } from '../../localstack/execution-follower';
+import { ExecutionFailedError, runExecution } from '../../localstack/execution-follower';
 import {
   DeploymentError,
   deploymentConfig,
@@ -178,6 +178,7 @@ describe('predictApiKey', () => {
 });
 
 describe('runExecution', () => {
+  const ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:mlops-dev-data';
   const exited = (id: number, name: string): HistoryEvent => ({
     id,
     timestamp: new Date(),
@@ -185,14 +186,22 @@ describe('runExecution', () => {
     stateExitedEventDetails: { name },
   });
 
-  /** Answers like Step Functions: RUNNING for `polls` describes, then `final`; the history grows by one state per poll. */
-  function fakeSfn(final: { status: string; output?: string; error?: string; cause?: string }, polls = 1) {
+  /**
+   * Answers like Step Functions: RUNNING for `polls` describes, then `final`; the history grows by
+   * one event per poll (oldest first, as moto answers whatever `reverseOrder` says).
+   */
+  function fakeSfn(
+    final: { status: string; output?: string; error?: string; cause?: string },
+    polls = 1,
+    history: HistoryEvent[] = ['IngestData', 'ValidateData', 'PublishDataset'].map((name, i) =>
+      exited(i + 1, name),
+    ),
+  ) {
     let describes = 0;
-    const started: unknown[] = [];
-    const states = ['IngestData', 'ValidateData', 'PublishDataset'];
+    const started: { name?: string; input: unknown }[] = [];
     const send = async (command: unknown) => {
       if (command instanceof StartExecutionCommand) {
-        started.push(JSON.parse(command.input.input ?? 'null'));
+        started.push({ name: command.input.name, input: JSON.parse(command.input.input ?? 'null') });
         return { executionArn: 'arn:aws:states:us-east-1:000000000000:execution:mlops-dev-data:e1' };
       }
       if (command instanceof DescribeExecutionCommand) {
@@ -200,61 +209,94 @@ describe('runExecution', () => {
         return describes <= polls ? { status: 'RUNNING' } : final;
       }
       if (command instanceof GetExecutionHistoryCommand) {
-        return { events: states.slice(0, describes).map((name, i) => exited(i + 1, name)) };
+        return { events: history.slice(0, describes) };
       }
       throw new Error('unexpected command');
     };
     return { sfn: { send } as never, started };
   }
 
-  it('starts the execution with the input and returns its output, reporting each state once', async () => {
+  it('starts a named execution with the input and returns its output, reporting each state once', async () => {
     const { sfn, started } = fakeSfn(
       { status: 'SUCCEEDED', output: '{"dataset":{"version":"sha256-1"}}' },
       2,
     );
     const lines: string[] = [];
     const result = await runExecution(sfn, {
-      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:mlops-dev-data',
+      stateMachineArn: ARN,
       input: { dataset: 'iris' },
       timeoutMs: 10_000,
       pollMs: 1,
       onState: (line) => lines.push(line),
     });
-    expect(started).toEqual([{ dataset: 'iris' }]);
+    expect(started).toEqual([
+      { name: expect.stringMatching(/^e2e-\d{8}T\d{6}-[0-9a-f]{8}$/), input: { dataset: 'iris' } },
+    ]);
     expect(result.output).toEqual({ dataset: { version: 'sha256-1' } });
     expect(lines).toEqual(['✓ IngestData', '✓ ValidateData', '✓ PublishDataset']);
   });
 
   it('throws with the status, error and cause of a failed execution', async () => {
-    const { sfn } = fakeSfn({
-      status: 'FAILED',
-      error: 'StepInputError',
-      cause: 'models.production: no Production version',
-    });
-    const run = runExecution(sfn, { stateMachineArn: 'arn:x', input: {}, timeoutMs: 10_000, pollMs: 1 });
+    const run = runExecution(
+      fakeSfn({ status: 'FAILED', error: 'StepInputError', cause: 'no Production' }).sfn,
+      { stateMachineArn: ARN, input: {}, timeoutMs: 10_000, pollMs: 1 },
+    );
     await expect(run).rejects.toBeInstanceOf(ExecutionFailedError);
-    await expect(
-      runExecution(fakeSfn({ status: 'FAILED', error: 'StepInputError', cause: 'no Production' }).sfn, {
-        stateMachineArn: 'arn:x',
-        input: {},
-        timeoutMs: 10_000,
-        pollMs: 1,
-      }),
-    ).rejects.toThrow(/^FAILED: StepInputError — no Production \(arn:aws:states:/);
+    await expect(run).rejects.toThrow(/^FAILED: StepInputError — no Production \(arn:aws:states:/);
   });
 
-  it('describes a failed Lambda task with its error and cause on one line', () => {
-    expect(
-      describeEvent({
-        id: 9,
+  it('names the state of a failed Lambda task on one line, and takes its cause when the execution has none', async () => {
+    const history: HistoryEvent[] = [
+      {
+        id: 1,
+        timestamp: new Date(),
+        type: 'TaskStateEntered',
+        stateEnteredEventDetails: { name: 'PredictBatch' },
+      },
+      {
+        id: 2,
+        previousEventId: 1,
         timestamp: new Date(),
         type: 'LambdaFunctionFailed',
         lambdaFunctionFailedEventDetails: {
           error: 'Error',
           cause: "Cannot find package\n 'onnxruntime-node'",
         },
-      }),
-    ).toBe("✗ Error: Cannot find package 'onnxruntime-node'");
-    expect(describeEvent({ id: 1, timestamp: new Date(), type: 'ExecutionStarted' })).toBeUndefined();
+      },
+    ];
+    const lines: string[] = [];
+    const error = await runExecution(
+      fakeSfn({ status: 'FAILED', error: 'States.TaskFailed' }, 1, history).sfn,
+      {
+        stateMachineArn: ARN,
+        input: {},
+        timeoutMs: 10_000,
+        pollMs: 1,
+        onState: (line) => lines.push(line),
+      },
+    ).catch((e: unknown) => e);
+    expect(lines).toEqual([
+      '→ PredictBatch',
+      "✗ PredictBatch: Error: Cannot find package 'onnxruntime-node'",
+    ]);
+    expect(error).toMatchObject({
+      status: 'FAILED',
+      error: 'States.TaskFailed',
+      failureCause: "Cannot find package\n 'onnxruntime-node'",
+    });
+  });
+
+  it('gives up after the timeout and says the execution was left running', async () => {
+    const run = runExecution(fakeSfn({ status: 'SUCCEEDED' }, Number.POSITIVE_INFINITY).sfn, {
+      stateMachineArn: ARN,
+      input: {},
+      timeoutMs: 50,
+      pollMs: 1,
+    });
+    await expect(run).rejects.toMatchObject({
+      status: 'STILL RUNNING',
+      error: 'no end after 0.05s',
+      failureCause: 'the execution was left running',
+    });
   });
 });

@@ -9,11 +9,12 @@
  * the reason in its `mlops.error` tag.
  */
 
-import type { KeyValue } from '../mlflow';
-import { buildModelDirectory } from '../model-format';
+import { type DatasetInputRequest, datasetInput, keyValues } from '../mlflow';
+import { buildModelDirectory, type ModelFiles } from '../model-format';
 import { type CandidateSpec, parseCandidateSpec } from '../training/candidate-specs';
 import type { FittedModel } from '../training/model-types';
 import { evaluate, trainCandidate } from '../training/train-candidate';
+import type { TrainingData } from '../training/training-data';
 import type { BlobStore } from './blob-store';
 import type { SucceededCandidateResult } from './candidate-ranking';
 import { CandidateFailedError } from './errors';
@@ -53,7 +54,7 @@ export async function trainAndLogCandidate(
   const run = await deps.mlflow.createRun({
     experiment_id: request.experimentId,
     run_name: spec.name,
-    tags: keyValues({ ...runTags(prepared, spec), ...request.tags }),
+    tags: keyValues({ ...candidateRunTags(prepared, spec), ...request.tags }),
   });
   const runId = run.info.run_id;
   let stage: CandidateFailedError['stage'] = 'train';
@@ -71,12 +72,7 @@ export async function trainAndLogCandidate(
     stage = 'log';
     await deps.mlflow.logBatch({
       run_id: runId,
-      params: keyValues({
-        ...hyperParameters(spec),
-        seed: String(prepared.seed),
-        test_fraction: String(prepared.testFraction),
-        split: prepared.split,
-      }),
+      params: keyValues(candidateParams(prepared, spec)),
       metrics: [
         ...Object.entries(metrics).map(([key, value]) => ({ key, value })),
         { key: 'training_seconds', value: trainingSeconds },
@@ -84,15 +80,11 @@ export async function trainAndLogCandidate(
         { key: 'test_rows', value: test.rows },
       ],
     });
-    await deps.mlflow.logInputs({ run_id: runId, datasets: [datasetInput(prepared)] });
+    await deps.mlflow.logInputs({ run_id: runId, datasets: [candidateDatasetInput(prepared)] });
     await logModel(
       deps.mlflow,
       run.info.artifact_uri,
-      runId,
-      model,
-      exampleRows(test, INPUT_EXAMPLE_ROWS),
-      prepared,
-      spec,
+      candidateModelDirectory({ model, test, prepared, spec, runId }),
     );
     await deps.mlflow.endRun(runId, 'FINISHED');
     return {
@@ -106,39 +98,22 @@ export async function trainAndLogCandidate(
     };
   } catch (error) {
     const failure = new CandidateFailedError(spec.name, stage, runId, { cause: error });
-    await markFailed(deps.mlflow, runId, failure.message);
+    await recordRunFailure(deps.mlflow, runId, failure.message);
     throw failure;
   }
 }
 
-async function logModel(
-  mlflow: TrackingClient,
-  artifactUri: string,
-  runId: string,
-  model: FittedModel,
-  inputExample: number[][],
-  prepared: PreparedDataset,
-  spec: CandidateSpec,
-): Promise<void> {
-  const files = buildModelDirectory({
-    model,
-    inputExample,
-    dataContract: prepared.contract,
-    runId,
-    artifactPath: MODEL_ARTIFACT_PATH,
-    metadata: {
-      dataset_name: prepared.name,
-      dataset_version: prepared.version,
-      contract_version: prepared.contractVersion,
-      candidate: spec.name,
-      family: spec.family,
-    },
-  });
+async function logModel(mlflow: TrackingClient, artifactUri: string, files: ModelFiles): Promise<void> {
   const store = await mlflow.artifactStore(artifactUri);
   await Promise.all([...files].map(([path, bytes]) => store.put(`${MODEL_ARTIFACT_PATH}/${path}`, bytes)));
 }
 
-function runTags(prepared: PreparedDataset, spec: CandidateSpec): Record<string, string> {
+// What a candidate's run records, shared with the training pipeline's steps (lambdas/steps/impl/
+// candidate-mlflow-run.ts), which log the same run over three Lambdas: runs from the CLI and the
+// pipeline compare.
+
+/** The run's tags: the candidate, and the dataset version and contract it was trained on. */
+export function candidateRunTags(prepared: PreparedDataset, spec: CandidateSpec): Record<string, string> {
   return {
     [TAGS.candidate]: spec.name,
     [TAGS.family]: spec.family,
@@ -153,22 +128,33 @@ function runTags(prepared: PreparedDataset, spec: CandidateSpec): Record<string,
   };
 }
 
-/** The spec's hyper-parameters as MLflow params (defaults filled in by the spec parser). */
-function hyperParameters(spec: CandidateSpec): Record<string, string> {
+/** The spec's hyper-parameters (defaults filled in by the spec parser) and the split settings. */
+export function candidateParams(prepared: PreparedDataset, spec: CandidateSpec): Record<string, string> {
   const params: Record<string, string> = {};
   for (const [key, value] of Object.entries(spec.params))
     if (value !== undefined) params[key] = String(value);
-  return params;
+  return {
+    ...params,
+    seed: String(prepared.seed),
+    test_fraction: String(prepared.testFraction),
+    split: prepared.split,
+  };
 }
 
-/** The dataset as an MLflow run input: its version is the digest, its contract the schema. */
-function datasetInput(prepared: PreparedDataset) {
-  return {
-    dataset: {
+/**
+ * The dataset as the run's input: its version is the digest, its contract the schema. `source` is
+ * where the rows were read from: by default where the dataset came from.
+ */
+export function candidateDatasetInput(
+  prepared: PreparedDataset,
+  source: string = prepared.source,
+): DatasetInputRequest {
+  return datasetInput(
+    {
       name: prepared.name,
       digest: prepared.version,
-      source_type: sourceType(prepared.source),
-      source: JSON.stringify({ uri: prepared.source }),
+      source_type: sourceType(source),
+      source: JSON.stringify({ uri: source }),
       schema: JSON.stringify({
         mlflow_colspec: prepared.contract.columns.map((column) => ({
           name: column.name,
@@ -182,8 +168,48 @@ function datasetInput(prepared: PreparedDataset) {
         test_rows: prepared.rows.test,
       }),
     },
-    tags: [{ key: 'mlflow.data.context', value: 'training' }],
-  };
+    'training',
+  );
+}
+
+export interface CandidateModelRequest {
+  readonly model: FittedModel;
+  /** The test split: its first rows are the input example. */
+  readonly test: TrainingData;
+  readonly prepared: PreparedDataset;
+  readonly spec: CandidateSpec;
+  readonly runId: string;
+}
+
+/** The candidate's MLflow model directory (onnx flavor), naming its dataset and candidate in MLmodel. */
+export function candidateModelDirectory(request: CandidateModelRequest): ModelFiles {
+  const { prepared, spec } = request;
+  return buildModelDirectory({
+    model: request.model,
+    inputExample: exampleRows(request.test, INPUT_EXAMPLE_ROWS),
+    dataContract: prepared.contract,
+    runId: request.runId,
+    artifactPath: MODEL_ARTIFACT_PATH,
+    metadata: {
+      dataset_name: prepared.name,
+      dataset_version: prepared.version,
+      contract_version: prepared.contractVersion,
+      candidate: spec.name,
+      family: spec.family,
+    },
+  });
+}
+
+/** Best effort: the failure being reported matters more than a failure to record it. */
+export async function recordRunFailure(
+  mlflow: Pick<TrackingClient, 'logBatch' | 'endRun'>,
+  runId: string,
+  message: string,
+): Promise<void> {
+  await mlflow
+    .logBatch({ run_id: runId, tags: [{ key: TAGS.error, value: message.slice(0, MAX_ERROR_TAG) }] })
+    .catch(() => {});
+  await mlflow.endRun(runId, 'FAILED').catch(() => {});
 }
 
 function sourceType(source: string): string {
@@ -205,16 +231,4 @@ function mlflowType(type: string): string {
     default:
       return type;
   }
-}
-
-async function markFailed(mlflow: TrackingClient, runId: string, message: string): Promise<void> {
-  // Best effort: the failure being reported matters more than a failure to record it.
-  await mlflow
-    .logBatch({ run_id: runId, tags: [{ key: TAGS.error, value: message.slice(0, MAX_ERROR_TAG) }] })
-    .catch(() => {});
-  await mlflow.endRun(runId, 'FAILED').catch(() => {});
-}
-
-function keyValues(record: Readonly<Record<string, string>>): KeyValue[] {
-  return Object.entries(record).map(([key, value]) => ({ key, value }));
 }

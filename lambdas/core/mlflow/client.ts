@@ -46,6 +46,8 @@ import {
   type RunInfo,
   RunResponseSchema,
   type RunStatus,
+  type SearchExperimentsResponse,
+  SearchExperimentsResponseSchema,
   type SearchModelVersionsResponse,
   SearchModelVersionsResponseSchema,
   type SearchRegisteredModelsResponse,
@@ -79,6 +81,18 @@ export interface CreateExperimentRequest {
   readonly name: string;
   readonly artifact_location?: string;
   readonly tags?: readonly KeyValue[];
+}
+
+export interface SearchExperimentsRequest {
+  /** e.g. `name LIKE 'monitoring-%'` or `tags.team = 'ml'`. */
+  readonly filter?: string;
+  /** Per page; MLflow caps it at 50000. @default 1000 (the server refuses a search without one) */
+  readonly max_results?: number;
+  /** e.g. `['last_update_time DESC']`. */
+  readonly order_by?: readonly string[];
+  /** @default 'ACTIVE_ONLY' (MLflow's) */
+  readonly view_type?: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+  readonly page_token?: string;
 }
 
 export interface CreateRunRequest {
@@ -245,6 +259,22 @@ export class MlflowClient {
       ExperimentResponseSchema,
     );
     return body.experiment;
+  }
+
+  /** `POST experiments/search`: one page; pass `next_page_token` back as `page_token` for the next. */
+  async searchExperiments(
+    request: SearchExperimentsRequest = {},
+    call?: CallOptions,
+  ): Promise<SearchExperimentsResponse> {
+    return this.http.json(
+      {
+        ...call,
+        method: 'POST',
+        path: `${API}/experiments/search`,
+        json: { ...request, max_results: request.max_results ?? 1000 },
+      },
+      SearchExperimentsResponseSchema,
+    );
   }
 
   /** `POST experiments/create`; returns the new experiment's id. */

@@ -26,6 +26,7 @@ export {
   MlflowClient,
   type MlflowClientOptions,
   type ModelVersionTagRequest,
+  type SearchExperimentsRequest,
   type SearchModelVersionsRequest,
   type SearchRegisteredModelsRequest,
   type SearchRunsRequest,
@@ -42,6 +43,7 @@ export {
 } from './errors';
 export {
   type KeyValue,
+  keyValues,
   LOG_BATCH_LIMITS,
   type LogBatchChunk,
   type LogBatchRequest,
@@ -63,6 +65,7 @@ export type {
   RunInfo,
   RunStatus,
   RunTag,
+  SearchExperimentsResponse,
   SearchModelVersionsResponse,
   SearchRegisteredModelsResponse,
   SearchRunsResponse,

@@ -29,6 +29,11 @@ export interface KeyValue {
   readonly value: string;
 }
 
+/** A record as MLflow's list of params or tags. */
+export function keyValues(record: Readonly<Record<string, string>>): KeyValue[] {
+  return Object.entries(record).map(([key, value]) => ({ key, value }));
+}
+
 export interface LogBatchRequest {
   readonly run_id: string;
   readonly metrics?: readonly MetricInput[];

@@ -34,6 +34,11 @@ export const ExperimentSchema = z.object({
 export type Experiment = z.output<typeof ExperimentSchema>;
 
 export const ExperimentResponseSchema = z.object({ experiment: ExperimentSchema });
+export const SearchExperimentsResponseSchema = z.object({
+  experiments: z.array(ExperimentSchema).default([]),
+  next_page_token: z.string().optional(),
+});
+export type SearchExperimentsResponse = z.output<typeof SearchExperimentsResponseSchema>;
 export const CreateExperimentResponseSchema = z.object({ experiment_id: z.string() });
 
 // --- runs ----------------------------------------------------------------------------------------

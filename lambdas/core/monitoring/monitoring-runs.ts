@@ -4,15 +4,7 @@
  * headline numbers and its full drift result.
  */
 import { z } from 'zod';
-import {
-  type Experiment,
-  MlflowApiError,
-  type MlflowClient,
-  type MlflowClientOptions,
-  type Run,
-} from '../mlflow';
-import { ExperimentSchema } from '../mlflow/schemas';
-import { MlflowTransport } from '../mlflow/transport';
+import { type Experiment, MlflowApiError, type MlflowClient, type Run } from '../mlflow';
 import {
   DRIFT_REPORT_ARTIFACT,
   DRIFT_RESULT_ARTIFACT,
@@ -30,34 +22,20 @@ export type MonitoringRunsClient = Pick<
 /** Lists the experiments whose names start with `monitoring-`. */
 export type MonitoringExperimentLister = () => Promise<Experiment[]>;
 
-const SearchExperimentsResponseSchema = z.object({
-  experiments: z.array(ExperimentSchema).default([]),
-  next_page_token: z.string().optional(),
-});
-
-/**
- * `POST experiments/search` for `name LIKE 'monitoring-%'`, every page. The client has no method
- * for this endpoint yet, so it goes through the client's transport (same auth, retries, errors).
- */
-export function monitoringExperimentLister(options: MlflowClientOptions): MonitoringExperimentLister {
-  const http = new MlflowTransport(options);
+/** `experiments/search` for `name LIKE 'monitoring-%'`, every page. */
+export function monitoringExperimentLister(
+  client: Pick<MlflowClient, 'searchExperiments'>,
+): MonitoringExperimentLister {
   return async () => {
     const experiments: Experiment[] = [];
     let pageToken: string | undefined;
     do {
-      const page = await http.json(
-        {
-          method: 'POST',
-          path: '/api/2.0/mlflow/experiments/search',
-          json: {
-            filter: "name LIKE 'monitoring-%'",
-            max_results: 1000,
-            view_type: 'ACTIVE_ONLY',
-            ...(pageToken && { page_token: pageToken }),
-          },
-        },
-        SearchExperimentsResponseSchema,
-      );
+      const page = await client.searchExperiments({
+        filter: "name LIKE 'monitoring-%'",
+        max_results: 1000,
+        view_type: 'ACTIVE_ONLY',
+        ...(pageToken && { page_token: pageToken }),
+      });
       experiments.push(...page.experiments);
       pageToken = page.next_page_token || undefined;
     } while (pageToken);

@@ -15,7 +15,7 @@ import {
   numericColumn,
   parseContract,
 } from '../../core/data';
-import { type OnnxPrediction, predictWithOnnx } from '../../core/lifecycle';
+import { type OnnxPrediction, predictWithOnnx } from '../../core/lifecycle/onnx-holdout';
 import type { ModelDirectory } from '../../core/model-format';
 import type { ModelVersionRef } from '../contracts';
 import { StepInputError } from './step-errors';

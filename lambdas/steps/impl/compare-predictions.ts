@@ -4,9 +4,9 @@
  * probability gap to an MLflow run in the `inference-<model>` experiment, with the comparison as
  * a JSON artifact (also kept beside the predictions).
  */
-import type { KeyValue, MetricInput } from '../../core/mlflow';
+import { type KeyValue, keyValues, type MetricInput } from '../../core/mlflow';
 import type { ComparePredictionsInput, ComparePredictionsOutput, S3Pointer } from '../contracts';
-import { keyValues, markRunFailed, PIPELINE_RUN_TAG } from './candidate-mlflow-run';
+import { markRunFailed, PIPELINE_RUN_TAG } from './candidate-mlflow-run';
 import { addUp, type BatchSummary, batchSummarySchema, type ComparisonTotals } from './prediction-summary';
 import { getJson, listKeys, putJson } from './s3-objects';
 import type { StepContext } from './step-context';

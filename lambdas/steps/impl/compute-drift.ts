@@ -7,7 +7,8 @@
  */
 import { parseContract } from '../../core/data';
 import { loadDriftConfig } from '../../core/drift';
-import { PRODUCTION_ALIAS, TAGS } from '../../core/lifecycle';
+import { PRODUCTION_ALIAS } from '../../core/lifecycle/promotion-gate';
+import { TAGS } from '../../core/lifecycle/tracking-client';
 import { MlflowApiError } from '../../core/mlflow';
 import { type DriftMetricsEmitter, runMonitoring, S3DriftHistoryStore } from '../../core/monitoring';
 import type { ComputeDriftInput, ComputeDriftOutput, S3Pointer, S3Prefix } from '../contracts';

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { type DataContract, featureNames, parseContract } from '../../core/data';
-import type { PreparedDataset } from '../../core/lifecycle';
+import type { PreparedDataset } from '../../core/lifecycle/prepare-dataset';
 import type { DatasetRef, S3Pointer } from '../contracts';
 import { getJson, objectExists } from './s3-objects';
 import type { StepContext } from './step-context';

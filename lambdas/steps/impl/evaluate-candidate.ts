@@ -4,7 +4,9 @@
  * in-memory model — so a metric logged here is what the served model scores. The report goes
  * beside the model.
  */
-import { loadSplit, onnxHoldoutMetrics, predictWithOnnx, s3BlobStore } from '../../core/lifecycle';
+import { s3BlobStore } from '../../core/lifecycle/blob-store';
+import { onnxHoldoutMetrics, predictWithOnnx } from '../../core/lifecycle/onnx-holdout';
+import { loadSplit } from '../../core/lifecycle/prepare-dataset';
 import { readModelDirectory } from '../../core/model-format';
 import type { EvaluateCandidateInput, EvaluateCandidateOutput } from '../contracts';
 import { markRunFailed } from './candidate-mlflow-run';

@@ -3,11 +3,12 @@
  * counts, the dataset version as a run input, and the model directory as the run's `model`
  * artifact; then finish the run. Its result is the Map item's `SucceededCandidate`.
  */
-import { MODEL_ARTIFACT_PATH, type PreparedDataset } from '../../core/lifecycle';
+import type { PreparedDataset } from '../../core/lifecycle/prepare-dataset';
+import { MODEL_ARTIFACT_PATH } from '../../core/lifecycle/tracking-client';
 import { MlflowApiError, type MlflowClient } from '../../core/mlflow';
 import { parseCandidateSpec } from '../../core/training';
 import type { LogCandidateRunInput, LogCandidateRunOutput } from '../contracts';
-import { candidateParams, datasetRunInput, markRunFailed } from './candidate-mlflow-run';
+import { datasetRunInput, markRunFailed, pipelineCandidateParams } from './candidate-mlflow-run';
 import { loadPrepared } from './dataset-manifest';
 import { readModelFilesFrom } from './model-files';
 import type { StepContext } from './step-context';
@@ -24,7 +25,7 @@ export async function logCandidateRun(
     const metrics = input.evaluation.metrics;
     await mlflow.logBatch({
       run_id: runId,
-      params: candidateParams(prepared, spec),
+      params: pipelineCandidateParams(prepared, spec),
       metrics: [
         ...Object.entries(metrics).map(([key, value]) => ({ key, value })),
         { key: 'training_seconds', value: input.training.trainingSeconds },

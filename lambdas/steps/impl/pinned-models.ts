@@ -3,7 +3,7 @@
  * plan-inference, then loaded by exact version in every batch, so an alias moved mid-run does
  * not mix versions in one run's predictions.
  */
-import { CHALLENGER_ALIAS, PRODUCTION_ALIAS } from '../../core/lifecycle';
+import { CHALLENGER_ALIAS, PRODUCTION_ALIAS } from '../../core/lifecycle/promotion-gate';
 import { MlflowApiError, type MlflowClient } from '../../core/mlflow';
 import { type ModelDirectory, readModelDirectory } from '../../core/model-format';
 import { ModelProblem } from '../../core/serving/errors';

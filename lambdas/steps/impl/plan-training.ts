@@ -4,7 +4,7 @@
  * metric, and the whole plan as JSON for the SageMaker trainer.
  */
 import type { Task } from '../../core/data';
-import { resolveSelectionMetric } from '../../core/lifecycle';
+import { resolveSelectionMetric } from '../../core/lifecycle/selection-metric';
 import { CandidateSpecError } from '../../core/training';
 import {
   type CandidateSpec as CoreCandidateSpec,

@@ -5,7 +5,7 @@
  * Objects that are not data (the Distributed Map lists every key) are skipped, not failed.
  */
 import { encodeFrame, type Frame } from '../../core/data';
-import type { OnnxPrediction } from '../../core/lifecycle';
+import type { OnnxPrediction } from '../../core/lifecycle/onnx-holdout';
 import type { ModelDirectory } from '../../core/model-format';
 import type { PredictBatchInput, PredictBatchOutput, S3Pointer } from '../contracts';
 import { modelContract, predictionsFrame, readInputBatch, scoreBatch } from './batch-scoring';

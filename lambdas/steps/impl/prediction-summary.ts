@@ -8,7 +8,7 @@
  * 1 when they put all their weight on different classes. For a regressor it is |a − b|.
  */
 import { z } from 'zod';
-import type { OnnxPrediction } from '../../core/lifecycle';
+import type { OnnxPrediction } from '../../core/lifecycle/onnx-holdout';
 
 export const SUMMARY_FORMAT = 'mlops-prediction-summary-v1';
 

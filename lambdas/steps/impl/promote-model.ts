@@ -3,7 +3,9 @@
  * `production` scores the new and the current Production version on the same holdout, from their
  * registered artifacts through onnxruntime, and moves Production only when the new one is better.
  */
-import { type PromotionMode, promoteVersion, s3BlobStore } from '../../core/lifecycle';
+import { s3BlobStore } from '../../core/lifecycle/blob-store';
+import { promoteVersion } from '../../core/lifecycle/promote-version';
+import type { PromotionMode } from '../../core/lifecycle/promotion-gate';
 import type { PromoteModelInput, PromoteModelOutput } from '../contracts';
 import { loadPrepared } from './dataset-manifest';
 import type { StepContext } from './step-context';

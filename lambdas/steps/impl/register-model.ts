@@ -2,7 +2,7 @@
  * Register the best candidate's `model` artifact as a new version of the configured model, tagged
  * with the dataset version, digest, contract and selection metric (the core's `selectAndRegister`).
  */
-import { selectAndRegister } from '../../core/lifecycle';
+import { selectAndRegister } from '../../core/lifecycle/register-best';
 import type { RegisterModelInput, RegisterModelOutput } from '../contracts';
 import { loadPrepared } from './dataset-manifest';
 import { toCoreResult } from './select-best';

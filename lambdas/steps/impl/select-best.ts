@@ -1,5 +1,8 @@
 /** Rank the Map's candidate results by the selection metric, with the core's ranking rules. */
-import { type CandidateResult as CoreResult, rankCandidateResults } from '../../core/lifecycle';
+import {
+  type CandidateResult as CoreResult,
+  rankCandidateResults,
+} from '../../core/lifecycle/candidate-ranking';
 import type { CandidateResult, SelectBestInput, SelectBestOutput, SucceededCandidate } from '../contracts';
 import { StepInputError } from './step-errors';
 

@@ -6,12 +6,8 @@
  * seed, the content digest — goes to `work/<runId>/split.json` for publish-dataset.
  */
 import { encodeFrame, loadFrame, splitFrame } from '../../core/data';
-import {
-  categoryLevelsOf,
-  DEFAULT_TEST_FRACTION,
-  DEFAULT_TRAINING_SEED,
-  toTrainingData,
-} from '../../core/lifecycle';
+import { DEFAULT_TEST_FRACTION, DEFAULT_TRAINING_SEED } from '../../core/lifecycle/prepare-dataset';
+import { categoryLevelsOf, toTrainingData } from '../../core/lifecycle/trainer-input';
 import type { SplitDatasetInput, SplitDatasetOutput } from '../contracts';
 import { getBytes, putBytes } from './s3-objects';
 import type { StepContext } from './step-context';

@@ -12,14 +12,6 @@ export class TransientStepError extends Error {
   override name = 'TransientStepError';
 }
 
-export class StepNotWiredError extends Error {
-  override name = 'StepNotWiredError';
-
-  constructor(readonly step: string) {
-    super(`pipeline step '${step}' is not wired to the ML core yet`);
-  }
-}
-
 /** A step's environment is missing a variable or holds a bad value; names the variable. */
 export class StepConfigError extends Error {
   override name = 'StepConfigError';
