@@ -72,9 +72,13 @@ export function endpoints(backendStore: BackendStore): LocalEndpoints {
   };
 }
 
-/** Runs localstack/setup.sh (venv + Postgres); it returns at once when everything is in place. */
-export function ensureInstalled(): void {
-  const result = spawnSync('bash', [join(ROOT, 'localstack', 'setup.sh'), '--no-npm'], {
+/**
+ * Runs localstack/setup.sh (venv + Postgres); it returns at once when everything is in place.
+ * MLflow on SQLite does not need Postgres, so then a missing one is only mentioned.
+ */
+export function ensureInstalled(store: BackendStore = 'postgres'): void {
+  const args = ['--no-npm', ...(store === 'sqlite' ? ['--postgres-optional'] : [])];
+  const result = spawnSync('bash', [join(ROOT, 'localstack', 'setup.sh'), ...args], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   if (result.status !== 0) throw new ServiceStartError('localstack/setup.sh failed (see the messages above)');
@@ -83,7 +87,7 @@ export function ensureInstalled(): void {
 export async function up(options: ServiceOptions = {}): Promise<LocalEndpoints> {
   const log = options.log ?? (() => {});
   const store = options.backendStore ?? 'postgres';
-  ensureInstalled();
+  ensureInstalled(store);
   mkdirSync(join(LOCAL_DIR, 'logs'), { recursive: true });
   mkdirSync(join(LOCAL_DIR, 'pids'), { recursive: true });
   const env = endpoints(store);

@@ -5,13 +5,21 @@
 #
 #   bash localstack/setup.sh            # all of it
 #   bash localstack/setup.sh --no-npm   # venv and Postgres only (called from npm scripts)
+#   bash localstack/setup.sh --postgres-optional   # `npm run demo`: MLflow on SQLite needs no Postgres
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 venv="$here/.venv"
 want_npm=1
-[ "${1:-}" = "--no-npm" ] && want_npm=0
+postgres_optional=0
+for arg in "$@"; do
+  case "$arg" in
+    --no-npm) want_npm=0 ;;
+    --postgres-optional) postgres_optional=1 ;;
+    *) printf '[setup] unknown option %s (known: --no-npm, --postgres-optional)\n' "$arg" >&2; exit 2 ;;
+  esac
+done
 
 say() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -60,6 +68,8 @@ if [ -z "$(find_pg_ctl)" ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq postgresql >/dev/null
+  elif [ "$postgres_optional" = 1 ]; then
+    say "PostgreSQL is not installed: MLflow will run on SQLite. For '--store postgres' and npm test install it, e.g. 'sudo apt-get install postgresql' (Debian/Ubuntu) or 'brew install postgresql' (macOS)."
   else
     say "PostgreSQL is not installed. Install it, e.g. 'sudo apt-get install postgresql' (Debian/Ubuntu) or 'brew install postgresql' (macOS), then rerun."
     exit 1
