@@ -12,6 +12,7 @@ import { Observability } from './observability';
 import { Pipelines } from './pipelines';
 import { PredictApi } from './predict-api';
 import { PipelineSchedules } from './schedules';
+import { stageNamePrefix } from './state-machine-substitutions';
 
 export interface MlopsStackProps extends StackProps {
   readonly config: StageConfig;
@@ -35,7 +36,7 @@ export class MlopsStack extends Stack {
       props.config.localStack.enabled ? { ...props, synthesizer: new LocalStackSynthesizer() } : props,
     );
     const { config } = props;
-    const prefix = `mlops-${config.stage}`;
+    const prefix = stageNamePrefix(config.stage);
     const architecture =
       config.lambdaArchitecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
     const logRetention = config.logRetentionDays as logs.RetentionDays;

@@ -21,6 +21,7 @@ import {
   pipelineSubstitutions,
   type StepName,
   type SubstitutionInputs,
+  stateMachineName,
 } from './state-machine-substitutions';
 
 export interface PipelinesProps {
@@ -307,10 +308,9 @@ export class Pipelines extends Construct {
     this.sageMakerSecurityGroup = props.mlflow.clientSecurityGroup;
     this.sageMakerRole = this.createSageMakerRole(lake);
 
-    const names = Object.fromEntries(PIPELINE_NAMES.map((p) => [p, `${props.namePrefix}-${p}`])) as Record<
-      PipelineName,
-      string
-    >;
+    const names = Object.fromEntries(
+      PIPELINE_NAMES.map((p) => [p, stateMachineName(props.namePrefix, p)]),
+    ) as Record<PipelineName, string>;
     const stateMachineArn = (name: string) =>
       stack.formatArn({
         service: 'states',

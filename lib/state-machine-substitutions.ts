@@ -11,6 +11,16 @@ import type { PromotionMode } from './config';
 export const PIPELINE_NAMES = ['data', 'training', 'inference', 'monitoring'] as const;
 export type PipelineName = (typeof PIPELINE_NAMES)[number];
 
+/** The prefix of a stage's resource names (`mlops-dev`). */
+export function stageNamePrefix(stage: string): string {
+  return `mlops-${stage}`;
+}
+
+/** A pipeline's state machine name (`mlops-dev-training`); `mlops run --aws` finds it by this. */
+export function stateMachineName(namePrefix: string, pipeline: PipelineName): string {
+  return `${namePrefix}-${pipeline}`;
+}
+
 /** The Lambda-backed steps of each pipeline; each has a handler in `lambdas/steps/<step>.ts`. */
 export const PIPELINE_STEPS = {
   data: ['ingest-data', 'validate-data', 'quarantine-rows', 'split-dataset', 'publish-dataset'],

@@ -7,13 +7,11 @@
  *
  * Progress goes to stderr; the services are started or reused and left running.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { demoNames, runDemo } from './demo/flow';
 import { createProgress } from './demo/progress';
 import { jsonLine, summaryTable } from './demo/summary';
-import { type BackendStore, LOCAL_DIR, up } from './services';
+import { type BackendStore, runningBackendStore, up } from './services';
 
 const STORES: readonly BackendStore[] = ['sqlite', 'postgres'];
 
@@ -28,9 +26,7 @@ function chooseStore(flag: string | undefined): BackendStore {
     }
     return flag as BackendStore;
   }
-  const file = join(LOCAL_DIR, 'mlflow-store');
-  const running = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
-  return STORES.includes(running as BackendStore) ? (running as BackendStore) : 'sqlite';
+  return runningBackendStore() ?? 'sqlite';
 }
 
 async function main(): Promise<void> {

@@ -270,10 +270,17 @@ async function ensureBucket(env: LocalEndpoints, bucket: string): Promise<void> 
 
 // --- MLflow ------------------------------------------------------------------------------------
 
+const STORE_FILE = join(LOCAL_DIR, 'mlflow-store');
+
+/** The backend store the local MLflow was last started on, if it was. */
+export function runningBackendStore(): BackendStore | undefined {
+  const recorded = existsSync(STORE_FILE) ? readFileSync(STORE_FILE, 'utf8').trim() : '';
+  return recorded === 'postgres' || recorded === 'sqlite' ? recorded : undefined;
+}
+
 async function startMlflow(log: (line: string) => void, env: LocalEndpoints): Promise<void> {
   const url = `${env.MLFLOW_TRACKING_URI}/health`;
-  const storeFile = join(LOCAL_DIR, 'mlflow-store');
-  const current = existsSync(storeFile) ? readFileSync(storeFile, 'utf8').trim() : '';
+  const current = runningBackendStore() ?? '';
   if (await isHealthy(url)) {
     if (current === env.MLFLOW_BACKEND_STORE || current === '') {
       log(`mlflow already up on ${env.MLFLOW_TRACKING_URI} (${current || 'unknown'} backend store)`);
@@ -321,7 +328,7 @@ async function startMlflow(log: (line: string) => void, env: LocalEndpoints): Pr
       DO_NOT_TRACK: 'true',
     },
   );
-  writeFileSync(storeFile, env.MLFLOW_BACKEND_STORE);
+  writeFileSync(STORE_FILE, env.MLFLOW_BACKEND_STORE);
   await waitHealthy('mlflow', url, 180_000);
 }
 

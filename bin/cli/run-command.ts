@@ -23,12 +23,12 @@ import {
 } from './run-aws';
 import {
   type AwsTarget,
+  deployedStateMachineName,
   type LocalTarget,
   parseRunOptions,
   pipelineCommandOf,
   type RawRunOptions,
   type RunRequest,
-  stateMachineName,
 } from './run-input';
 import { ensureLocalServices, localDefaultBuckets, type RunOutcome, runLocally } from './run-local';
 import { historyProgress, localProgress, readableCause } from './run-progress';
@@ -202,7 +202,7 @@ async function runAwsCommand(request: RunRequest & { target: AwsTarget }, out: O
     const where = `${region ?? 'the default region'}${endpoint ? ` via ${endpoint}` : ''}`;
     let stateMachineArn = target.stateMachineArn;
     if (!stateMachineArn) {
-      const name = stateMachineName(target.stage, request.pipeline);
+      const name = deployedStateMachineName(target.stage, request.pipeline);
       stateMachineArn = await findStateMachineArn(api, name);
       if (!stateMachineArn) {
         throw new CliError(

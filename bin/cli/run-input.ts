@@ -5,9 +5,9 @@
  * MonitoringPipelineInput), so the same object starts a local run and a deployed state machine.
  * A bad flag is a CliError (exit 2) that names it.
  */
-import { readFile } from 'node:fs/promises';
 import type { PromotionMode } from '../../lambdas/steps/contracts';
-import type { PipelineName } from '../../lib/state-machine-substitutions';
+import { type PipelineName, stageNamePrefix, stateMachineName } from '../../lib/state-machine-substitutions';
+import { nonEmpty, readCandidatesFile, readText } from './option-values';
 import { CliError } from './output';
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -234,7 +234,8 @@ async function flagInput(
     }
     case 'train': {
       if (dataset !== undefined) input.dataset = { name: dataset, ...(version !== undefined && { version }) };
-      if (raw.candidates !== undefined) input.candidates = await candidatesOf(raw.candidates);
+      if (raw.candidates !== undefined)
+        input.candidates = (await readCandidatesFile(raw.candidates)) as Json[];
       if (raw.reason !== undefined) {
         if (!(REASONS as readonly string[]).includes(raw.reason)) {
           throw new CliError(`--reason must be one of ${REASONS.join(', ')}, got "${raw.reason}"`, 2);
@@ -356,7 +357,7 @@ const STATE_MACHINE_ARN =
 
 function awsTarget(raw: RawRunOptions): AwsTarget {
   const stage = raw.stage === undefined ? 'dev' : raw.stage.trim();
-  if (!NAME.test(stage) || stateMachineName(stage, 'monitoring').length > 80) {
+  if (!NAME.test(stage) || deployedStateMachineName(stage, 'monitoring').length > 80) {
     throw new CliError(
       `--stage must be a stage name of letters, digits, - or _ (e.g. dev, prod), got "${raw.stage}"`,
       2,
@@ -391,9 +392,9 @@ function awsTarget(raw: RawRunOptions): AwsTarget {
   };
 }
 
-/** The deployed state machine's name (lib/mlops-stack.ts: `mlops-<stage>-<pipeline>`). */
-export function stateMachineName(stage: string, pipeline: PipelineName): string {
-  return `mlops-${stage}-${pipeline}`;
+/** The deployed state machine's name (`mlops-<stage>-<pipeline>`, as lib/ names it). */
+export function deployedStateMachineName(stage: string, pipeline: PipelineName): string {
+  return stateMachineName(stageNamePrefix(stage), pipeline);
 }
 
 export interface S3Location {
@@ -434,32 +435,6 @@ export function s3Location(
   return { bucket: at.bucket, prefix: key === '' || key.endsWith('/') ? key : `${key}/` };
 }
 
-async function candidatesOf(path: string): Promise<Json[]> {
-  const file = nonEmpty('--candidates', path);
-  const text = await readText('--candidates', file);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new CliError(`--candidates: ${file} is not JSON: ${(error as Error).message}`, 2);
-  }
-  if (!Array.isArray(parsed) || parsed.length === 0) {
-    throw new CliError(`--candidates: ${file} must hold a non-empty JSON array of {name, family, params}`, 2);
-  }
-  parsed.forEach((spec: unknown, i) => {
-    const candidate = spec as { name?: unknown; family?: unknown } | null;
-    if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) {
-      throw new CliError(`--candidates: item ${i} of ${file} must be an object {name, family, params}`, 2);
-    }
-    for (const field of ['name', 'family'] as const) {
-      if (typeof candidate[field] !== 'string' || (candidate[field] as string).trim() === '') {
-        throw new CliError(`--candidates: item ${i} of ${file} needs a "${field}"`, 2);
-      }
-    }
-  });
-  return parsed as Json[];
-}
-
 function jsonObjectOf(flag: string, text: string, where: string): JsonObject {
   let parsed: unknown;
   try {
@@ -474,22 +449,6 @@ function jsonObjectOf(flag: string, text: string, where: string): JsonObject {
     );
   }
   return parsed as JsonObject;
-}
-
-async function readText(flag: string, path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    const reason =
-      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new CliError(`${flag}: cannot read ${path}: ${reason}`, 2);
-  }
-}
-
-function nonEmpty(flag: string, value: string): string {
-  const trimmed = value.trim();
-  if (!trimmed) throw new CliError(`${flag} cannot be empty`, 2);
-  return trimmed;
 }
 
 /** Dataset and model names end up in S3 keys and MLflow names: no slashes or spaces. */

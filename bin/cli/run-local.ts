@@ -2,8 +2,6 @@
  * `mlops run` without --aws: the pipeline's ASL file executed by the local runner
  * (localstack/pipelines.ts) against the local MLflow and S3/SES endpoint, started or reused first.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { RunnerEvent } from '../../localstack/state-machine-runner';
 import type { LocalTarget, RunRequest } from './run-input';
 
@@ -22,7 +20,8 @@ export interface RunOutcome {
  */
 export async function ensureLocalServices(log: (line: string) => void): Promise<void> {
   const services = await import('../../localstack/services');
-  const store = runningStore(services.LOCAL_DIR);
+  // MLflow keeps the store it runs on: asking for the other one would restart it under its other users.
+  const store = services.runningBackendStore() ?? 'postgres';
   const local = services.endpoints(store);
   const { MLFLOW_TRACKING_URI: mlflow, AWS_ENDPOINT_URL: aws } = process.env;
   if (mlflow && aws && (mlflow !== local.MLFLOW_TRACKING_URI || aws !== local.AWS_ENDPOINT_URL)) {
@@ -31,13 +30,6 @@ export async function ensureLocalServices(log: (line: string) => void): Promise<
   }
   const env = await services.up({ backendStore: store, log: (line) => log(`[local] ${line}`) });
   for (const [name, value] of Object.entries(env)) process.env[name] ??= value;
-}
-
-/** MLflow keeps the store it runs on: asking for the other one would restart it under its other users. */
-function runningStore(localDir: string): 'postgres' | 'sqlite' {
-  const file = join(localDir, 'mlflow-store');
-  const running = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
-  return running === 'sqlite' ? 'sqlite' : 'postgres';
 }
 
 /**

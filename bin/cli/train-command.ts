@@ -3,7 +3,6 @@
  * registers the best as a new model version and optionally promotes it. Progress per candidate
  * on stderr, a summary table on stdout, and with --json one JSON line last.
  */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { DataError, readContractFile } from '../../lambdas/core/data';
 import {
@@ -22,6 +21,7 @@ import {
 import { MlflowClient, MlflowConfigError, MlflowError } from '../../lambdas/core/mlflow';
 import { CandidateSpecError, HIGHER_IS_BETTER, isMetricName } from '../../lambdas/core/training';
 import { LOCAL_DIR } from '../../localstack/services';
+import { nonEmpty, readCandidatesFile } from './option-values';
 import { CliError, createOutput, type Output, table } from './output';
 
 /** The options as commander hands them over: strings, unchecked. */
@@ -153,7 +153,7 @@ export async function runTrain(options: TrainOptions, out: Output): Promise<Trai
     const request: TrainRequest = {
       dataset: options.dataset,
       ...(options.contractFile && { contract: await readContractFile(options.contractFile) }),
-      ...(options.candidatesFile && { candidates: await readCandidates(options.candidatesFile) }),
+      ...(options.candidatesFile && { candidates: await readCandidatesFile(options.candidatesFile) }),
       ...(options.experiment && { experiment: options.experiment }),
       ...(options.modelName && { modelName: options.modelName }),
       ...(options.seed !== undefined && { seed: options.seed }),
@@ -275,30 +275,6 @@ export function renderSummary(result: TrainResult): string {
   ];
   if (result.promotion?.alias) lines.push(`alias ${result.promotion.alias}: ${result.promotion.reason}`);
   return lines.join('\n');
-}
-
-async function readCandidates(path: string): Promise<unknown[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new CliError(`--candidates: cannot read ${path}: ${(error as Error).message}`, 2);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new CliError(`--candidates: ${path} is not JSON: ${(error as Error).message}`, 2);
-  }
-  if (!Array.isArray(parsed))
-    throw new CliError(`--candidates: ${path} must hold a JSON array of candidate specs`, 2);
-  return parsed;
-}
-
-function nonEmpty(option: string, value: string): string {
-  const trimmed = value.trim();
-  if (!trimmed) throw new CliError(`${option} cannot be empty`, 2);
-  return trimmed;
 }
 
 function seedOf(value: string): number {
