@@ -5,6 +5,7 @@
  * to the point where the trainer would reach S3. The real steps run against MLflow and S3 in
  * test/integration/pipelines-sagemaker.test.ts.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MlflowUnavailableError } from '../../lambdas/core/mlflow';
 import type {
@@ -20,6 +21,7 @@ import {
   type ContainerPlan,
   parseMaxConcurrency,
   parsePlan,
+  TRANSIENT_RETRY,
   trainCandidates,
 } from '../../lambdas/steps/impl/train-plan-in-container';
 import { parseHyperparameters, TrainerInputError } from '../../lambdas/steps/sagemaker-trainer';
@@ -303,5 +305,22 @@ describe("the local runner's training job emulation", () => {
       name: 'States.TaskFailed',
       message: 'StepConfigError: LANDING_BUCKET is required: an S3 bucket name',
     });
+  });
+});
+
+describe('the container retrier', () => {
+  it("is the training Map tasks' TransientStepError retrier from the ASL file", () => {
+    const asl = JSON.parse(readFileSync('stepfunctions/training-pipeline.asl.json', 'utf8'));
+    const tasks = asl.States.TrainCandidates.ItemProcessor.States;
+    for (const name of ['TrainCandidate', 'EvaluateCandidate', 'LogCandidateRun']) {
+      const retrier = tasks[name].Retry.find((r: { ErrorEquals: string[] }) =>
+        r.ErrorEquals.includes('TransientStepError'),
+      );
+      expect({
+        maxAttempts: retrier.MaxAttempts,
+        intervalSeconds: retrier.IntervalSeconds,
+        backoffRate: retrier.BackoffRate,
+      }).toEqual(TRANSIENT_RETRY);
+    }
   });
 });
