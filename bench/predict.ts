@@ -7,7 +7,9 @@
  * (process start to first prediction) and how long a model swap takes.
  *
  * The headline figures compare one process each (ours `SERVE_WORKERS=1`, MLflow's default one
- * worker, a one-process ceiling). `multi_worker` adds ours and the ceiling with BENCH_WORKERS
+ * worker, a one-process ceiling). `adapter_floor` is the same adapter around a constant answer
+ * (bench/predict-adapter-floor.ts) and `handler_layers_cpu_us` splits the handler's CPU per request
+ * into its layers, in-process (bench/predict-layers.ts). `multi_worker` adds ours and the ceiling with BENCH_WORKERS
  * processes (default: one per CPU; ours as SERVE_WORKERS, the ceiling as a node:cluster). The
  * targets are measured in interleaved slices, so a busy machine slows them alike and the ratios
  * stay comparable.
@@ -142,12 +144,30 @@ async function main(): Promise<void> {
   );
   await firstPrediction(ceilingNUrl, payloads.single, 10_000);
 
+  log('starting the adapter floor: the API Gateway adapter around a constant answer');
+  const floorPort = await freePort();
+  const floorUrl = `http://127.0.0.1:${floorPort}`;
+  const floorCommand = serveCommandFor(join('bench', 'predict-adapter-floor.ts'));
+  const floor = startProcess(floorCommand.command, floorCommand.args, {
+    ...process.env,
+    PORT: String(floorPort),
+    FLOOR_ANSWER: constant,
+  });
+  await firstPrediction(floorUrl, payloads.single, 30_000);
+
+  log('measuring the handler layer by layer, in-process');
+  const layers = {
+    single: await handlerLayers(name, payloads.single, 20_000),
+    batch100: await handlerLayers(name, payloads.batch100, 2_000),
+  };
+
   const targets = [
     ['ours', `${oursUrl}/predict`, ours],
     ['mlflow', `${mlflowUrl}/invocations`, mlflow],
     ['ceiling', `${ceilingUrl}/predict`, ceiling],
     ['ours_workers', `${oursNUrl}/predict`, oursN],
     ['ceiling_workers', `${ceilingNUrl}/predict`, ceilingN],
+    ['adapter_floor', `${floorUrl}/predict`, floor],
   ] as const;
   const results: Record<string, Record<string, Measurement>> = {};
   for (const [label, body] of Object.entries(payloads)) {
@@ -193,6 +213,14 @@ async function main(): Promise<void> {
         ceiling: r.ceiling.cpu_us_per_request,
       },
       non2xx: { ours: r.ours.non2xx, mlflow: r.mlflow.non2xx, ceiling: r.ceiling.non2xx },
+      // The API Gateway adapter around a constant answer: what no handler behind it can beat.
+      adapter_floor: {
+        rps: round(r.adapter_floor.rps),
+        cpu_us_per_request: r.adapter_floor.cpu_us_per_request,
+        vs_ceiling: round(r.adapter_floor.rps / r.ceiling.rps, 3),
+        ours_vs_floor: round(r.ours.rps / r.adapter_floor.rps, 3),
+      },
+      handler_layers_cpu_us: layers[label as keyof typeof layers],
       targets_met: {
         ten_times_mlflow: r.ours.rps >= 10 * r.mlflow.rps,
         sixty_percent_of_ceiling: r.ours.rps >= 0.6 * r.ceiling.rps,
@@ -406,6 +434,36 @@ async function firstPrediction(
   throw new Error(`${base}${path} gave no prediction within ${timeoutMs} ms`);
 }
 
+/** `npm run serve`'s command line (runtime and flags) running another entry file. */
+function serveCommandFor(entry: string): { command: string; args: string[] } {
+  const { command, args } = serveCommand();
+  return { command, args: [...args.filter((arg) => !arg.endsWith('.ts')), entry] };
+}
+
+/** Runs bench/predict-layers.ts on the registered model: µs of CPU per call for each layer. */
+async function handlerLayers(model: string, body: string, calls: number): Promise<Record<string, number>> {
+  const { command, args } = serveCommandFor(join('bench', 'predict-layers.ts'));
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      MODEL_NAME: model,
+      LAYER_BODY: body,
+      LAYER_CALLS: String(calls),
+      MAX_ROWS: '1000',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const last = stderr.trim().split('\n').at(-1) ?? '';
+  if (code !== 0) throw new Error(`bench/predict-layers.ts exited with ${code}:\n${stderr.slice(-2000)}`);
+  return z.record(z.string(), z.number()).parse(JSON.parse(last));
+}
+
 function post(url: string, body: string): Promise<Response> {
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 }
@@ -446,6 +504,8 @@ function writeReadmeLine(
     ours_p99_ms: number;
     ours_vs_mlflow: number;
     ours_vs_ceiling: number;
+    adapter_floor: { vs_ceiling: number; ours_vs_floor: number };
+    handler_layers_cpu_us: Record<string, number> | undefined;
   },
   batch: { ours_rps: number; mlflow_rps: number; ours_vs_mlflow: number; ours_vs_ceiling: number },
   coldStartMs: number,
@@ -458,7 +518,9 @@ function writeReadmeLine(
   const line =
     `- **predict** (${date.slice(0, 10)}, c=${CONNECTIONS}, ${DURATION_S} s): 1 row ${single.ours_rps} req/s = ` +
     `${single.ours_vs_mlflow}× mlflow models serve (${single.mlflow_rps}), ${(single.ours_vs_ceiling * 100).toFixed(0)}% of a bare ` +
-    `Node server (${single.ceiling_rps}), p99 ${single.ours_p99_ms} ms; 100 rows ${batch.ours_rps} req/s = ${batch.ours_vs_mlflow}× mlflow, ` +
+    `Node server (${single.ceiling_rps}), p99 ${single.ours_p99_ms} ms; the API Gateway adapter around a constant answer ` +
+    `${percent(single.adapter_floor.vs_ceiling)} of it, ours ${percent(single.adapter_floor.ours_vs_floor)} of that adapter floor; ` +
+    `handler CPU in-process ${single.handler_layers_cpu_us?.handler ?? '?'} µs/request (${single.handler_layers_cpu_us?.handler_no_emf ?? '?'} µs without EMF); 100 rows ${batch.ours_rps} req/s = ${batch.ours_vs_mlflow}× mlflow, ` +
     `${(batch.ours_vs_ceiling * 100).toFixed(0)}% of ceiling; cold start ${coldStartMs} ms; model swap load ${swapLoadMs ?? '?'} ms. ` +
     'Details: predict.json';
   const lines = existing.split('\n');
@@ -466,6 +528,10 @@ function writeReadmeLine(
   if (at >= 0) lines[at] = line;
   else lines.splice(lines.length - (lines.at(-1) === '' ? 1 : 0), 0, line);
   writeFileSync(file, lines.join('\n').replace(/\n*$/, '\n'));
+}
+
+function percent(ratio: number): string {
+  return `${(ratio * 100).toFixed(0)}%`;
 }
 
 function packageVersion(name: string): string {
