@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { loadStageConfig, type StageConfig } from '../lib/config';
+import { portFromEnv } from './port-setting';
 import { LOCAL_DIR, ROOT } from './services';
 
 export const COMPOSE_FILE = join(ROOT, 'localstack', 'compose.yml');
@@ -40,24 +41,14 @@ export interface LocalStackEndpoints {
 
 /** The ports come from the same variables as `npm run local:up` (compose.yml reads them too). */
 export function localStackEndpoints(env: NodeJS.ProcessEnv = process.env): LocalStackEndpoints {
-  const awsPort = port(env, 'MLOPS_AWS_PORT', 4566);
-  const mlflowPort = port(env, 'MLOPS_MLFLOW_PORT', 5000);
+  const awsPort = portFromEnv(env, 'MLOPS_AWS_PORT', 4566, DeploymentError);
+  const mlflowPort = portFromEnv(env, 'MLOPS_MLFLOW_PORT', 5000, DeploymentError);
   return {
     awsUrl: `http://127.0.0.1:${awsPort}`,
     mlflowUrl: `http://127.0.0.1:${mlflowPort}`,
     awsPort,
     region: env.AWS_REGION?.trim() || 'us-east-1',
   };
-}
-
-function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 65_535) {
-    throw new DeploymentError(`${name} must be a port number (1-65535), got "${raw}"`);
-  }
-  return value;
 }
 
 /** A failure with a message for people and no stack trace worth showing. */

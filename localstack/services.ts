@@ -20,6 +20,7 @@ import {
 import { createConnection } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { portFromEnv } from './port-setting';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // MLOPS_LOCAL_DIR lets a second, independent set of services run beside the default one (tests).
@@ -46,10 +47,17 @@ export interface ServiceOptions {
   log?: (line: string) => void;
 }
 
+// Read when used, so a bad value fails `up()` with a ServiceStartError rather than the import.
 const PORTS = {
-  postgres: Number(process.env.MLOPS_POSTGRES_PORT ?? 55432),
-  aws: Number(process.env.MLOPS_AWS_PORT ?? 4566),
-  mlflow: Number(process.env.MLOPS_MLFLOW_PORT ?? 5000),
+  get postgres() {
+    return portFromEnv(process.env, 'MLOPS_POSTGRES_PORT', 55432, ServiceStartError);
+  },
+  get aws() {
+    return portFromEnv(process.env, 'MLOPS_AWS_PORT', 4566, ServiceStartError);
+  },
+  get mlflow() {
+    return portFromEnv(process.env, 'MLOPS_MLFLOW_PORT', 5000, ServiceStartError);
+  },
 };
 const REGION = process.env.AWS_REGION ?? 'us-east-1';
 const ARTIFACTS_BUCKET = 'mlflow-artifacts';
@@ -87,6 +95,8 @@ export function ensureInstalled(store: BackendStore = 'postgres'): void {
 export async function up(options: ServiceOptions = {}): Promise<LocalEndpoints> {
   const log = options.log ?? (() => {});
   const store = options.backendStore ?? 'postgres';
+  // Settings first: a bad port stops here, before anything is installed or started.
+  for (const service of ['postgres', 'aws', 'mlflow'] as const) void PORTS[service];
   ensureInstalled(store);
   mkdirSync(join(LOCAL_DIR, 'logs'), { recursive: true });
   mkdirSync(join(LOCAL_DIR, 'pids'), { recursive: true });
