@@ -31,24 +31,16 @@ async function main(): Promise<void> {
   const invokeStore = installInvokeStore();
   process.env = { ...process.env };
 
-  const { ModelStore } = await import('../lambdas/core/serving/model-store');
+  // The deployed handler module itself (its store, logger and metrics); the TTL keeps alias
+  // re-resolution out of the measurement.
+  process.env.ALIAS_TTL_SECONDS = '86400';
+  const { handler, store } = await import('../lambdas/predict/handler');
   const { predict } = await import('../lambdas/core/serving/predict');
   const { loadPredictConfig } = await import('../lambdas/predict/config');
-  const { createObservability, storeEvents } = await import('../lambdas/predict/observability');
-  const { registryFor } = await import('../lambdas/predict/registry');
+  const { createObservability } = await import('../lambdas/predict/observability');
   const { createRouter } = await import('../lambdas/predict/routes');
   const { createPredictHandler } = await import('../lambdas/predict/app');
-
-  const config = loadPredictConfig();
-  const observability = createObservability();
-  const store = new ModelStore({
-    registry: registryFor(config),
-    modelName: config.modelName,
-    defaultAlias: config.modelAlias,
-    aliasTtlMs: 3_600_000,
-    maxRows: config.maxRows,
-    events: storeEvents(observability),
-  });
+  const { maxBodyBytes } = loadPredictConfig();
   await store.model();
 
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -57,9 +49,9 @@ async function main(): Promise<void> {
 
   const layers: Record<string, Call> = {
     core: async () => JSON.stringify(await predict(store, JSON.parse(body), store.defaultAlias)),
-    routes: createRouter({ store, maxBodyBytes: config.maxBodyBytes, metrics: withoutEmf.metrics }),
-    handler: createPredictHandler({ store, maxBodyBytes: config.maxBodyBytes, ...observability }),
-    handler_no_emf: createPredictHandler({ store, maxBodyBytes: config.maxBodyBytes, ...withoutEmf }),
+    routes: createRouter({ store, maxBodyBytes, metrics: withoutEmf.metrics }),
+    handler,
+    handler_no_emf: createPredictHandler({ store, maxBodyBytes, ...withoutEmf }),
   };
   const event = {
     resource: '/{proxy+}',

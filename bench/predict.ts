@@ -443,6 +443,7 @@ function serveCommandFor(entry: string): { command: string; args: string[] } {
 /** Runs bench/predict-layers.ts on the registered model: µs of CPU per call for each layer. */
 async function handlerLayers(model: string, body: string, calls: number): Promise<Record<string, number>> {
   const { command, args } = serveCommandFor(join('bench', 'predict-layers.ts'));
+  // Not the fixtures' run(): that keeps stdout, here a million EMF lines; like ours, into /dev/null.
   const child = spawn(command, args, {
     cwd: ROOT,
     env: {
