@@ -6,7 +6,7 @@
  *
  *   PORT=3001 FLOOR_ANSWER='{"predictions":[]}' tsx --experimental-async-context-frame bench/predict-adapter-floor.ts
  */
-import { createApiGatewayServer } from '../localstack/api-gateway-adapter';
+import { createApiGatewayServer } from '../localstack/serve/api-gateway-adapter';
 
 const answer = process.env.FLOOR_ANSWER ?? '{}';
 const port = Number(process.env.PORT ?? 3001);

@@ -15,7 +15,7 @@
  * line: µs of CPU per call for each layer (the median of several alternating passes).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { installInvokeStore, lambdaContext } from '../localstack/api-gateway-adapter';
+import { installInvokeStore, lambdaContext } from '../localstack/serve/api-gateway-adapter';
 
 const CALLS = Number(process.env.LAYER_CALLS ?? 20_000);
 const CONCURRENCY = Number(process.env.BENCH_CONNECTIONS ?? 16);

@@ -23,7 +23,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ROOT, up } from '../localstack/services';
+import { ROOT, up } from '../localstack/services/services';
 import {
   freePort,
   IRIS_COLUMNS,

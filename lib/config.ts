@@ -104,7 +104,7 @@ export const stageConfigSchema = z.object({
   }),
   /**
    * A deployment to LocalStack (`npm run local:deploy`, `-c localstack=true`): the functions use the
-   * MLflow server of localstack/compose.yml at `mlflowTrackingUri` instead of the ECS service, and
+   * MLflow server of localstack/deploy/compose.yml at `mlflowTrackingUri` instead of the ECS service, and
    * no container image is published — ECS, the load balancer, RDS, ECR and SageMaker are not in
    * LocalStack's free edition.
    */
@@ -127,7 +127,7 @@ export const stageConfigSchema = z.object({
 
 export type StageConfig = z.infer<typeof stageConfigSchema>;
 
-/** The MLflow service of localstack/compose.yml, by its name on the compose network. */
+/** The MLflow service of localstack/deploy/compose.yml, by its name on the compose network. */
 export const LOCALSTACK_MLFLOW_URI = 'http://mlflow:5000';
 
 const DEFAULTS: Record<Stage, StageConfig> = {

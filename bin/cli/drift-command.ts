@@ -46,7 +46,7 @@ import {
   SesAlertSender,
   s3ClientFromEnv,
 } from '../../lambdas/core/monitoring';
-import { LOCAL_DIR } from '../../localstack/services';
+import { LOCAL_DIR } from '../../localstack/services/services';
 import { CliError, createOutput, type Output, table } from './output';
 
 /** Options shared by `compute` and `run`, as commander hands them over. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type BackendStore, down, up } from '../../localstack/services';
+import { type BackendStore, down, up } from '../../localstack/services/services';
 import { CliError, createOutput } from './output';
 
 export function registerLocal(program: Command): void {

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ServiceStartError } from '../../localstack/services';
+import { ServiceStartError } from '../../localstack/services/services';
 import { registerDrift } from './drift-command';
 import { registerLocal } from './local-command';
 import { CliError } from './output';

@@ -1,7 +1,7 @@
 /**
  * `mlops run --aws`: starts the deployed state machine through the Step Functions API and follows
  * the execution to its end, printing the new history events as progress. `npm run local:e2e`
- * follows its executions on LocalStack with the same follower (localstack/execution-follower.ts);
+ * follows its executions on LocalStack with the same follower (localstack/deploy/execution-follower.ts);
  * this module imports nothing of the CLI but its error type, so it serves both.
  *
  * Region and credentials come from the AWS SDK's chain (env, profile, SSO, instance role). The

@@ -1,8 +1,8 @@
 /**
  * `mlops run` without --aws: the pipeline's ASL file executed by the local runner
- * (localstack/pipelines.ts) against the local MLflow and S3/SES endpoint, started or reused first.
+ * (localstack/runner/pipelines.ts) against the local MLflow and S3/SES endpoint, started or reused first.
  */
-import type { RunnerEvent } from '../../localstack/state-machine-runner';
+import type { RunnerEvent } from '../../localstack/runner/state-machine-runner';
 import type { LocalTarget, RunRequest } from './run-input';
 
 export type RunStatus = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -19,7 +19,7 @@ export interface RunOutcome {
  * and its endpoints fill in what the environment leaves unset.
  */
 export async function ensureLocalServices(log: (line: string) => void): Promise<void> {
-  const services = await import('../../localstack/services');
+  const services = await import('../../localstack/services/services');
   // MLflow keeps the store it runs on: asking for the other one would restart it under its other users.
   const store = services.runningBackendStore() ?? 'postgres';
   const local = services.endpoints(store);
@@ -43,7 +43,7 @@ export async function runLocally(
   // The steps log through Powertools; stdout must stay free for the summary or the JSON line.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  const { runPipeline } = await import('../../localstack/pipelines');
+  const { runPipeline } = await import('../../localstack/runner/pipelines');
   const { target } = request;
   if (target.env.ALERT_SENDER) await verifyLocalSender(target.env.ALERT_SENDER);
   try {
@@ -100,7 +100,7 @@ export function executionOutcome(error: unknown): RunOutcome | undefined {
 
 /** Where a bare landing or predictions prefix lives in a local run. */
 export async function localDefaultBuckets(): Promise<{ landing: string; predictions: string }> {
-  const { localPipelineEnv } = await import('../../localstack/pipelines');
+  const { localPipelineEnv } = await import('../../localstack/runner/pipelines');
   const merged = localPipelineEnv();
   return { landing: merged.LANDING_BUCKET ?? '', predictions: merged.PREDICTIONS_BUCKET ?? '' };
 }

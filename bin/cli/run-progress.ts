@@ -7,7 +7,7 @@
  *   ✗ IngestData 0.1s: StepInputError: source.prefix: no objects under s3://…
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import type { RunnerEvent } from '../../localstack/state-machine-runner';
+import type { RunnerEvent } from '../../localstack/runner/state-machine-runner';
 
 export type StateMark = RunnerEvent['type'];
 

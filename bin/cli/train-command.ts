@@ -20,7 +20,7 @@ import {
 } from '../../lambdas/core/lifecycle';
 import { MlflowClient, MlflowConfigError, MlflowError } from '../../lambdas/core/mlflow';
 import { CandidateSpecError, HIGHER_IS_BETTER, isMetricName } from '../../lambdas/core/training';
-import { LOCAL_DIR } from '../../localstack/services';
+import { LOCAL_DIR } from '../../localstack/services/services';
 import { nonEmpty, readCandidatesFile } from './option-values';
 import { CliError, createOutput, type Output, table } from './output';
 

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CandidateSpec } from '../../lambdas/steps/contracts';
-import { ROOT } from '../services';
+import { ROOT } from '../services/services';
 
 const IRIS_DIR = join(ROOT, 'lambdas', 'core', 'datasets', 'iris');
 

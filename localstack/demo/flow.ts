@@ -15,7 +15,7 @@ import type {
   RegisteredModel,
   SendDriftAlertOutput,
 } from '../../lambdas/steps/contracts';
-import { ensureLocalBuckets, LOCAL_DEFAULTS, runPipeline } from '../pipelines';
+import { ensureLocalBuckets, LOCAL_DEFAULTS, runPipeline } from '../runner/pipelines';
 import {
   BROKEN_ROWS,
   CANDIDATES,

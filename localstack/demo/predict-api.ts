@@ -9,7 +9,7 @@ import { createPredictHandler } from '../../lambdas/predict/app';
 import { loadPredictConfig } from '../../lambdas/predict/config';
 import { createObservability } from '../../lambdas/predict/observability';
 import { registryFor } from '../../lambdas/predict/registry';
-import { createApiGatewayServer, installInvokeStore } from '../api-gateway-adapter';
+import { createApiGatewayServer, installInvokeStore } from '../serve/api-gateway-adapter';
 
 export interface PredictApi {
   readonly url: string;

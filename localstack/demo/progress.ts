@@ -2,7 +2,7 @@
  * The demo's progress display on stderr: one line per step and per state a pipeline leaves, each
  * with its duration, so a reader sees where the time goes. stdout stays free for `--json`.
  */
-import type { RunnerEvent } from '../state-machine-runner';
+import type { RunnerEvent } from '../runner/state-machine-runner';
 
 export interface Progress {
   /** Runs one numbered step, printing its start, its states and its duration; rethrows its error. */

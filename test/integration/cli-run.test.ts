@@ -25,8 +25,8 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureLocalBuckets, LOCAL_DEFAULTS } from '../../localstack/pipelines';
-import { ROOT } from '../../localstack/services';
+import { ensureLocalBuckets, LOCAL_DEFAULTS } from '../../localstack/runner/pipelines';
+import { ROOT } from '../../localstack/services/services';
 
 const SUFFIX = `${Date.now().toString(36)}-${process.pid}`;
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -263,7 +263,7 @@ async function startOwnStepFunctions(): Promise<{ url: string; process: ChildPro
   const url = `http://127.0.0.1:${port}`;
   const server = spawn(
     join(ROOT, 'localstack', '.venv', 'bin', 'python'),
-    [join(ROOT, 'localstack', 'aws_endpoint.py'), '--port', String(port)],
+    [join(ROOT, 'localstack', 'services', 'aws_endpoint.py'), '--port', String(port)],
     { cwd: ROOT, stdio: 'ignore' },
   );
   const deadline = Date.now() + 60_000;

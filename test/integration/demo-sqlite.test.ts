@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MlflowClient } from '../../lambdas/core/mlflow';
-import { ROOT } from '../../localstack/services';
+import { ROOT } from '../../localstack/services/services';
 
 interface DemoJson {
   dataset: { rows: number; quarantined: number; version: string };
@@ -58,7 +58,7 @@ function ownEnv(): NodeJS.ProcessEnv {
 function runDemo(): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve, reject) => {
     // process.execPath: the Node 22 vitest runs on, as `npx tsx` would pick from node_modules/.bin.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'localstack/demo.ts', '--json'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'localstack/demo/demo.ts', '--json'], {
       cwd: ROOT,
       env,
     });
@@ -76,7 +76,7 @@ function runDemo(): Promise<{ code: number | null; stderr: string; stdout: strin
 }
 
 function localDown() {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'localstack/local-services.ts', 'down'], {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'localstack/services/local-services.ts', 'down'], {
     cwd: ROOT,
     env,
     encoding: 'utf8',

@@ -8,8 +8,8 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { MlflowClient } from '../../lambdas/core/mlflow';
 import { historyTagKey, parseAliasHistory } from '../../lambdas/core/registry';
-import { LOCAL_DEFAULTS } from '../../localstack/pipelines';
-import { ROOT } from '../../localstack/services';
+import { LOCAL_DEFAULTS } from '../../localstack/runner/pipelines';
+import { ROOT } from '../../localstack/services/services';
 
 interface DemoJson {
   dataset: { rows: number; quarantined: number; version: string };
@@ -30,7 +30,7 @@ function runDemo(): Promise<DemoRun> {
     // process.execPath: the Node 22 vitest runs on, never the system node.
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'localstack/demo.ts', '--json', '--store', 'postgres'],
+      ['--import', 'tsx', 'localstack/demo/demo.ts', '--json', '--store', 'postgres'],
       { cwd: ROOT, env: { ...process.env, ...inject('localEnv') } },
     );
     let stdout = '';

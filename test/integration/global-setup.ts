@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { down, endpoints, type LocalEndpoints, up } from '../../localstack/services';
+import { down, endpoints, type LocalEndpoints, up } from '../../localstack/services/services';
 
 declare module 'vitest' {
   export interface ProvidedContext {

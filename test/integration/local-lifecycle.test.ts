@@ -13,7 +13,7 @@ const ports = { MLOPS_MLFLOW_PORT: '5211', MLOPS_AWS_PORT: '4711', MLOPS_POSTGRE
 const env = { ...process.env, ...ports, MLOPS_LOCAL_DIR: dir };
 
 function localServices(...args: string[]) {
-  return spawnSync('tsx', ['localstack/local-services.ts', ...args], {
+  return spawnSync('tsx', ['localstack/services/local-services.ts', ...args], {
     env,
     encoding: 'utf8',
     timeout: 240_000,

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateEmailIdentityCommand, SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { readEnvFile } from '../../localstack/services';
+import { readEnvFile } from '../../localstack/services/services';
 
 // The foundation's promise: every local service is real and wired to the others. These talk to
 // them over plain HTTP / the Postgres wire protocol, without the project's own clients.

@@ -1,6 +1,6 @@
 import { APIGatewayClient, CreateApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { describe, expect, it } from 'vitest';
-import { predictApiKey } from '../../localstack/api-key';
+import { predictApiKey } from '../../localstack/deploy/api-key';
 
 // The local AWS endpoint (moto) implements API Gateway's key API like AWS.
 const settings = {

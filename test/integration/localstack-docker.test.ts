@@ -9,9 +9,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { detectDockerEngine } from '../../localstack/docker-engine';
-import { COMPOSE_FILE } from '../../localstack/localstack-deployment';
-import { ROOT } from '../../localstack/services';
+import { detectDockerEngine } from '../../localstack/deploy/docker-engine';
+import { COMPOSE_FILE } from '../../localstack/deploy/localstack-deployment';
+import { ROOT } from '../../localstack/services/services';
 
 const engine = await detectDockerEngine();
 const reason = engine.available ? '' : `no usable Docker engine: ${engine.detail}`;
@@ -29,7 +29,7 @@ const MINUTES = 60_000;
 
 function run(file: string): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join('localstack', file)], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join('localstack', 'deploy', file)], {
       cwd: ROOT,
       env: ENV,
     });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetVersion, loadFrame, resolveDataset } from '../../lambdas/core/data';
 import { MlflowClient } from '../../lambdas/core/mlflow';
 import type { DatasetRef, PublishDatasetOutput, RegisteredModel } from '../../lambdas/steps/contracts';
-import { ensureLocalBuckets, LOCAL_DEFAULTS, runPipeline } from '../../localstack/pipelines';
+import { ensureLocalBuckets, LOCAL_DEFAULTS, runPipeline } from '../../localstack/runner/pipelines';
 
 const SUFFIX = `${Date.now().toString(36)}-${process.pid}`;
 const DATASET = `iris-pipe-${SUFFIX}`;

@@ -18,7 +18,7 @@ import type {
   RegisteredModel,
   SendDriftAlertOutput,
 } from '../../lambdas/steps/contracts';
-import { ensureLocalBuckets, LOCAL_DEFAULTS, runPipeline } from '../../localstack/pipelines';
+import { ensureLocalBuckets, LOCAL_DEFAULTS, runPipeline } from '../../localstack/runner/pipelines';
 
 const SUFFIX = `${Date.now().toString(36)}-${process.pid}`;
 const DATASET = `iris-infer-${SUFFIX}`;

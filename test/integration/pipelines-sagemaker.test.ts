@@ -30,8 +30,8 @@ import {
   localPipelineEnv,
   localSubstitutionInputs,
   runPipeline,
-} from '../../localstack/pipelines';
-import { type RunnerEvent, runStateMachine } from '../../localstack/state-machine-runner';
+} from '../../localstack/runner/pipelines';
+import { type RunnerEvent, runStateMachine } from '../../localstack/runner/state-machine-runner';
 
 const run = promisify(execFile);
 const SUFFIX = `${Date.now().toString(36)}-${process.pid}`;

@@ -15,8 +15,8 @@ import { createPredictHandler } from '../../lambdas/predict/app';
 import { loadPredictConfig } from '../../lambdas/predict/config';
 import { createObservability } from '../../lambdas/predict/observability';
 import { registryFor } from '../../lambdas/predict/registry';
-import { createApiGatewayServer } from '../../localstack/api-gateway-adapter';
-import { ROOT } from '../../localstack/services';
+import { createApiGatewayServer } from '../../localstack/serve/api-gateway-adapter';
+import { ROOT } from '../../localstack/services/services';
 
 export const VENV_BIN = join(ROOT, 'localstack', '.venv', 'bin');
 export const IRIS_COLUMNS = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];

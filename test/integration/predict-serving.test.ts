@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoreStatus } from '../../lambdas/core/serving/model-store';
-import { ROOT } from '../../localstack/services';
+import { ROOT } from '../../localstack/services/services';
 import {
   deleteAlias,
   freePort,
@@ -221,7 +221,7 @@ describe('predict API on real MLflow', () => {
     const mlflow = privateMlflow as PrivateMlflow;
     await setAlias(mlflow.url, NAME, 'Production', privateV1.version);
     const port = await freePort();
-    const serve: ChildProcess = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['localstack/serve.ts'], {
+    const serve: ChildProcess = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['localstack/serve/serve.ts'], {
       cwd: ROOT,
       detached: true,
       stdio: 'ignore',

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../../localstack/services';
+import { ROOT } from '../../localstack/services/services';
 import {
   freePort,
   killGroup,

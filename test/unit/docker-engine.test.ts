@@ -16,8 +16,8 @@ import {
   EXIT_NO_DOCKER,
   noDockerMessage,
   runCommand,
-} from '../../localstack/docker-engine';
-import { ROOT } from '../../localstack/services';
+} from '../../localstack/deploy/docker-engine';
+import { ROOT } from '../../localstack/services/services';
 
 const DAEMON_DOWN =
   'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?';
@@ -141,7 +141,7 @@ describe('runCommand', () => {
 
 /** Runs an entry point as `npx tsx localstack/<file>` does, with the given PATH and extra env. */
 function runEntry(file: 'deploy.ts' | 'e2e.ts', path: string, env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, ['--import', 'tsx', join('localstack', file)], {
+  return spawnSync(process.execPath, ['--import', 'tsx', join('localstack', 'deploy', file)], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, PATH: path, ...env },
@@ -200,7 +200,7 @@ describe.skipIf(thisMachine.available)('on this machine (no usable Docker engine
   it.each(['deploy.ts', 'e2e.ts'] as const)(
     'npx tsx localstack/%s exits 3 with the clear message',
     (file) => {
-      const result = spawnSync('npx', ['tsx', join('localstack', file)], {
+      const result = spawnSync('npx', ['tsx', join('localstack', 'deploy', file)], {
         cwd: ROOT,
         encoding: 'utf8',
         env: { ...process.env, PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH}` },

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { portFromEnv } from '../../localstack/port-setting';
-import { ServiceStartError, up } from '../../localstack/services';
+import { portFromEnv } from '../../localstack/services/port-setting';
+import { ServiceStartError, up } from '../../localstack/services/services';
 
 describe('local service ports', () => {
   const saved = process.env.MLOPS_MLFLOW_PORT;
@@ -28,7 +28,7 @@ describe('local service ports', () => {
   });
 
   it('npm run local:up says which variable is wrong, in one line and without a stack', () => {
-    const result = spawnSync('tsx', ['localstack/local-services.ts', 'up'], {
+    const result = spawnSync('tsx', ['localstack/services/local-services.ts', 'up'], {
       encoding: 'utf8',
       env: { ...process.env, MLOPS_AWS_PORT: 'http' },
     });

@@ -13,10 +13,10 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { predictApiKey } from '../../localstack/api-key';
-import { cdkLocalEnv, contextArgs } from '../../localstack/cdklocal';
-import { composeHints, parseHealth } from '../../localstack/compose-stack';
-import { ExecutionFailedError, runExecution } from '../../localstack/execution-follower';
+import { predictApiKey } from '../../localstack/deploy/api-key';
+import { cdkLocalEnv, contextArgs } from '../../localstack/deploy/cdklocal';
+import { composeHints, parseHealth } from '../../localstack/deploy/compose-stack';
+import { ExecutionFailedError, runExecution } from '../../localstack/deploy/execution-follower';
 import {
   DeploymentError,
   deploymentConfig,
@@ -25,8 +25,8 @@ import {
   parseStackOutputs,
   readStackOutputs,
   regionOf,
-} from '../../localstack/localstack-deployment';
-import { lambdaDockerFlags } from '../../localstack/onnxruntime-mount';
+} from '../../localstack/deploy/localstack-deployment';
+import { lambdaDockerFlags } from '../../localstack/deploy/onnxruntime-mount';
 
 const sm = (name: string) => `arn:aws:states:us-east-1:000000000000:stateMachine:mlops-dev-${name}`;
 const OUTPUTS = {

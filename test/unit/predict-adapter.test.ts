@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InMemoryRegistry } from '../../lambdas/core/serving/in-memory-registry';
 import { ModelStore } from '../../lambdas/core/serving/model-store';
 import { createPredictHandler } from '../../lambdas/predict/app';
-import { createApiGatewayServer, type ProxyHandler } from '../../localstack/api-gateway-adapter';
+import { createApiGatewayServer, type ProxyHandler } from '../../localstack/serve/api-gateway-adapter';
 import { irisClassifier, modelFiles, SETOSA } from './predict-model-fixture';
 
 const servers: { close: () => void }[] = [];

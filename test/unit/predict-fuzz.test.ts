@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InMemoryRegistry } from '../../lambdas/core/serving/in-memory-registry';
 import { ModelStore } from '../../lambdas/core/serving/model-store';
 import { createPredictHandler, type PredictHandler } from '../../lambdas/predict/app';
-import { lambdaContext } from '../../localstack/api-gateway-adapter';
+import { lambdaContext } from '../../localstack/serve/api-gateway-adapter';
 import { IRIS_FEATURES, irisClassifier, modelFiles, proxyEvent, SETOSA } from './predict-model-fixture';
 
 const CASES = 10_000;

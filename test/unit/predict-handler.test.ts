@@ -7,7 +7,7 @@ import { ModelStore } from '../../lambdas/core/serving/model-store';
 import type { ServableModel } from '../../lambdas/core/serving/servable-model';
 import { createPredictHandler, type PredictHandler } from '../../lambdas/predict/app';
 import { storeEvents } from '../../lambdas/predict/observability';
-import { lambdaContext } from '../../localstack/api-gateway-adapter';
+import { lambdaContext } from '../../localstack/serve/api-gateway-adapter';
 import {
   IRIS_FEATURES,
   irisClassifier,

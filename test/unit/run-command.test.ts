@@ -29,7 +29,7 @@ import {
 import { executionOutcome } from '../../bin/cli/run-local';
 import { historyProgress, localProgress, readableCause } from '../../bin/cli/run-progress';
 import { renderRunOutput } from '../../bin/cli/run-summary';
-import { runStateMachine } from '../../localstack/state-machine-runner';
+import { runStateMachine } from '../../localstack/runner/state-machine-runner';
 
 const DEFAULTS = { landing: 'mlops-local-landing', predictions: 'mlops-local-predictions' };
 const ALERTS = { ALERT_SENDER: 'mlops@example.org', ALERT_RECIPIENTS: 'a@example.org, b@example.org' };

@@ -30,7 +30,7 @@ import {
   parseTrainingJobRequest,
   TrainingJobFailedError,
   TrainingJobRequestError,
-} from '../../localstack/sagemaker-training-job';
+} from '../../localstack/runner/sagemaker-training-job';
 
 const ptr = (key: string) => ({ bucket: 'curated', key });
 const dataset = {

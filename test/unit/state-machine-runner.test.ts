@@ -6,7 +6,7 @@ import {
   runStateMachine,
   substitute,
   UnboundPlaceholderError,
-} from '../../localstack/state-machine-runner';
+} from '../../localstack/runner/state-machine-runner';
 
 const FIXTURE = 'test/fixtures/two-step.asl.json';
 const substitutions = {

@@ -2,7 +2,7 @@
  * `npm run local:deploy`: the CDK stack on LocalStack, for machines with a Docker engine.
  *
  *   1. checks for a Docker engine (none: says what is missing and exits 3)
- *   2. starts localstack/compose.yml (LocalStack, Postgres, MLflow) and waits for LocalStack
+ *   2. starts localstack/deploy/compose.yml (LocalStack, Postgres, MLflow) and waits for LocalStack
  *   3. cdklocal bootstrap, then cdklocal deploy MlopsStack-dev -c localstack=true
  *      (MLflow from the compose file instead of ECS; see lib/localstack-target.ts)
  *   4. writes the stack outputs to .local/localstack-outputs.json for `npm run local:e2e`

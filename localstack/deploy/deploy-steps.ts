@@ -32,7 +32,7 @@ export async function deployToLocalStack(
   const mount = prepareOnnxRuntimeMount(arch);
   log(`   ${mount}`);
 
-  log('2. docker compose up: LocalStack, Postgres, MLflow (localstack/compose.yml)');
+  log('2. docker compose up: LocalStack, Postgres, MLflow (localstack/deploy/compose.yml)');
   if (!process.env.LOCALSTACK_AUTH_TOKEN) {
     log(
       '   (LOCALSTACK_AUTH_TOKEN is not set; current LocalStack images ask for one, a free account has it)',
@@ -78,5 +78,5 @@ export async function deployToLocalStack(
   log(`  predict API  ${outputs.PredictApiUrl} (key id ${outputs.PredictApiKeyId})`);
   log(`  MLflow       ${endpoints.mlflowUrl}`);
   log(`  outputs      ${OUTPUTS_FILE}`);
-  log('Next: npm run local:e2e   Stop: docker compose -f localstack/compose.yml down');
+  log('Next: npm run local:e2e   Stop: docker compose -f localstack/deploy/compose.yml down');
 }

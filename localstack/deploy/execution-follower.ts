@@ -6,8 +6,8 @@
  * Step Functions recorded (the pipelines' Fail state carries the step's own).
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { executionNameFor, followExecution, sdkStepFunctionsApi } from '../bin/cli/run-aws';
-import { historyProgress } from '../bin/cli/run-progress';
+import { executionNameFor, followExecution, sdkStepFunctionsApi } from '../../bin/cli/run-aws';
+import { historyProgress } from '../../bin/cli/run-progress';
 
 export interface RunOptions {
   readonly stateMachineArn: string;

@@ -10,8 +10,8 @@
  */
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { MlflowClient } from '../lambdas/core/mlflow';
-import { promote } from '../lambdas/core/registry';
+import { MlflowClient } from '../../lambdas/core/mlflow';
+import { promote } from '../../lambdas/core/registry';
 import type {
   ComparePredictionsOutput,
   ComputeDriftOutput,
@@ -19,7 +19,7 @@ import type {
   PublishDatasetOutput,
   RegisteredModel,
   SendDriftAlertOutput,
-} from '../lambdas/steps/contracts';
+} from '../../lambdas/steps/contracts';
 import { predictApiKey } from './api-key';
 import {
   CANDIDATES,
@@ -29,7 +29,7 @@ import {
   shiftColumn,
   withBrokenRows,
   withoutTarget,
-} from './demo/datasets';
+} from '../demo/datasets';
 import { ExecutionFailedError, runExecution } from './execution-follower';
 import {
   deploymentConfig,

@@ -6,14 +6,14 @@
  *
  * Every step is bound here (`LOCAL_STEPS`), and the SageMaker training branch to an emulation of
  * the training job that runs the trainer container's entry in-process
- * (`localstack/sagemaker-training-job.ts`); a run that reaches an unbound Task (the Distributed
+ * (`localstack/runner/sagemaker-training-job.ts`); a run that reaches an unbound Task (the Distributed
  * Map, `StartRetraining` with `retrainOnDrift`) fails with UnboundTaskError naming the state.
  */
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { PromotionMode } from '../lambdas/steps/contracts';
-import * as steps from '../lambdas/steps/impl';
-import { createStepContext, type StepContext } from '../lambdas/steps/impl';
-import { loadStageConfig } from '../lib/config';
+import type { PromotionMode } from '../../lambdas/steps/contracts';
+import * as steps from '../../lambdas/steps/impl';
+import { createStepContext, type StepContext } from '../../lambdas/steps/impl';
+import { loadStageConfig } from '../../lib/config';
 import {
   definitionFile,
   PIPELINE_STEPS,
@@ -21,7 +21,7 @@ import {
   pipelineSubstitutions,
   type StepName,
   type SubstitutionInputs,
-} from '../lib/state-machine-substitutions';
+} from '../../lib/state-machine-substitutions';
 import { CREATE_TRAINING_JOB_SYNC, localTrainingJob } from './sagemaker-training-job';
 import { type LocalTaskHandler, type RunnerEvent, runStateMachine } from './state-machine-runner';
 

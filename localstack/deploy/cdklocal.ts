@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { DeploymentError } from './localstack-deployment';
 import { runStreaming } from './run-streaming';
-import { ROOT } from './services';
+import { ROOT } from '../services/services';
 
 export const CDKLOCAL = join(ROOT, 'node_modules', '.bin', 'cdklocal');
 

@@ -6,11 +6,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { loadStageConfig, type StageConfig } from '../lib/config';
-import { portFromEnv } from './port-setting';
-import { LOCAL_DIR, ROOT } from './services';
+import { loadStageConfig, type StageConfig } from '../../lib/config';
+import { portFromEnv } from '../services/port-setting';
+import { LOCAL_DIR, ROOT } from '../services/services';
 
-export const COMPOSE_FILE = join(ROOT, 'localstack', 'compose.yml');
+export const COMPOSE_FILE = join(ROOT, 'localstack', 'deploy', 'compose.yml');
 export const STACK_NAME = 'MlopsStack-dev';
 /** `cdklocal deploy --outputs-file`: the stack's outputs, by name. */
 export const OUTPUTS_FILE = join(LOCAL_DIR, 'localstack-outputs.json');

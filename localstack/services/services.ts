@@ -22,7 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { portFromEnv } from './port-setting';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // MLOPS_LOCAL_DIR lets a second, independent set of services run beside the default one (tests).
 export const LOCAL_DIR = resolve(process.env.MLOPS_LOCAL_DIR ?? join(ROOT, '.local'));
 const VENV_BIN = join(ROOT, 'localstack', '.venv', 'bin');
@@ -251,7 +251,7 @@ async function startAwsEndpoint(log: (line: string) => void, env: LocalEndpoints
     startDetached(
       'aws',
       join(VENV_BIN, 'python'),
-      [join(ROOT, 'localstack', 'aws_endpoint.py'), '--port', String(PORTS.aws)],
+      [join(ROOT, 'localstack', 'services', 'aws_endpoint.py'), '--port', String(PORTS.aws)],
       {},
     );
     await waitHealthy('aws', url, 60_000);

@@ -19,7 +19,7 @@ import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { createApiGatewayServer, installInvokeStore } from './api-gateway-adapter';
-import { readEnvFile } from './services';
+import { readEnvFile } from '../services/services';
 
 /** Worker processes; a bad value stops the server with a message naming the variable. */
 function workerCount(value = process.env.SERVE_WORKERS): number {
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   // Before the handler loads: it starts loading the model (and emitting metrics) at import.
   installInvokeStore();
   // Imported after the environment is complete: the handler reads its configuration at load.
-  const { handler, store } = await import('../lambdas/predict/handler');
+  const { handler, store } = await import('../../lambdas/predict/handler');
   const server = createApiGatewayServer(handler, {
     functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
     onHandlerError: (error) => console.error('handler failed:', error),

@@ -8,8 +8,8 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { copyRuntime } from '../lib/onnxruntime-layer';
-import { LOCAL_DIR, ROOT } from './services';
+import { copyRuntime } from '../../lib/onnxruntime-layer';
+import { LOCAL_DIR, ROOT } from '../services/services';
 
 export function onnxRuntimeMountDir(arch: 'x64' | 'arm64'): string {
   return join(LOCAL_DIR, 'localstack', `onnxruntime-linux-${arch}`);

@@ -14,7 +14,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main as runTrainer, trainerPaths } from '../lambdas/steps/sagemaker-trainer';
+import { main as runTrainer, trainerPaths } from '../../lambdas/steps/sagemaker-trainer';
 import type { LocalTaskHandler } from './state-machine-runner';
 
 type Environment = Readonly<Record<string, string | undefined>>;

@@ -1,11 +1,11 @@
 /**
- * The Docker Compose side of `npm run local:deploy`: start localstack/compose.yml (LocalStack,
+ * The Docker Compose side of `npm run local:deploy`: start localstack/deploy/compose.yml (LocalStack,
  * Postgres, MLflow) and wait until LocalStack says it is up, with the failure's cause spelt out
  * when it does not come up.
  */
 import { COMPOSE_FILE, DeploymentError } from './localstack-deployment';
 import { runStreaming } from './run-streaming';
-import { ROOT } from './services';
+import { ROOT } from '../services/services';
 
 /** `docker compose up -d --wait --build`: returns once every service with a healthcheck is healthy. */
 export async function composeUp(env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
@@ -103,7 +103,7 @@ export async function waitForLocalStack(awsUrl: string, timeoutMs = 120_000): Pr
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   throw new DeploymentError(
-    `LocalStack did not answer ${awsUrl}/_localstack/health within ${timeoutMs / 1000}s (${last}); see docker compose -f localstack/compose.yml logs localstack`,
+    `LocalStack did not answer ${awsUrl}/_localstack/health within ${timeoutMs / 1000}s (${last}); see docker compose -f localstack/deploy/compose.yml logs localstack`,
   );
 }
 
