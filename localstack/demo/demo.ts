@@ -8,10 +8,10 @@
  * Progress goes to stderr; the services are started or reused and left running.
  */
 import { parseArgs } from 'node:util';
+import { type BackendStore, runningBackendStore, up } from '../services/services';
 import { demoNames, runDemo } from './flow';
 import { createProgress } from './progress';
 import { jsonLine, summaryTable } from './summary';
-import { type BackendStore, runningBackendStore, up } from '../services/services';
 
 const STORES: readonly BackendStore[] = ['sqlite', 'postgres'];
 

@@ -6,9 +6,9 @@
  * AWS_ENDPOINT_URL is set, which `.local/env` of the Docker-free stack does.
  */
 import { join } from 'node:path';
+import { ROOT } from '../services/services';
 import { DeploymentError } from './localstack-deployment';
 import { runStreaming } from './run-streaming';
-import { ROOT } from '../services/services';
 
 export const CDKLOCAL = join(ROOT, 'node_modules', '.bin', 'cdklocal');
 

@@ -3,9 +3,10 @@
  * Postgres, MLflow) and wait until LocalStack says it is up, with the failure's cause spelt out
  * when it does not come up.
  */
+
+import { ROOT } from '../services/services';
 import { COMPOSE_FILE, DeploymentError } from './localstack-deployment';
 import { runStreaming } from './run-streaming';
-import { ROOT } from '../services/services';
 
 /** `docker compose up -d --wait --build`: returns once every service with a healthcheck is healthy. */
 export async function composeUp(env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {

@@ -20,7 +20,6 @@ import type {
   RegisteredModel,
   SendDriftAlertOutput,
 } from '../../lambdas/steps/contracts';
-import { predictApiKey } from './api-key';
 import {
   CANDIDATES,
   PETAL_LENGTH_DRIFT_CM,
@@ -30,6 +29,7 @@ import {
   withBrokenRows,
   withoutTarget,
 } from '../demo/datasets';
+import { predictApiKey } from './api-key';
 import { ExecutionFailedError, runExecution } from './execution-follower';
 import {
   deploymentConfig,

@@ -18,8 +18,8 @@
 import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { createApiGatewayServer, installInvokeStore } from './api-gateway-adapter';
 import { readEnvFile } from '../services/services';
+import { createApiGatewayServer, installInvokeStore } from './api-gateway-adapter';
 
 /** Worker processes; a bad value stops the server with a message naming the variable. */
 function workerCount(value = process.env.SERVE_WORKERS): number {

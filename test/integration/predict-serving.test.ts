@@ -221,20 +221,24 @@ describe('predict API on real MLflow', () => {
     const mlflow = privateMlflow as PrivateMlflow;
     await setAlias(mlflow.url, NAME, 'Production', privateV1.version);
     const port = await freePort();
-    const serve: ChildProcess = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['localstack/serve/serve.ts'], {
-      cwd: ROOT,
-      detached: true,
-      stdio: 'ignore',
-      env: {
-        ...pythonEnv(),
-        PORT: String(port),
-        MLFLOW_TRACKING_URI: mlflow.url,
-        MODEL_NAME: NAME,
-        ALIAS_TTL_SECONDS: '0.5',
-        POWERTOOLS_METRICS_DISABLED: 'true',
-        POWERTOOLS_LOG_LEVEL: 'ERROR',
+    const serve: ChildProcess = spawn(
+      join(ROOT, 'node_modules', '.bin', 'tsx'),
+      ['localstack/serve/serve.ts'],
+      {
+        cwd: ROOT,
+        detached: true,
+        stdio: 'ignore',
+        env: {
+          ...pythonEnv(),
+          PORT: String(port),
+          MLFLOW_TRACKING_URI: mlflow.url,
+          MODEL_NAME: NAME,
+          ALIAS_TTL_SECONDS: '0.5',
+          POWERTOOLS_METRICS_DISABLED: 'true',
+          POWERTOOLS_LOG_LEVEL: 'ERROR',
+        },
       },
-    });
+    );
     cleanups.push(() => killGroup(serve));
     const url = `http://127.0.0.1:${port}`;
     await waitHealthy(url, 120_000);
