@@ -25,7 +25,7 @@ export interface MlflowAccess {
 }
 
 export interface MlopsFunctionProps {
-  /** Handler file relative to the repository root, e.g. `lambdas/steps/ingest-data.ts`; it exports `handler`. */
+  /** Handler file relative to the repository root, e.g. `lambdas/steps/handlers/ingest-data.ts`; it exports `handler`. */
   readonly entry: string;
   readonly description: string;
   /** POWERTOOLS_SERVICE_NAME: the `service` key of logs and the `service` dimension of metrics. */

@@ -91,7 +91,7 @@ export class Observability extends Construct {
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
     this.healthCheck = new MlopsFunction(this, 'HealthCheck', {
-      entry: 'lambdas/steps/health-check.ts',
+      entry: 'lambdas/canary/health-check.ts',
       description: 'Probes the predict API /health and records HealthCheckSuccess',
       serviceName: 'health-check',
       architecture: props.architecture,

@@ -5,7 +5,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { grantPrefixAccess, type PrefixAccess } from './bucket-access';
+import {
+  handlerModule,
+  pascalCase,
+  STEP_CATALOGUE,
+  STEP_NAMES,
+  type StepName,
+  type StepSpec,
+} from '../lambdas/steps/catalogue';
+import { grantPrefixAccess } from './bucket-access';
 import type { PromotionMode } from './config';
 import type { DataLake } from './data-lake';
 import type { DriftAlerts } from './drift-alerts';
@@ -19,7 +27,6 @@ import {
   PIPELINE_STEPS,
   type PipelineName,
   pipelineSubstitutions,
-  type StepName,
   type SubstitutionInputs,
   stateMachineName,
 } from './state-machine-substitutions';
@@ -48,189 +55,6 @@ export interface PipelinesProps {
   /** @default RemovalPolicy.DESTROY (log groups) */
   readonly removalPolicy?: RemovalPolicy;
 }
-
-/** What one step function needs beyond the defaults. */
-interface StepSpec {
-  readonly pipeline: PipelineName;
-  readonly description: string;
-  readonly memorySize: number;
-  readonly timeout: Duration;
-  /**
-   * Loads ONNX models with onnxruntime-node: the function gets the layer and leaves the package
-   * out of its bundle. Only steps whose handler imports it (test/cdk/bundling.test.ts checks both ways).
-   */
-  readonly onnx?: boolean;
-  readonly access: (lake: DataLake) => PrefixAccess[];
-  readonly environment?: (props: PipelinesProps) => Record<string, string>;
-}
-
-const minutes = (n: number) => Duration.minutes(n);
-
-/** Each step's least-privilege S3 access, one line per bucket prefix (see stepfunctions/README.md). */
-const STEPS: Record<StepName, StepSpec> = {
-  'ingest-data': {
-    pipeline: 'data',
-    description: 'Data pipeline: read a landing prefix or bundled dataset into one CSV',
-    memorySize: 1024,
-    timeout: minutes(5),
-    access: (l) => [
-      { bucket: l.landing, prefix: 'landing/', read: true, list: 'prefix' },
-      { bucket: l.curated, prefix: 'work/', write: true },
-    ],
-  },
-  'validate-data': {
-    pipeline: 'data',
-    description: 'Data pipeline: check rows against the data contract',
-    memorySize: 1024,
-    timeout: minutes(5),
-    access: (l) => [{ bucket: l.curated, prefix: 'work/', read: true, write: true }],
-  },
-  'quarantine-rows': {
-    pipeline: 'data',
-    description: 'Data pipeline: move rejected rows to the quarantine bucket',
-    memorySize: 512,
-    timeout: minutes(2),
-    access: (l) => [
-      { bucket: l.curated, prefix: 'work/', read: true },
-      { bucket: l.quarantine, prefix: 'quarantine/', write: true },
-    ],
-  },
-  'split-dataset': {
-    pipeline: 'data',
-    description: 'Data pipeline: split valid rows into train, test and reference',
-    memorySize: 1024,
-    timeout: minutes(5),
-    access: (l) => [{ bucket: l.curated, prefix: 'work/', read: true, write: true }],
-  },
-  'publish-dataset': {
-    pipeline: 'data',
-    description: 'Data pipeline: publish the curated dataset version',
-    memorySize: 1024,
-    timeout: minutes(5),
-    access: (l) => [
-      { bucket: l.curated, prefix: 'work/', read: true },
-      { bucket: l.curated, prefix: 'datasets/', read: true, write: true, list: 'prefix' },
-    ],
-  },
-  'plan-training': {
-    pipeline: 'training',
-    description: 'Training pipeline: resolve the dataset version and candidate grid',
-    memorySize: 512,
-    timeout: minutes(1),
-    access: (l) => [
-      { bucket: l.curated, prefix: 'datasets/', read: true, list: 'prefix' },
-      { bucket: l.curated, prefix: 'training-runs/', write: true },
-    ],
-  },
-  'train-candidate': {
-    pipeline: 'training',
-    description: 'Training pipeline: train one candidate and export it to ONNX',
-    memorySize: 3008,
-    timeout: minutes(15),
-    access: (l) => [
-      { bucket: l.curated, prefix: 'datasets/', read: true },
-      { bucket: l.curated, prefix: 'training-runs/', write: true },
-    ],
-  },
-  'evaluate-candidate': {
-    pipeline: 'training',
-    description: 'Training pipeline: score one candidate on the holdout',
-    memorySize: 2048,
-    timeout: minutes(5),
-    onnx: true,
-    access: (l) => [
-      { bucket: l.curated, prefix: 'datasets/', read: true },
-      { bucket: l.curated, prefix: 'training-runs/', read: true, write: true, list: 'prefix' },
-    ],
-  },
-  'log-candidate-run': {
-    pipeline: 'training',
-    description: 'Training pipeline: log params, metrics and the model to MLflow',
-    memorySize: 1024,
-    timeout: minutes(5),
-    access: (l) => [{ bucket: l.curated, prefix: 'training-runs/', read: true, list: 'prefix' }],
-  },
-  'collect-sagemaker-results': {
-    pipeline: 'training',
-    description: 'Training pipeline: read the SageMaker trainer results',
-    memorySize: 256,
-    timeout: minutes(1),
-    access: (l) => [{ bucket: l.curated, prefix: 'training-runs/', read: true }],
-  },
-  'select-best': {
-    pipeline: 'training',
-    description: 'Training pipeline: rank candidates by the selection metric',
-    memorySize: 256,
-    timeout: Duration.seconds(30),
-    access: () => [],
-  },
-  'register-model': {
-    pipeline: 'training',
-    description: 'Training pipeline: register the best model version in MLflow',
-    memorySize: 512,
-    timeout: minutes(2),
-    access: () => [],
-  },
-  'promote-model': {
-    pipeline: 'training',
-    description: 'Training pipeline: set Challenger, or Production when the new version wins',
-    memorySize: 2048,
-    timeout: minutes(5),
-    onnx: true,
-    access: (l) => [{ bucket: l.curated, prefix: 'datasets/', read: true }],
-  },
-  'plan-inference': {
-    pipeline: 'inference',
-    description: 'Inference pipeline: find the newest batch and pin model versions',
-    memorySize: 512,
-    timeout: minutes(1),
-    access: (l) => [{ bucket: l.landing, prefix: 'landing/', list: 'prefix' }],
-  },
-  'predict-batch': {
-    pipeline: 'inference',
-    description: 'Inference pipeline: score one object with Production and Challenger',
-    memorySize: 2048,
-    timeout: minutes(15),
-    onnx: true,
-    access: (l) => [
-      { bucket: l.landing, prefix: 'landing/', read: true },
-      { bucket: l.predictions, prefix: 'predictions/', write: true },
-    ],
-  },
-  'compare-predictions': {
-    pipeline: 'inference',
-    description: 'Inference pipeline: compare Production and Challenger, log to MLflow',
-    memorySize: 1024,
-    timeout: minutes(5),
-    access: (l) => [
-      { bucket: l.predictions, prefix: 'predictions/', read: true, write: true, list: 'prefix' },
-    ],
-  },
-  'compute-drift': {
-    pipeline: 'monitoring',
-    description: 'Monitoring pipeline: drift of the newest data and predictions',
-    memorySize: 2048,
-    timeout: minutes(10),
-    access: (l) => [
-      { bucket: l.curated, prefix: 'datasets/', read: true, list: 'prefix' },
-      { bucket: l.landing, prefix: 'landing/', read: true, list: 'prefix' },
-      { bucket: l.predictions, prefix: 'predictions/', read: true, list: 'prefix' },
-      { bucket: l.monitoring, prefix: 'drift/', read: true, write: true, list: 'prefix' },
-    ],
-    environment: (p) => ({ DRIFT_THRESHOLD: String(p.drift.threshold) }),
-  },
-  'send-drift-alert': {
-    pipeline: 'monitoring',
-    description: 'Monitoring pipeline: e-mail a drift breach or recovery once per episode',
-    memorySize: 256,
-    timeout: minutes(1),
-    // The episode store reads a key that may not exist yet: whole-bucket list turns 403 into 404.
-    access: (l) => [
-      { bucket: l.monitoring, prefix: 'monitoring/alert-state/', read: true, write: true, list: 'bucket' },
-    ],
-    environment: (p) => p.alerts.environment,
-  },
-};
 
 /** Prefix of the SageMaker training job names the training pipeline starts (`mlops-train-<runId>`). */
 const TRAINING_JOB_PREFIX = 'mlops-train-';
@@ -267,9 +91,10 @@ export class Pipelines extends Construct {
     };
 
     const functions = {} as Record<StepName, MlopsFunction>;
-    for (const [step, spec] of Object.entries(STEPS) as [StepName, StepSpec][]) {
-      const fn = new MlopsFunction(this, pascal(step), {
-        entry: `lambdas/steps/${step}.ts`,
+    for (const step of STEP_NAMES) {
+      const spec: StepSpec = STEP_CATALOGUE[step];
+      const fn = new MlopsFunction(this, pascalCase(step), {
+        entry: handlerModule(step),
         description: spec.description,
         serviceName: `${spec.pipeline}-pipeline`,
         architecture: props.architecture,
@@ -277,14 +102,18 @@ export class Pipelines extends Construct {
         removalPolicy,
         mlflow: props.mlflow,
         memorySize: spec.memorySize,
-        timeout: spec.timeout,
-        environment: { ...bucketEnv, ...spec.environment?.(props) },
+        timeout: Duration.seconds(spec.timeoutSeconds),
+        environment: {
+          ...bucketEnv,
+          ...(step === 'compute-drift' ? { DRIFT_THRESHOLD: String(props.drift.threshold) } : {}),
+          ...(spec.sendsAlerts ? props.alerts.environment : {}),
+        },
         ...(spec.onnx ? { layers: [props.onnxRuntime.layer], externalModules: ['onnxruntime-node'] } : {}),
       });
-      for (const access of spec.access(lake)) grantPrefixAccess(fn.role, access);
+      for (const grant of spec.s3) grantPrefixAccess(fn.role, { ...grant, bucket: lake[grant.bucket] });
+      if (spec.sendsAlerts) props.alerts.grantSend(fn.role);
       functions[step] = fn;
     }
-    props.alerts.grantSend(functions['send-drift-alert'].role);
     this.functions = functions;
 
     // --- SageMaker training branch ------------------------------------------------------------
@@ -354,7 +183,7 @@ export class Pipelines extends Construct {
 
     const machines = {} as Record<PipelineName, PipelineStateMachine>;
     for (const pipeline of PIPELINE_NAMES) {
-      machines[pipeline] = new PipelineStateMachine(this, `${pascal(pipeline)}Pipeline`, {
+      machines[pipeline] = new PipelineStateMachine(this, `${pascalCase(pipeline)}Pipeline`, {
         stateMachineName: names[pipeline],
         definitionFile: definitionFile(pipeline),
         definitionSubstitutions: pipelineSubstitutions(pipeline, this.substitutionInputs),
@@ -538,13 +367,6 @@ export class Pipelines extends Construct {
       'Distributed Map child executions get generated names under this state machine; only its own executions are covered.',
     );
   }
-}
-
-function pascal(kebab: string): string {
-  return kebab
-    .split('-')
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
 }
 
 function validateProps(props: PipelinesProps): void {

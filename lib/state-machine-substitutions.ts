@@ -2,14 +2,22 @@
  * The `${Name}` placeholders of the ASL files in stepfunctions/ and the one function that binds
  * them. CDK passes the result as `definitionSubstitutions`; the local runner applies the same map
  * (with local ARNs) to the same file, so both execute one document. No aws-cdk-lib import here:
- * the values may be CDK tokens or plain strings.
+ * the values may be CDK tokens or plain strings. The steps and their placeholders come from the
+ * step catalogue (lambdas/steps/catalogue.ts).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import {
+  type BucketKey,
+  functionArnPlaceholder,
+  PIPELINE_NAMES,
+  type PipelineName,
+  type StepName,
+  stepsOf,
+} from '../lambdas/steps/catalogue';
 import type { PromotionMode } from './config';
 
-export const PIPELINE_NAMES = ['data', 'training', 'inference', 'monitoring'] as const;
-export type PipelineName = (typeof PIPELINE_NAMES)[number];
+export { functionArnPlaceholder, PIPELINE_NAMES, type PipelineName, type StepName };
 
 /** The prefix of a stage's resource names (`mlops-dev`). */
 export function stageNamePrefix(stage: string): string {
@@ -21,37 +29,17 @@ export function stateMachineName(namePrefix: string, pipeline: PipelineName): st
   return `${namePrefix}-${pipeline}`;
 }
 
-/** The Lambda-backed steps of each pipeline; each has a handler in `lambdas/steps/<step>.ts`. */
-export const PIPELINE_STEPS = {
-  data: ['ingest-data', 'validate-data', 'quarantine-rows', 'split-dataset', 'publish-dataset'],
-  training: [
-    'plan-training',
-    'train-candidate',
-    'evaluate-candidate',
-    'log-candidate-run',
-    'collect-sagemaker-results',
-    'select-best',
-    'register-model',
-    'promote-model',
-  ],
-  inference: ['plan-inference', 'predict-batch', 'compare-predictions'],
-  monitoring: ['compute-drift', 'send-drift-alert'],
-} as const satisfies Record<PipelineName, readonly string[]>;
-
-export type StepName = (typeof PIPELINE_STEPS)[PipelineName][number];
+/** The Lambda-backed steps of each pipeline, in run order, from the step catalogue. */
+export const PIPELINE_STEPS: Readonly<Record<PipelineName, readonly StepName[]>> = {
+  data: stepsOf('data'),
+  training: stepsOf('training'),
+  inference: stepsOf('inference'),
+  monitoring: stepsOf('monitoring'),
+};
 
 /** The ASL file of each pipeline, as an absolute path. */
 export function definitionFile(pipeline: PipelineName): string {
   return fileURLToPath(new URL(`../stepfunctions/${pipeline}-pipeline.asl.json`, import.meta.url));
-}
-
-/** `train-candidate` → `TrainCandidateFunctionArn`, the placeholder its Task's Resource uses. */
-export function functionArnPlaceholder(step: StepName): string {
-  const pascal = step
-    .split('-')
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
-  return `${pascal.replace('Sagemaker', 'SageMaker')}FunctionArn`;
 }
 
 /** Settings the state machines branch on; everything else a step needs comes from its environment. */
@@ -73,13 +61,7 @@ export interface TrainingSettings {
 }
 
 /** The data lake's bucket names, as `stepConfigFrom` reads them (`LANDING_BUCKET`, …). */
-export interface DataLakeBucketNames {
-  readonly landing: string;
-  readonly curated: string;
-  readonly quarantine: string;
-  readonly predictions: string;
-  readonly monitoring: string;
-}
+export type DataLakeBucketNames = Readonly<Record<BucketKey, string>>;
 
 export interface InferenceSettings {
   readonly inlineObjectLimit: number;

@@ -5,7 +5,7 @@
  * MonitoringPipelineInput), so the same object starts a local run and a deployed state machine.
  * A bad flag is a CliError (exit 2) that names it.
  */
-import type { PromotionMode } from '../../lambdas/steps/contracts';
+import type { PromotionMode } from '../../lambdas/steps/step-io';
 import { type PipelineName, stageNamePrefix, stateMachineName } from '../../lib/state-machine-substitutions';
 import { nonEmpty, readCandidatesFile, readText } from './option-values';
 import { CliError } from './output';

@@ -13,7 +13,7 @@ import type {
   S3Prefix,
   SendDriftAlertOutput,
   SucceededCandidate,
-} from '../../lambdas/steps/contracts';
+} from '../../lambdas/steps/step-io';
 import type { PipelineName } from '../../lib/state-machine-substitutions';
 import { table } from './output';
 

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CandidateSpec } from '../../lambdas/steps/contracts';
+import type { CandidateSpec } from '../../lambdas/steps/step-io';
 import { ROOT } from '../services/services';
 
 const IRIS_DIR = join(ROOT, 'lambdas', 'core', 'datasets', 'iris');

@@ -14,7 +14,7 @@ import type {
   PublishDatasetOutput,
   RegisteredModel,
   SendDriftAlertOutput,
-} from '../../lambdas/steps/contracts';
+} from '../../lambdas/steps/step-io';
 import { ensureLocalBuckets, LOCAL_DEFAULTS, runPipeline } from '../runner/pipelines';
 import {
   BROKEN_ROWS,

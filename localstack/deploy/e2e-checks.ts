@@ -19,7 +19,7 @@ import type {
   PublishDatasetOutput,
   RegisteredModel,
   SendDriftAlertOutput,
-} from '../../lambdas/steps/contracts';
+} from '../../lambdas/steps/step-io';
 import {
   CANDIDATES,
   PETAL_LENGTH_DRIFT_CM,

@@ -1,25 +1,30 @@
 /**
  * The pipelines, run locally: each ASL file in stepfunctions/ executed unchanged by the local
  * runner, with its Task resources (local stand-in ARNs, bound through the same
- * `pipelineSubstitutions()` CDK uses) mapped to the step functions of lambdas/steps/impl.ts
- * running in this process against the local S3 endpoint and MLflow.
+ * `pipelineSubstitutions()` CDK uses) mapped to the steps' tasks (lambdas/steps/tasks/, as the
+ * step catalogue names them) running in this process against the local S3 endpoint and MLflow.
  *
- * Every step is bound here (`LOCAL_STEPS`), and the SageMaker training branch to an emulation of
+ * Every step of the catalogue is bound, and the SageMaker training branch to an emulation of
  * the training job that runs the trainer container's entry in-process
  * (`localstack/runner/sagemaker-training-job.ts`); a run that reaches an unbound Task (the Distributed
  * Map, `StartRetraining` with `retrainOnDrift`) fails with UnboundTaskError naming the state.
  */
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { PromotionMode } from '../../lambdas/steps/contracts';
-import * as steps from '../../lambdas/steps/impl';
-import { createStepContext, type StepContext } from '../../lambdas/steps/impl';
+import { DRIFT_THRESHOLD } from '../../lambdas/core/settings';
+import {
+  type PipelineName,
+  STEP_NAMES,
+  type StepName,
+  stepsOf,
+  taskModule,
+} from '../../lambdas/steps/catalogue';
+import type { PromotionMode } from '../../lambdas/steps/step-io';
+import { createStepContext, type StepContext } from '../../lambdas/steps/support/step-context';
+import { step as withStepErrors } from '../../lambdas/steps/support/step-errors';
 import { loadStageConfig } from '../../lib/config';
 import {
   definitionFile,
-  PIPELINE_STEPS,
-  type PipelineName,
   pipelineSubstitutions,
-  type StepName,
   type SubstitutionInputs,
 } from '../../lib/state-machine-substitutions';
 import { CREATE_TRAINING_JOB_SYNC, localTrainingJob } from './sagemaker-training-job';
@@ -28,30 +33,28 @@ import { type LocalTaskHandler, type RunnerEvent, runStateMachine } from './stat
 type Environment = Readonly<Record<string, string | undefined>>;
 type JsonValue = Parameters<LocalTaskHandler>[0];
 
-/** A step as the local runner calls it: the step's JSON input and the run's context. */
-type LocalStep = (input: never, context: StepContext) => Promise<unknown> | unknown;
+/** A step's task as the local runner calls it: the Task's JSON input and the run's context. */
+type LocalTask = (input: JsonValue, context: StepContext) => Promise<unknown> | unknown;
 
-/** The steps wired to the core, by step name: all of them (the SageMaker trainer is `localTrainingJob`). */
-export const LOCAL_STEPS: Partial<Record<StepName, LocalStep>> = {
-  'ingest-data': steps.ingestData,
-  'validate-data': steps.validateData,
-  'quarantine-rows': steps.quarantineRows,
-  'split-dataset': steps.splitDataset,
-  'publish-dataset': steps.publishDataset,
-  'plan-training': steps.planTraining,
-  'train-candidate': steps.trainCandidate,
-  'evaluate-candidate': steps.evaluateCandidate,
-  'log-candidate-run': steps.logCandidateRun,
-  'collect-sagemaker-results': steps.collectSageMakerResults,
-  'select-best': (input) => steps.selectBest(input),
-  'register-model': steps.registerModel,
-  'promote-model': steps.promoteModel,
-  'plan-inference': steps.planInference,
-  'predict-batch': steps.predictBatch,
-  'compare-predictions': steps.comparePredictions,
-  'compute-drift': steps.computeDrift,
-  'send-drift-alert': steps.sendDriftAlert,
-};
+const loadedTasks = new Map<StepName, Promise<LocalTask>>();
+
+/**
+ * A step's task, imported from the module the step catalogue names at the step's first call: a
+ * run loads only what its pipeline's steps need (no onnxruntime-node for a data pipeline run).
+ */
+export function loadTask(step: StepName): Promise<LocalTask> {
+  let task = loadedTasks.get(step);
+  if (!task) {
+    const { path, exportName } = taskModule(step);
+    task = import(new URL(`../../${path}`, import.meta.url).href).then((module: Record<string, unknown>) => {
+      const fn = module[exportName];
+      if (typeof fn !== 'function') throw new Error(`${path} exports no function ${exportName}`);
+      return fn as LocalTask;
+    });
+    loadedTasks.set(step, task);
+  }
+  return task;
+}
 
 /** The stand-in ARN of a step's function (never called: the runner binds it to the step). */
 export function localFunctionArn(step: StepName): string {
@@ -74,7 +77,7 @@ export interface LocalSettings {
   readonly promotion?: PromotionMode;
   /** @default 2 */
   readonly maxConcurrency?: number;
-  /** The monitoring pipeline's `DriftThreshold`. @default 0.2 */
+  /** The monitoring pipeline's `DriftThreshold`. @default DRIFT_THRESHOLD.default (0.2) */
   readonly driftThreshold?: number;
   /**
    * Datasets with more rows train in the (emulated) SageMaker job instead of the Lambda Map.
@@ -85,9 +88,8 @@ export interface LocalSettings {
 
 /** The substitution inputs of the local run: local ARNs, settings, placeholders for the AWS-only parts. */
 export function localSubstitutionInputs(env: Environment, settings: LocalSettings = {}): SubstitutionInputs {
-  const all = Object.values(PIPELINE_STEPS).flat() as StepName[];
   return {
-    functionArns: Object.fromEntries(all.map((step) => [step, localFunctionArn(step)])) as Record<
+    functionArns: Object.fromEntries(STEP_NAMES.map((step) => [step, localFunctionArn(step)])) as Record<
       StepName,
       string
     >,
@@ -114,23 +116,27 @@ export function localSubstitutionInputs(env: Environment, settings: LocalSetting
     },
     inference: { inlineObjectLimit: 100 },
     monitoring: {
-      driftThreshold: settings.driftThreshold ?? 0.2,
+      driftThreshold: settings.driftThreshold ?? DRIFT_THRESHOLD.default,
       retrainOnDrift: false,
       trainingStateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:mlops-local-training',
     },
   };
 }
 
-/** ARN → in-process step, for every wired step of the pipeline (and the training job's emulation). */
+/**
+ * ARN → in-process step, for every step of the pipeline (and the training job's emulation): the
+ * step's task with the run's context, its outages mapped to TransientStepError as in the Lambdas.
+ */
 export function localHandlers(
   pipeline: PipelineName,
   context: StepContext,
 ): Record<string, LocalTaskHandler> {
   const handlers: Record<string, LocalTaskHandler> = {};
-  for (const step of PIPELINE_STEPS[pipeline] as readonly StepName[]) {
-    const fn = LOCAL_STEPS[step];
-    if (fn)
-      handlers[localFunctionArn(step)] = async (input) => (await fn(input as never, context)) as JsonValue;
+  for (const name of stepsOf(pipeline)) {
+    handlers[localFunctionArn(name)] = async (input) => {
+      const task = await loadTask(name);
+      return (await withStepErrors(async () => task(input, context))) as JsonValue;
+    };
   }
   if (pipeline === 'training') handlers[CREATE_TRAINING_JOB_SYNC] = localTrainingJob({ env: context.env });
   return handlers;

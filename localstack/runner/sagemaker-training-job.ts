@@ -1,7 +1,7 @@
 /**
  * The training pipeline's `TrainOnSageMaker` Task, run locally: an emulation of the
  * `sagemaker:createTrainingJob.sync` integration that runs the trainer container's entry
- * (`lambdas/steps/sagemaker-trainer.ts`) in this process the way SageMaker runs the image:
+ * (`lambdas/sagemaker-trainer/main.ts`) in this process the way SageMaker runs the image:
  * the request's hyperparameters (strings) in `<root>/input/config/hyperparameters.json`, the
  * request's `Environment` as the container's whole environment, and the outcome read back from
  * the exit code and `<root>/output/failure`.
@@ -14,7 +14,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main as runTrainer, trainerPaths } from '../../lambdas/steps/sagemaker-trainer';
+import { main as runTrainer, trainerPaths } from '../../lambdas/sagemaker-trainer/main';
 import type { LocalTaskHandler } from './state-machine-runner';
 
 type Environment = Readonly<Record<string, string | undefined>>;

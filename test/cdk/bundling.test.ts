@@ -222,9 +222,9 @@ describe('the Lambda bundles', () => {
     expect(bundles.map((b) => b.entry)).toEqual(
       expect.arrayContaining([
         'lambdas/predict/handler.ts',
-        'lambdas/steps/health-check.ts',
-        'lambdas/steps/ingest-data.ts',
-        'lambdas/steps/evaluate-candidate.ts',
+        'lambdas/canary/health-check.ts',
+        'lambdas/steps/handlers/ingest-data.ts',
+        'lambdas/steps/handlers/evaluate-candidate.ts',
       ]),
     );
   });
@@ -313,7 +313,7 @@ describe('MlopsFunction', () => {
     expect(
       () =>
         new MlopsFunction(stack, 'SelectBest', {
-          entry: 'lambdas/steps/select-best.ts',
+          entry: 'lambdas/steps/handlers/select-best.ts',
           description: 'ranks candidates',
           serviceName: 'training-pipeline',
           architecture: lambda.Architecture.X86_64,

@@ -9,8 +9,9 @@ import aslValidator from 'asl-validator';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it, vi } from 'vitest';
 import { mlflowClientOptionsFromEnv } from '../../lambdas/core/mlflow';
-import { TransientStepError } from '../../lambdas/steps/impl';
-import { stepConfigFrom } from '../../lambdas/steps/impl/step-config';
+import { handlerModule, STEP_NAMES, taskModule } from '../../lambdas/steps/catalogue';
+import { stepConfigFrom } from '../../lambdas/steps/support/step-config';
+import { TransientStepError } from '../../lambdas/steps/support/step-errors';
 import { PROJECT_ROOT } from '../../lib/mlops-function';
 import {
   applySubstitutions,
@@ -213,12 +214,12 @@ describe('state machine definitions', () => {
     expect(monitoring.StartRetraining).toMatchObject({ Resource: 'arn:aws:states:::states:startExecution' });
   });
 
-  it('has a handler file exporting `handler` for every step, each wired to the core', async () => {
+  it('has, for every catalogue step, a handler module exporting `handler` wired to the core, and its task', async () => {
     // A wired step refuses an empty input (or a missing environment) with a typed error naming
     // the field.
     vi.stubEnv('LANDING_BUCKET', '');
-    for (const step of Object.values(PIPELINE_STEPS).flat()) {
-      const file = join(PROJECT_ROOT, 'lambdas', 'steps', `${step}.ts`);
+    for (const step of STEP_NAMES) {
+      const file = join(PROJECT_ROOT, handlerModule(step));
       expect(existsSync(file), file).toBe(true);
       const module = (await import(file)) as { handler: (input: unknown) => Promise<unknown> };
       const error = await module.handler({}).then(
@@ -226,6 +227,10 @@ describe('state machine definitions', () => {
         (e: unknown) => e as Error,
       );
       expect(['StepConfigError', 'StepInputError'], step).toContain(error?.name);
+      // What the local runner imports and calls.
+      const task = taskModule(step);
+      const tasks = (await import(join(PROJECT_ROOT, task.path))) as Record<string, unknown>;
+      expect(typeof tasks[task.exportName], `${task.path}: ${task.exportName}`).toBe('function');
     }
     vi.unstubAllEnvs();
   });
@@ -309,7 +314,7 @@ describe('data pipeline, run locally', () => {
   it('ends in PipelineFailed with the step error as the cause when a step cannot start', async () => {
     // The real handler, without its environment: the config error names the missing variable.
     vi.stubEnv('LANDING_BUCKET', '');
-    const { handler } = await import('../../lambdas/steps/ingest-data');
+    const { handler } = await import('../../lambdas/steps/handlers/ingest-data');
     const result = run(
       'data',
       { IngestData: (input) => handler(input as never) as never },

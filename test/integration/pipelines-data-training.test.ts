@@ -8,7 +8,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetVersion, loadFrame, resolveDataset } from '../../lambdas/core/data';
 import { MlflowClient } from '../../lambdas/core/mlflow';
-import type { DatasetRef, PublishDatasetOutput, RegisteredModel } from '../../lambdas/steps/contracts';
+import type { DatasetRef, PublishDatasetOutput, RegisteredModel } from '../../lambdas/steps/step-io';
 import { ensureLocalBuckets, LOCAL_DEFAULTS, runPipeline } from '../../localstack/runner/pipelines';
 
 const SUFFIX = `${Date.now().toString(36)}-${process.pid}`;

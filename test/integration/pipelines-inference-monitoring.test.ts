@@ -17,7 +17,7 @@ import type {
   PublishDatasetOutput,
   RegisteredModel,
   SendDriftAlertOutput,
-} from '../../lambdas/steps/contracts';
+} from '../../lambdas/steps/step-io';
 import { ensureLocalBuckets, LOCAL_DEFAULTS, runPipeline } from '../../localstack/runner/pipelines';
 
 const SUFFIX = `${Date.now().toString(36)}-${process.pid}`;

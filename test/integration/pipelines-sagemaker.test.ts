@@ -19,8 +19,9 @@ import type {
   PublishDatasetOutput,
   RegisteredModel,
   SucceededCandidate,
-} from '../../lambdas/steps/contracts';
-import { createStepContext, planTraining } from '../../lambdas/steps/impl';
+} from '../../lambdas/steps/step-io';
+import { createStepContext } from '../../lambdas/steps/support/step-context';
+import { planTraining } from '../../lambdas/steps/tasks/plan-training';
 import { PROJECT_ROOT } from '../../lib/mlops-function';
 import { definitionFile, pipelineSubstitutions } from '../../lib/state-machine-substitutions';
 import {
@@ -254,7 +255,7 @@ describe('the trainer container entry as SageMaker starts it', () => {
       plan_key: 'training-runs/x/plan.json',
       max_concurrency: '0',
     });
-    const job = run('npx', ['tsx', 'lambdas/steps/sagemaker-trainer.ts', 'train'], {
+    const job = run('npx', ['tsx', 'lambdas/sagemaker-trainer/main.ts', 'train'], {
       cwd: PROJECT_ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, SM_ML_ROOT: root },
     });

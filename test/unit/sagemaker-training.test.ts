@@ -8,14 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MlflowUnavailableError } from '../../lambdas/core/mlflow';
-import type {
-  CandidateSpec,
-  EvaluateCandidateInput,
-  LogCandidateRunInput,
-  TrainCandidateInput,
-} from '../../lambdas/steps/contracts';
-import type { StepContext } from '../../lambdas/steps/impl/step-context';
-import { StepInputError } from '../../lambdas/steps/impl/step-errors';
+import { parseHyperparameters, TrainerInputError } from '../../lambdas/sagemaker-trainer/main';
 import {
   type CandidateSteps,
   type ContainerPlan,
@@ -23,8 +16,15 @@ import {
   parsePlan,
   TRANSIENT_RETRY,
   trainCandidates,
-} from '../../lambdas/steps/impl/train-plan-in-container';
-import { parseHyperparameters, TrainerInputError } from '../../lambdas/steps/sagemaker-trainer';
+} from '../../lambdas/sagemaker-trainer/train-plan';
+import type {
+  CandidateSpec,
+  EvaluateCandidateInput,
+  LogCandidateRunInput,
+  TrainCandidateInput,
+} from '../../lambdas/steps/step-io';
+import type { StepContext } from '../../lambdas/steps/support/step-context';
+import { StepInputError } from '../../lambdas/steps/support/step-errors';
 import {
   localTrainingJob,
   parseTrainingJobRequest,

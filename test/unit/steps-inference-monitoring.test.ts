@@ -13,16 +13,16 @@ import {
   numericColumn,
 } from '../../lambdas/core/data';
 import type { OnnxPrediction } from '../../lambdas/core/lifecycle';
-import { concatFrames } from '../../lambdas/steps/impl/frame-concat';
-import { dataObjectFormat } from '../../lambdas/steps/impl/landing-batches';
+import { concatFrames } from '../../lambdas/steps/support/frame-concat';
+import { dataObjectFormat } from '../../lambdas/steps/support/landing-batches';
 import {
   addUp,
   type BatchSummary,
   comparePair,
   SUMMARY_FORMAT,
   tallyOf,
-} from '../../lambdas/steps/impl/prediction-summary';
-import { alertSettingsFrom } from '../../lambdas/steps/impl/send-drift-alert';
+} from '../../lambdas/steps/support/prediction-summary';
+import { alertSettingsFrom } from '../../lambdas/steps/tasks/send-drift-alert';
 
 /** A frame from plain columns: numbers become numeric columns, strings categorical ones. */
 function frameOf(columns: Record<string, number[] | string[]>): Frame {

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { PIPELINE_METRICS } from '../../../lambdas/steps/contracts';
+import { PIPELINE_METRICS } from '../../../lambdas/steps/pipeline-metrics';
 import { CUSTOM_METRICS } from '../../../lib/observability';
 import { resourcesOfType, synthStage } from '../fixture';
 

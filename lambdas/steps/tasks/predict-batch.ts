@@ -1,0 +1,107 @@
+/**
+ * Score one input object with the run's pinned Production version and, in shadow, its Challenger:
+ * both read the same rows (under Production's data contract), each model's predictions go to
+ * their own Parquet file, and the per-object counts compare-predictions adds up go to a summary.
+ * Objects that are not data (the Distributed Map lists every key) are skipped, not failed.
+ */
+import { encodeFrame, type Frame } from '../../core/data';
+import type { OnnxPrediction } from '../../core/lifecycle/onnx-holdout';
+import type { ModelDirectory } from '../../core/model-format';
+import type { PredictBatchInput, PredictBatchOutput, S3Pointer } from '../step-io';
+import { modelContract, predictionsFrame, readInputBatch, scoreBatch } from '../support/batch-scoring';
+import { dataObjectFormat } from '../support/landing-batches';
+import { loadPinnedVersion } from '../support/pinned-models';
+import { type BatchSummary, comparePair, SUMMARY_FORMAT, tallyOf } from '../support/prediction-summary';
+import { getBytes, putBytes, putJson } from '../support/s3-objects';
+import type { StepContext } from '../support/step-context';
+import { StepInputError } from '../support/step-errors';
+
+export async function predictBatch(
+  input: PredictBatchInput,
+  context: StepContext,
+): Promise<PredictBatchOutput> {
+  const { object, output, models } = input;
+  if (!models?.production) throw new StepInputError('models.production', 'is required');
+  const format = dataObjectFormat(object.key);
+  if (format === null) return skipped(object, 'not a data file');
+
+  const mlflow = context.mlflow();
+  const [production, challenger] = await Promise.all([
+    loadPinnedVersion(mlflow, models.production),
+    models.challenger ? loadPinnedVersion(mlflow, models.challenger) : Promise.resolve(null),
+  ]);
+  const contract = modelContract(production, models.production);
+  const source = `s3://${object.bucket}/${object.key}`;
+  const batch = await readInputBatch(await getBytes(context.s3, object), format, source, contract);
+  const at = (kind: string, extension: string): S3Pointer => ({
+    bucket: output.bucket,
+    key: `${output.prefix}${kind}/${object.key}${extension}`,
+  });
+
+  let predictions: S3Pointer | null = null;
+  let shadow: S3Pointer | null = null;
+  let scores: { production: OnnxPrediction; challenger: OnnxPrediction | null } | null = null;
+  if (batch.frame.rowCount > 0) {
+    const score = (directory: ModelDirectory) => scoreBatch(directory, contract, batch.frame);
+    scores = {
+      production: await score(production),
+      challenger: challenger ? await score(challenger) : null,
+    };
+    predictions = await writePredictions(
+      context,
+      at('production', '.parquet'),
+      predictionsFrame(batch.rowIds, scores.production, models.production),
+    );
+    if (scores.challenger && models.challenger)
+      shadow = await writePredictions(
+        context,
+        at('challenger', '.parquet'),
+        predictionsFrame(batch.rowIds, scores.challenger, models.challenger),
+      );
+  }
+
+  const summary: BatchSummary = {
+    format: SUMMARY_FORMAT,
+    object,
+    rows: batch.frame.rowCount,
+    rejectedRows: batch.rejectedRows,
+    production: scores
+      ? tallyOf(scores.production, models.production.version)
+      : { version: models.production.version, labelCounts: {} },
+    challenger: models.challenger
+      ? scores?.challenger
+        ? tallyOf(scores.challenger, models.challenger.version)
+        : { version: models.challenger.version, labelCounts: {} }
+      : null,
+    // An object with no valid rows adds nothing to the sums (0), unless there is nothing to compare (null).
+    ...(scores?.challenger
+      ? comparePair(scores.production, scores.challenger)
+      : { agreements: models.challenger ? 0 : null, gapSum: models.challenger ? 0 : null }),
+  };
+  const summaryAt = await putJson(context.s3, at('summaries', '.json'), summary);
+  return {
+    object,
+    rows: batch.frame.rowCount,
+    rejectedRows: batch.rejectedRows,
+    predictions,
+    shadow,
+    summary: summaryAt,
+    skipped: null,
+  };
+}
+
+function skipped(object: S3Pointer, reason: string): PredictBatchOutput {
+  return {
+    object,
+    rows: 0,
+    rejectedRows: 0,
+    predictions: null,
+    shadow: null,
+    summary: null,
+    skipped: reason,
+  };
+}
+
+function writePredictions(context: StepContext, at: S3Pointer, frame: Frame): Promise<S3Pointer> {
+  return putBytes(context.s3, at, encodeFrame(frame, 'parquet'), 'application/vnd.apache.parquet');
+}

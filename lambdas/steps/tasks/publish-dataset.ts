@@ -1,0 +1,77 @@
+/**
+ * Publish: the split files to `datasets/<name>/<version>/` of the curated bucket, where the
+ * version is the content digest of the valid rows, and the manifest last — a version with a
+ * manifest is complete. Publishing content that is already there writes nothing new
+ * (`created: false`), but still makes it the newest version (`latest.json`).
+ */
+import { contractVersion } from '../../core/data';
+import type { DatasetRef, PublishDatasetInput, PublishDatasetOutput } from '../step-io';
+import {
+  type DatasetManifest,
+  datasetRefOf,
+  latestPointer,
+  MANIFEST_FORMAT,
+  manifestPointer,
+  readManifest,
+  versionPrefix,
+} from '../support/dataset-manifest';
+import { copyObject, objectExists, putJson } from '../support/s3-objects';
+import type { StepContext } from '../support/step-context';
+import { StepInputError } from '../support/step-errors';
+import { readWorkContract, readWorkJson } from '../support/work-area';
+import type { SplitMetadata } from './split-dataset';
+import type { ValidationCounts } from './validate-data';
+
+export async function publishDataset(
+  input: PublishDatasetInput,
+  context: StepContext,
+): Promise<PublishDatasetOutput> {
+  const [contract, split, validation] = await Promise.all([
+    readWorkContract(context, input.runId),
+    readWorkJson(context.s3, context, input.runId, 'split.json') as Promise<SplitMetadata>,
+    readWorkJson(context.s3, context, input.runId, 'validation.json') as Promise<ValidationCounts>,
+  ]);
+  if (typeof split.version !== 'string') throw new StepInputError('split.json version', 'is missing');
+  const manifestAt = manifestPointer(context, input.dataset, split.version);
+  let created = false;
+  let ref: DatasetRef;
+  if (await objectExists(context.s3, manifestAt)) {
+    ref = datasetRefOf(await readManifest(context, manifestAt), manifestAt);
+  } else {
+    const prefix = versionPrefix(input.dataset, split.version);
+    const at = (file: string) => ({ bucket: context.config.buckets.curated, key: `${prefix}${file}` });
+    const [train, test, reference] = await Promise.all([
+      copyObject(context.s3, input.split.train, at('train.parquet')),
+      copyObject(context.s3, input.split.test, at('test.parquet')),
+      copyObject(context.s3, input.split.reference, at('reference.parquet')),
+    ]);
+    const manifest: DatasetManifest = {
+      format: MANIFEST_FORMAT,
+      name: input.dataset,
+      version: split.version,
+      digest: split.digest,
+      publishedAt: new Date().toISOString(),
+      runId: input.runId,
+      source: input.source,
+      contract,
+      contractVersion: contractVersion(contract),
+      split: { method: split.method, seed: split.seed, testFraction: split.testFraction },
+      levels: Object.fromEntries(Object.entries(split.levels).map(([name, levels]) => [name, [...levels]])),
+      classes: split.classes ? [...split.classes] : null,
+      files: { train, test, reference },
+      rows: {
+        input: validation.input,
+        valid: validation.valid,
+        quarantined: validation.rejected,
+        train: input.split.rows.train,
+        test: input.split.rows.test,
+        reference: input.split.rows.reference,
+      },
+    };
+    await putJson(context.s3, manifestAt, manifest);
+    created = true;
+    ref = datasetRefOf(manifest, manifestAt);
+  }
+  await putJson(context.s3, latestPointer(context, input.dataset), ref);
+  return { dataset: ref, created };
+}
