@@ -8,6 +8,7 @@
  * Anything that may grow with the data travels as an S3 pointer, never inline: a state's input
  * and output are limited to 256 KB.
  */
+import type { CHALLENGER_ALIAS, PRODUCTION_ALIAS } from '../core/settings';
 
 /** One S3 object. */
 export interface S3Pointer {
@@ -253,6 +254,10 @@ export interface RegisteredModel {
 }
 export type RegisterModelOutput = RegisteredModel;
 
+/**
+ * The state machine's `PromotionMode` setting (`production`: Production only when the new version
+ * wins); promote-model maps it to the core's PROMOTION_MODES (`production-if-better`).
+ */
 export type PromotionMode = 'none' | 'challenger' | 'production';
 
 export interface PromoteModelInput {
@@ -267,7 +272,7 @@ export interface PromoteModelInput {
 }
 export interface PromoteModelOutput {
   /** The alias now pointing at the new version; `Challenger` when it did not beat Production. */
-  readonly alias: 'Challenger' | 'Production';
+  readonly alias: typeof CHALLENGER_ALIAS | typeof PRODUCTION_ALIAS;
   readonly promotedToProduction: boolean;
   /** Null in `challenger` mode: nothing is scored to set Challenger. */
   readonly candidateScore: number | null;

@@ -3,11 +3,11 @@
  * plan-inference, then loaded by exact version in every batch, so an alias moved mid-run does
  * not mix versions in one run's predictions.
  */
-import { CHALLENGER_ALIAS, PRODUCTION_ALIAS } from '../../core/lifecycle/promotion-gate';
 import { MlflowApiError, type MlflowClient } from '../../core/mlflow';
 import { type ModelDirectory, readModelDirectory } from '../../core/model-format';
 import { ModelProblem } from '../../core/serving/errors';
 import { MlflowRegistry } from '../../core/serving/mlflow-registry';
+import { CHALLENGER_ALIAS, PRODUCTION_ALIAS } from '../../core/settings';
 import type { ModelVersionRef } from '../step-io';
 import { StepInputError, TransientStepError } from './step-errors';
 

@@ -5,7 +5,7 @@
  */
 import { s3BlobStore } from '../../core/lifecycle/blob-store';
 import { promoteVersion } from '../../core/lifecycle/promote-version';
-import type { PromotionMode } from '../../core/lifecycle/promotion-gate';
+import type { PromotionMode } from '../../core/settings';
 import type { PromoteModelInput, PromoteModelOutput } from '../step-io';
 import { loadPrepared } from '../support/dataset-manifest';
 import type { StepContext } from '../support/step-context';

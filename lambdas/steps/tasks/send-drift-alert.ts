@@ -4,12 +4,11 @@
  * SESv2 from `ALERT_SENDER` to `ALERT_RECIPIENTS` (the variables lib/drift-alerts.ts sets).
  */
 import { alertOnDrift, S3EpisodeStore, SesAlertSender } from '../../core/monitoring';
+import { EMAIL_ADDRESS_PATTERN } from '../../core/settings';
 import type { SendDriftAlertInput, SendDriftAlertOutput } from '../step-io';
 import type { Environment } from '../support/step-config';
 import type { StepContext } from '../support/step-context';
 import { StepConfigError, StepInputError } from '../support/step-errors';
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export interface AlertSettings {
   readonly sender: string;
@@ -18,13 +17,13 @@ export interface AlertSettings {
 
 export function alertSettingsFrom(env: Environment): AlertSettings {
   const sender = env.ALERT_SENDER?.trim() ?? '';
-  if (!EMAIL.test(sender))
+  if (!EMAIL_ADDRESS_PATTERN.test(sender))
     throw new StepConfigError('ALERT_SENDER', `must be the verified From address, got '${sender}'`);
   const recipients = (env.ALERT_RECIPIENTS ?? '')
     .split(',')
     .map((address) => address.trim())
     .filter((address) => address !== '');
-  const bad = recipients.find((address) => !EMAIL.test(address));
+  const bad = recipients.find((address) => !EMAIL_ADDRESS_PATTERN.test(address));
   if (recipients.length === 0 || bad !== undefined)
     throw new StepConfigError(
       'ALERT_RECIPIENTS',
