@@ -103,11 +103,7 @@ export class Pipelines extends Construct {
         mlflow: props.mlflow,
         memorySize: spec.memorySize,
         timeout: Duration.seconds(spec.timeoutSeconds),
-        environment: {
-          ...bucketEnv,
-          ...(step === 'compute-drift' ? { DRIFT_THRESHOLD: String(props.drift.threshold) } : {}),
-          ...(spec.sendsAlerts ? props.alerts.environment : {}),
-        },
+        environment: { ...bucketEnv, ...(spec.sendsAlerts ? props.alerts.environment : {}) },
         ...(spec.onnx ? { layers: [props.onnxRuntime.layer], externalModules: ['onnxruntime-node'] } : {}),
       });
       for (const grant of spec.s3) grantPrefixAccess(fn.role, { ...grant, bucket: lake[grant.bucket] });

@@ -1,7 +1,8 @@
 /**
  * The pure parts of the inference and monitoring steps: how predict-batch compares two models'
  * outputs, how compare-predictions adds the summaries up, how a window of several objects is
- * joined, which landing keys are data, and how the alert settings are read. The steps themselves
+ * joined, which landing keys are data, how the alert settings are read, and where compute-drift
+ * takes its threshold from. The steps themselves
  * run against the real services in test/integration/pipelines-inference-monitoring.test.ts.
  */
 import { describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import {
   numericColumn,
 } from '../../lambdas/core/data';
 import type { OnnxPrediction } from '../../lambdas/core/lifecycle';
+import type { ComputeDriftInput } from '../../lambdas/steps/step-io';
 import { concatFrames } from '../../lambdas/steps/support/frame-concat';
 import { dataObjectFormat } from '../../lambdas/steps/support/landing-batches';
 import {
@@ -22,6 +24,8 @@ import {
   SUMMARY_FORMAT,
   tallyOf,
 } from '../../lambdas/steps/support/prediction-summary';
+import type { StepContext } from '../../lambdas/steps/support/step-context';
+import { computeDrift } from '../../lambdas/steps/tasks/compute-drift';
 import { alertSettingsFrom } from '../../lambdas/steps/tasks/send-drift-alert';
 
 /** A frame from plain columns: numbers become numeric columns, strings categorical ones. */
@@ -169,5 +173,27 @@ describe('alert settings', () => {
     expect(() => alertSettingsFrom({ ALERT_SENDER: 'a@x.org', ALERT_RECIPIENTS: 'nobody' })).toThrow(
       /^ALERT_RECIPIENTS /,
     );
+  });
+});
+
+describe('the drift threshold', () => {
+  it("comes from the Task input (the state machine's DriftThreshold) alone: without it the step stops before any I/O", async () => {
+    // Prepare: a context that fails any use, and an environment that would have been the second channel.
+    const context = {
+      env: { DRIFT_THRESHOLD: '0.2' },
+      get config(): never {
+        throw new Error('the step read its config');
+      },
+    } as unknown as StepContext;
+    const input = { request: {} } as unknown as ComputeDriftInput;
+
+    // Act
+    const error = await computeDrift(input, context).then(
+      () => undefined,
+      (e: unknown) => e as Error & { field?: string },
+    );
+
+    // Assess
+    expect(error).toMatchObject({ name: 'StepInputError', field: 'threshold' });
   });
 });

@@ -7,10 +7,10 @@
  */
 import { parseContract } from '../../core/data';
 import { loadDriftConfig } from '../../core/drift';
-import { PRODUCTION_ALIAS } from '../../core/lifecycle/promotion-gate';
 import { TAGS } from '../../core/lifecycle/tracking-client';
 import { MlflowApiError } from '../../core/mlflow';
 import { type DriftMetricsEmitter, runMonitoring, S3DriftHistoryStore } from '../../core/monitoring';
+import { PRODUCTION_ALIAS } from '../../core/settings';
 import type { ComputeDriftInput, ComputeDriftOutput, S3Pointer, S3Prefix } from '../step-io';
 import { manifestPointer, readManifest, resolveManifest } from '../support/dataset-manifest';
 import { checkedPrefix, newestLandingBatch } from '../support/landing-batches';
@@ -23,6 +23,7 @@ import {
 } from '../support/monitoring-window';
 import { objectExists, putJson } from '../support/s3-objects';
 import type { StepContext } from '../support/step-context';
+import { StepInputError } from '../support/step-errors';
 import { newRunId } from '../support/work-area';
 
 /** Under `drift/` of the monitoring bucket: the prefix lib/pipelines.ts lets compute-drift write. */
@@ -39,9 +40,15 @@ export async function computeDrift(
   deps: ComputeDriftDeps = {},
 ): Promise<ComputeDriftOutput> {
   const request = input.request ?? {};
+  // The threshold comes from the state machine's DriftThreshold setting alone (the function has
+  // no DRIFT_THRESHOLD): one value for `mlops run monitor`, the local runner and the stack.
+  const threshold = input.threshold;
+  if (typeof threshold !== 'number' || !Number.isFinite(threshold))
+    throw new StepInputError(
+      'threshold',
+      `must be the state machine's DriftThreshold, got ${String(threshold)}`,
+    );
   const config = loadDriftConfig(context.env);
-  // The state machine's DriftThreshold setting wins over the function's DRIFT_THRESHOLD.
-  const threshold = Number.isFinite(input.threshold) ? input.threshold : config.threshold;
   const runId = newRunId('m');
   const modelName = context.config.modelName;
 

@@ -47,7 +47,7 @@ function sageMakerRoleStatements(): Statement[] {
 }
 
 /** The environment CloudFormation gives a step function, by step name. */
-function functionEnvironment(step: 'train-candidate'): Json {
+function functionEnvironment(step: 'train-candidate' | 'compute-drift'): Json {
   const { stack, template } = synthStage('dev');
   const id = stack.getLogicalId(stack.pipelines.functions[step].function.node.defaultChild as never);
   const properties = template.toJSON().Resources[id].Properties as { Environment: { Variables: Json } };
@@ -157,6 +157,13 @@ describe('Pipelines', () => {
     expect(Object.values(assets.dockerImages).map((i) => i.source.dockerFile)).toContain(
       'docker/trainer/Dockerfile',
     );
+  });
+
+  it('delivers the drift threshold to compute-drift through the state machine only', () => {
+    expect(machineProperties('monitoring').properties.DefinitionSubstitutions).toMatchObject({
+      DriftThreshold: '0.2',
+    });
+    expect(functionEnvironment('compute-drift')).not.toHaveProperty('DRIFT_THRESHOLD');
   });
 
   it("gives the SageMaker trainer the step functions' settings and MLflow's address as its environment", () => {
