@@ -48,23 +48,17 @@ export async function startMlflow(
   log(
     `starting mlflow on ${env.MLFLOW_TRACKING_URI} (${env.MLFLOW_BACKEND_STORE} store, artifacts in s3://${bucket})`,
   );
+  const options = {
+    '--host': '127.0.0.1',
+    '--port': String(port),
+    '--workers': '2',
+    '--backend-store-uri': backendUri,
+    '--artifacts-destination': `s3://${bucket}`,
+  };
   startDetached(
     'mlflow',
     join(VENV_BIN, 'mlflow'),
-    [
-      'server',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--workers',
-      '2',
-      '--backend-store-uri',
-      backendUri,
-      '--artifacts-destination',
-      `s3://${bucket}`,
-      '--serve-artifacts',
-    ],
+    ['server', ...Object.entries(options).flat(), '--serve-artifacts'],
     {
       MLFLOW_S3_ENDPOINT_URL: env.AWS_ENDPOINT_URL,
       AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
