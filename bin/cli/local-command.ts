@@ -1,5 +1,16 @@
+/**
+ * `mlops local up|down` (also `npm run local:up` / `local:down`): the one CLI of the local services
+ * (localstack/services/). Progress goes to stderr as `[local] …` lines; `up` prints the endpoints
+ * for people, or with --json one JSON line for scripts.
+ */
 import type { Command } from 'commander';
-import { type BackendStore, down, up } from '../../localstack/services/services';
+import {
+  type BackendStore,
+  down,
+  LOCAL_DIR,
+  type LocalEndpoints,
+  up,
+} from '../../localstack/services/services';
 import { CliError, createOutput } from './output';
 
 export function registerLocal(program: Command): void {
@@ -16,16 +27,35 @@ export function registerLocal(program: Command): void {
         throw new CliError(`--store must be postgres or sqlite, got "${opts.store}"`, 2);
       }
       const out = createOutput(Boolean(opts.json));
-      const env = await up({ backendStore: opts.store as BackendStore, log: out.progress });
-      out.info(
-        `MLflow ${env.MLFLOW_TRACKING_URI}\nAWS endpoint ${env.AWS_ENDPOINT_URL}\nload them with: . .local/env`,
-      );
+      const env = await up({ backendStore: opts.store as BackendStore, log: localProgress });
+      out.info(endpointsText(env));
       out.result(env);
     });
   local
     .command('down')
     .description('stop what `mlops local up` started')
     .action(async () => {
-      await down((line) => process.stderr.write(`${line}\n`));
+      await down(localProgress);
+      localProgress('all local services stopped');
     });
+}
+
+function localProgress(line: string): void {
+  process.stderr.write(`[local] ${line}\n`);
+}
+
+function endpointsText(env: LocalEndpoints): string {
+  return [
+    '',
+    'Local services are up:',
+    `  MLflow UI and API   ${env.MLFLOW_TRACKING_URI}`,
+    `  AWS endpoint        ${env.AWS_ENDPOINT_URL}  (S3, SES v1/v2; mailbox at /_aws/ses)`,
+    env.MLFLOW_BACKEND_STORE === 'postgres'
+      ? `  Postgres            ${env.DATABASE_URL}`
+      : '  MLflow store        SQLite (.local/mlflow.db)',
+    `  Artifacts           s3://${env.MLFLOW_ARTIFACTS_BUCKET}`,
+    '',
+    `Endpoints written to ${LOCAL_DIR}/env; load them with:  . .local/env`,
+    'Logs: .local/logs/   Stop: npm run local:down',
+  ].join('\n');
 }

@@ -1,35 +1,49 @@
 import { Command, CommanderError } from 'commander';
 import { ServiceStartError } from '../../localstack/services/services';
-import { registerDrift } from './drift-command';
-import { registerLocal } from './local-command';
 import { CliError } from './output';
-import { registerPromote } from './promote-command';
-import { registerRollback } from './rollback-command';
-import { registerRun } from './run-command';
-import { registerStatus } from './status-command';
-import { registerTrain } from './train-command';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Each subcommand's module, loaded when needed: together they take seconds to import (the drift,
+ * training and registry code), and `mlops local up` (npm run local:up) reusing running services
+ * should take about one. In the order `--help` lists them.
+ */
+const SUBCOMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
+  drift: async () => (await import('./drift-command')).registerDrift,
+  local: async () => (await import('./local-command')).registerLocal,
+  promote: async () => (await import('./promote-command')).registerPromote,
+  rollback: async () => (await import('./rollback-command')).registerRollback,
+  run: async () => (await import('./run-command')).registerRun,
+  status: async () => (await import('./status-command')).registerStatus,
+  train: async () => (await import('./train-command')).registerTrain,
+};
+
+/**
+ * The program for these arguments: with a known subcommand first, only that one is registered
+ * (its help and errors read the same); otherwise all of them, for `--help` and "unknown command".
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('mlops')
     .description(
       'Serverless MLOps on AWS: pipelines, the MLflow registry and the predict API, locally or deployed',
     )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerDrift(program);
-  registerLocal(program);
-  registerPromote(program);
-  registerRollback(program);
-  registerRun(program);
-  registerStatus(program);
-  registerTrain(program);
+  const named = argv[2];
+  const wanted =
+    named !== undefined && Object.hasOwn(SUBCOMMANDS, named) ? [named] : Object.keys(SUBCOMMANDS);
+  for (const name of wanted) {
+    const register = await SUBCOMMANDS[name]?.();
+    register?.(program);
+  }
   return program;
 }
 
 /** Runs the CLI and returns the exit code; known errors become one line on stderr. */
 export async function runCli(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
     return 0;
   } catch (err) {

@@ -11,14 +11,17 @@
  * with its error and cause, bad arguments exit 2, Ctrl-C while following an AWS execution 130.
  */
 import type { Command } from 'commander';
+import {
+  executionNameFor,
+  followExecution,
+  sdkStepFunctionsApi,
+} from '../../localstack/deploy/execution-follower';
+import { historyProgress, readableCause } from '../../localstack/deploy/execution-progress';
 import { CliError, createOutput, type Output } from './output';
 import {
   asAwsCliError,
   createStepFunctionsClient,
-  executionNameFor,
   findStateMachineArn,
-  followExecution,
-  sdkStepFunctionsApi,
   stepFunctionsEndpoint,
 } from './run-aws';
 import {
@@ -31,7 +34,7 @@ import {
   type RunRequest,
 } from './run-input';
 import { ensureLocalServices, localDefaultBuckets, type RunOutcome, runLocally } from './run-local';
-import { historyProgress, localProgress, readableCause } from './run-progress';
+import { localProgress } from './run-progress';
 import { renderRunOutput } from './run-summary';
 
 /** The `--json` line (and what the human summary is made of). */

@@ -6,7 +6,7 @@
  * AWS_ENDPOINT_URL is set, which `.local/env` of the Docker-free stack does.
  */
 import { join } from 'node:path';
-import { ROOT } from '../services/services';
+import { ROOT } from '../services/local-paths';
 import { DeploymentError } from './localstack-deployment';
 import { runStreaming } from './run-streaming';
 

@@ -4,7 +4,7 @@
  * when it does not come up.
  */
 
-import { ROOT } from '../services/services';
+import { ROOT } from '../services/local-paths';
 import { COMPOSE_FILE, DeploymentError } from './localstack-deployment';
 import { runStreaming } from './run-streaming';
 

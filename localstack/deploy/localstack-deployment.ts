@@ -7,8 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { loadStageConfig, type StageConfig } from '../../lib/config';
+import { LOCAL_DIR, ROOT } from '../services/local-paths';
 import { portFromEnv } from '../services/port-setting';
-import { LOCAL_DIR, ROOT } from '../services/services';
 
 export const COMPOSE_FILE = join(ROOT, 'localstack', 'deploy', 'compose.yml');
 export const STACK_NAME = 'MlopsStack-dev';

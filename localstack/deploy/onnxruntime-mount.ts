@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { copyRuntime } from '../../lib/onnxruntime-layer';
-import { LOCAL_DIR, ROOT } from '../services/services';
+import { LOCAL_DIR, ROOT } from '../services/local-paths';
 
 export function onnxRuntimeMountDir(arch: 'x64' | 'arm64'): string {
   return join(LOCAL_DIR, 'localstack', `onnxruntime-linux-${arch}`);

@@ -76,7 +76,7 @@ function runDemo(): Promise<{ code: number | null; stderr: string; stdout: strin
 }
 
 function localDown() {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'localstack/services/local-services.ts', 'down'], {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'bin/mlops.ts', 'local', 'down'], {
     cwd: ROOT,
     env,
     encoding: 'utf8',

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-// `npm run local:up` twice, then `npm run local:down`, on a second set of ports and its own
+// `mlops local up` (npm run local:up) twice, then `mlops local down`, on a second set of ports and its own
 // state directory, so the shared services the other tests use are left alone.
 const dir = mkdtempSync(join(tmpdir(), 'mlops-local-'));
 chmodSync(dir, 0o755); // as root, Postgres runs as the postgres user and must reach its data dir
@@ -13,7 +13,7 @@ const ports = { MLOPS_MLFLOW_PORT: '5211', MLOPS_AWS_PORT: '4711', MLOPS_POSTGRE
 const env = { ...process.env, ...ports, MLOPS_LOCAL_DIR: dir };
 
 function localServices(...args: string[]) {
-  return spawnSync('tsx', ['localstack/services/local-services.ts', ...args], {
+  return spawnSync('tsx', ['bin/mlops.ts', 'local', ...args], {
     env,
     encoding: 'utf8',
     timeout: 240_000,

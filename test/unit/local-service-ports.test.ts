@@ -1,13 +1,19 @@
-import { spawnSync } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../bin/cli/program';
 import { portFromEnv } from '../../localstack/services/port-setting';
 import { ServiceStartError, up } from '../../localstack/services/services';
 
 describe('local service ports', () => {
-  const saved = process.env.MLOPS_MLFLOW_PORT;
+  const saved = {
+    MLOPS_MLFLOW_PORT: process.env.MLOPS_MLFLOW_PORT,
+    MLOPS_AWS_PORT: process.env.MLOPS_AWS_PORT,
+  };
   afterEach(() => {
-    if (saved === undefined) delete process.env.MLOPS_MLFLOW_PORT;
-    else process.env.MLOPS_MLFLOW_PORT = saved;
+    vi.restoreAllMocks();
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   });
 
   it('takes the default when unset or blank and a whole number in range otherwise', () => {
@@ -27,14 +33,17 @@ describe('local service ports', () => {
     await expect(up()).rejects.toThrow(/MLOPS_MLFLOW_PORT must be a port number \(1-65535\), got "50o0"/);
   });
 
-  it('npm run local:up says which variable is wrong, in one line and without a stack', () => {
-    const result = spawnSync('tsx', ['localstack/services/local-services.ts', 'up'], {
-      encoding: 'utf8',
-      env: { ...process.env, MLOPS_AWS_PORT: 'http' },
+  it('mlops local up (npm run local:up) says which variable is wrong, in one line and without a stack', async () => {
+    process.env.MLOPS_AWS_PORT = 'http';
+    const stderr: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      stderr.push(String(chunk));
+      return true;
     });
-    expect(result.status).toBe(1);
-    expect(result.stderr.trim()).toBe(
-      '[local] failed: MLOPS_AWS_PORT must be a port number (1-65535), got "http"',
-    );
+
+    const code = await runCli(['node', 'mlops', 'local', 'up']);
+
+    expect(code).toBe(1);
+    expect(stderr.join('')).toBe('mlops: MLOPS_AWS_PORT must be a port number (1-65535), got "http"\n');
   }, 30_000);
 });

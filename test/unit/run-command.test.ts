@@ -10,15 +10,7 @@ import { join } from 'node:path';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliError } from '../../bin/cli/output';
-import {
-  asAwsCliError,
-  type ExecutionDescription,
-  executionNameFor,
-  findStateMachineArn,
-  followExecution,
-  newHistoryEvents,
-  type StepFunctionsApi,
-} from '../../bin/cli/run-aws';
+import { asAwsCliError, findStateMachineArn } from '../../bin/cli/run-aws';
 import {
   parseRunOptions,
   pipelineCommandOf,
@@ -27,8 +19,16 @@ import {
   s3Location,
 } from '../../bin/cli/run-input';
 import { executionOutcome } from '../../bin/cli/run-local';
-import { historyProgress, localProgress, readableCause } from '../../bin/cli/run-progress';
+import { localProgress } from '../../bin/cli/run-progress';
 import { renderRunOutput } from '../../bin/cli/run-summary';
+import {
+  type ExecutionDescription,
+  executionNameFor,
+  followExecution,
+  newHistoryEvents,
+  type StepFunctionsApi,
+} from '../../localstack/deploy/execution-follower';
+import { historyProgress, readableCause } from '../../localstack/deploy/execution-progress';
 import { runStateMachine } from '../../localstack/runner/state-machine-runner';
 
 const DEFAULTS = { landing: 'mlops-local-landing', predictions: 'mlops-local-predictions' };
