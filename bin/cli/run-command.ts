@@ -97,7 +97,10 @@ export function registerRun(program: Command): void {
     .option('--input <json>', "the pipeline's whole input as JSON; the options above add to it")
     .option('--input-file <file>', "the pipeline's whole input from a JSON file")
     .option('--model <name>', 'local: the registered model (MODEL_NAME; default iris-classifier)')
-    .option('--promote <mode>', `local train: ${PROMOTION_MODES.join(', ')} (default challenger)`)
+    .option(
+      '--promote <mode>',
+      `local train: ${PROMOTION_MODES.join(', ').replace(/, (?=\w+$)/, ' or ')} (default challenger)`,
+    )
     .option(
       '--drift-threshold <share>',
       `local monitor: the drift threshold, above ${DRIFT_THRESHOLD.exclusiveMin} and at most ${DRIFT_THRESHOLD.shareMax} (default ${DRIFT_THRESHOLD.default})`,
