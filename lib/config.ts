@@ -1,4 +1,18 @@
 import { z } from 'zod';
+import {
+  ALIAS_NAME_PATTERN,
+  ALIAS_NAME_RULE,
+  ALIAS_TTL_SECONDS,
+  DRIFT_THRESHOLD,
+  EMAIL_ADDRESS_PATTERN,
+  isReservedAliasName,
+  PREDICT_MAX_ROWS,
+  PRODUCTION_ALIAS,
+  PROMOTION_MODES,
+  promotionModeOf,
+} from '../lambdas/core/settings';
+
+export type { PromotionMode } from '../lambdas/core/settings';
 
 /**
  * Typed stage settings, parsed once from CDK context (`-c stage=prod`, `-c alertEmail=…`).
@@ -14,15 +28,12 @@ const cronExpression = z
   .string()
   .regex(/^cron\((\S+\s){5}\S+\)$/, 'must be an EventBridge Scheduler expression like cron(0 3 * * ? *)');
 
-const email = z.string().email('must be an e-mail address');
+const email = z.string().regex(EMAIL_ADDRESS_PATTERN, 'must be an e-mail address');
 
 /** The retention periods CloudWatch Logs accepts, in days. */
 const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
-
-const PROMOTION_MODES = ['none', 'challenger', 'production'] as const;
-export type PromotionMode = (typeof PROMOTION_MODES)[number];
 
 export const stageConfigSchema = z.object({
   stage: z.enum(STAGES),
@@ -74,9 +85,13 @@ export const stageConfigSchema = z.object({
     inlineObjectLimit: z.number().int().min(1).max(1000),
   }),
   predict: z.object({
-    modelAlias: z.string().min(1),
-    aliasTtlSeconds: z.number().int().min(1).max(3600),
-    maxRows: z.number().int().min(1).max(100_000),
+    modelAlias: z
+      .string()
+      .regex(ALIAS_NAME_PATTERN, `must be ${ALIAS_NAME_RULE}`)
+      .refine((alias) => !isReservedAliasName(alias), 'is reserved by MLflow (latest, v<digits>)'),
+    /** Whole seconds here; see ALIAS_TTL_SECONDS for the bounds. */
+    aliasTtlSeconds: z.number().int().min(ALIAS_TTL_SECONDS.deployedMin).max(ALIAS_TTL_SECONDS.max),
+    maxRows: z.number().int().min(1).max(PREDICT_MAX_ROWS.max),
     throttleRatePerSecond: z.number().int().positive(),
     throttleBurst: z.number().int().positive(),
     memoryMiB: z.number().int().min(256).max(10_240),
@@ -84,8 +99,11 @@ export const stageConfigSchema = z.object({
     monthlyQuota: z.number().int().positive(),
   }),
   drift: z.object({
-    /** Headline drift metric value above which an alert is sent (the reference stack's 0.20). */
-    threshold: z.number().gt(0).lte(1),
+    /**
+     * Headline drift metric value above which an alert is sent (the reference stack's 0.20). The
+     * deployed monitoring runs use the share of drifted features, so it is a share.
+     */
+    threshold: z.number().gt(DRIFT_THRESHOLD.exclusiveMin).lte(DRIFT_THRESHOLD.shareMax),
     retrainOnDrift: z.boolean(),
   }),
   alerts: z.object({
@@ -130,194 +148,151 @@ export type StageConfig = z.infer<typeof stageConfigSchema>;
 /** The MLflow service of localstack/deploy/compose.yml, by its name on the compose network. */
 export const LOCALSTACK_MLFLOW_URI = 'http://mlflow:5000';
 
-const DEFAULTS: Record<Stage, StageConfig> = {
-  dev: {
-    stage: 'dev',
-    region: 'us-east-1',
-    modelName: 'iris-classifier',
-    datasetName: 'iris',
-    lambdaArchitecture: 'x86_64',
-    network: { natGateways: 1 },
-    mlflow: { database: 'ecs-postgres', cpu: 512, memoryMiB: 1024, desiredCount: 1, rdsMultiAz: false },
-    training: {
-      maxConcurrency: 4,
-      sageMakerRowThreshold: 200_000,
-      sageMakerInstanceType: 'ml.m5.xlarge',
-      promotion: 'challenger',
-    },
-    inference: { inlineObjectLimit: 100 },
-    predict: {
-      modelAlias: 'Production',
-      aliasTtlSeconds: 30,
-      maxRows: 1000,
-      throttleRatePerSecond: 50,
-      throttleBurst: 100,
-      memoryMiB: 1024,
-      monthlyQuota: 100_000,
-    },
-    drift: { threshold: 0.2, retrainOnDrift: false },
-    alerts: { senderEmail: 'mlops-alerts@example.com', recipients: ['data-science@example.com'] },
-    schedules: {
-      enabled: true,
-      data: 'cron(0 1 * * ? *)',
-      retraining: 'cron(0 3 ? * MON *)',
-      inference: 'cron(0 2 * * ? *)',
-      monitoring: 'cron(30 2 * * ? *)',
-    },
-    localStack: { enabled: false, mlflowTrackingUri: LOCALSTACK_MLFLOW_URI },
-    retainData: false,
-    logRetentionDays: 14,
+const DEV: StageConfig = {
+  stage: 'dev',
+  region: 'us-east-1',
+  modelName: 'iris-classifier',
+  datasetName: 'iris',
+  lambdaArchitecture: 'x86_64',
+  network: { natGateways: 1 },
+  mlflow: { database: 'ecs-postgres', cpu: 512, memoryMiB: 1024, desiredCount: 1, rdsMultiAz: false },
+  training: {
+    maxConcurrency: 4,
+    sageMakerRowThreshold: 200_000,
+    sageMakerInstanceType: 'ml.m5.xlarge',
+    promotion: 'challenger',
   },
-  prod: {
-    stage: 'prod',
-    region: 'us-east-1',
-    modelName: 'iris-classifier',
-    datasetName: 'iris',
-    lambdaArchitecture: 'x86_64',
-    network: { natGateways: 2 },
-    mlflow: { database: 'rds', cpu: 1024, memoryMiB: 2048, desiredCount: 2, rdsMultiAz: true },
-    training: {
-      maxConcurrency: 4,
-      sageMakerRowThreshold: 200_000,
-      sageMakerInstanceType: 'ml.m5.xlarge',
-      promotion: 'production',
-    },
-    inference: { inlineObjectLimit: 100 },
-    predict: {
-      modelAlias: 'Production',
-      aliasTtlSeconds: 30,
-      maxRows: 1000,
-      throttleRatePerSecond: 500,
-      throttleBurst: 1000,
-      memoryMiB: 1769,
-      monthlyQuota: 10_000_000,
-    },
-    drift: { threshold: 0.2, retrainOnDrift: true },
-    alerts: { senderEmail: 'mlops-alerts@example.com', recipients: ['data-science@example.com'] },
-    schedules: {
-      enabled: true,
-      data: 'cron(0 1 * * ? *)',
-      retraining: 'cron(0 3 ? * MON *)',
-      inference: 'cron(0 2 * * ? *)',
-      monitoring: 'cron(30 2 * * ? *)',
-    },
-    localStack: { enabled: false, mlflowTrackingUri: LOCALSTACK_MLFLOW_URI },
-    retainData: true,
-    logRetentionDays: 90,
+  inference: { inlineObjectLimit: 100 },
+  predict: {
+    modelAlias: PRODUCTION_ALIAS,
+    aliasTtlSeconds: ALIAS_TTL_SECONDS.default,
+    maxRows: PREDICT_MAX_ROWS.default,
+    throttleRatePerSecond: 50,
+    throttleBurst: 100,
+    memoryMiB: 1024,
+    monthlyQuota: 100_000,
   },
+  drift: { threshold: DRIFT_THRESHOLD.default, retrainOnDrift: false },
+  alerts: { senderEmail: 'mlops-alerts@example.com', recipients: ['data-science@example.com'] },
+  schedules: {
+    enabled: true,
+    data: 'cron(0 1 * * ? *)',
+    retraining: 'cron(0 3 ? * MON *)',
+    inference: 'cron(0 2 * * ? *)',
+    monitoring: 'cron(30 2 * * ? *)',
+  },
+  localStack: { enabled: false, mlflowTrackingUri: LOCALSTACK_MLFLOW_URI },
+  retainData: false,
+  logRetentionDays: 14,
 };
 
-/** Context keys a user may pass with `-c key=value`, and where each lands in the config. */
-const OVERRIDES: Record<string, (c: StageConfig, v: unknown) => void> = {
-  region: (c, v) => {
-    c.region = v as string;
+/** prod is dev with two AZs' worth of everything, RDS, retained data and automatic promotion. */
+const PROD: StageConfig = {
+  ...DEV,
+  stage: 'prod',
+  network: { natGateways: 2 },
+  mlflow: { database: 'rds', cpu: 1024, memoryMiB: 2048, desiredCount: 2, rdsMultiAz: true },
+  training: { ...DEV.training, promotion: 'production' },
+  predict: {
+    ...DEV.predict,
+    throttleRatePerSecond: 500,
+    throttleBurst: 1000,
+    memoryMiB: 1769,
+    monthlyQuota: 10_000_000,
   },
-  modelName: (c, v) => {
-    c.modelName = v as string;
-  },
-  datasetName: (c, v) => {
-    c.datasetName = v as string;
-  },
-  lambdaArchitecture: (c, v) => {
-    c.lambdaArchitecture = v as StageConfig['lambdaArchitecture'];
-  },
-  mlflowDatabase: (c, v) => {
-    c.mlflow.database = v as StageConfig['mlflow']['database'];
-  },
-  rdsMultiAz: (c, v) => {
-    c.mlflow.rdsMultiAz = asBoolean(v);
-  },
-  promotion: (c, v) => {
-    c.training.promotion = v as PromotionMode;
-  },
-  sageMakerRowThreshold: (c, v) => {
-    c.training.sageMakerRowThreshold = asNumber(v);
-  },
-  modelAlias: (c, v) => {
-    c.predict.modelAlias = v as string;
-  },
-  aliasTtlSeconds: (c, v) => {
-    c.predict.aliasTtlSeconds = asNumber(v);
-  },
-  driftThreshold: (c, v) => {
-    c.drift.threshold = asNumber(v);
-  },
-  retrainOnDrift: (c, v) => {
-    c.drift.retrainOnDrift = asBoolean(v);
-  },
-  alertSender: (c, v) => {
-    c.alerts.senderEmail = v as string;
-  },
-  alertRecipients: (c, v) => {
-    c.alerts.recipients = typeof v === 'string' ? v.split(',').map((s) => s.trim()) : (v as string[]);
-  },
-  alarmEmail: (c, v) => {
-    c.alerts.alarmEmail = v as string;
-  },
-  schedulesEnabled: (c, v) => {
-    c.schedules.enabled = asBoolean(v);
-  },
-  dataSchedule: (c, v) => {
-    c.schedules.data = v as string;
-  },
-  retrainingSchedule: (c, v) => {
-    c.schedules.retraining = v as string;
-  },
-  inferenceSchedule: (c, v) => {
-    c.schedules.inference = v as string;
-  },
-  monitoringSchedule: (c, v) => {
-    c.schedules.monitoring = v as string;
-  },
-  localstack: (c, v) => {
-    c.localStack.enabled = asBoolean(v);
-  },
-  localstackMlflowUri: (c, v) => {
-    c.localStack.mlflowTrackingUri = v as string;
-  },
+  drift: { ...DEV.drift, retrainOnDrift: true },
+  retainData: true,
+  logRetentionDays: 90,
 };
 
-/** Maps a config path back to the context key that sets it, for error messages. */
-const KEY_FOR_PATH: Record<string, string> = {
-  region: 'region',
-  modelName: 'modelName',
-  datasetName: 'datasetName',
-  lambdaArchitecture: 'lambdaArchitecture',
-  'mlflow.database': 'mlflowDatabase',
-  'mlflow.rdsMultiAz': 'rdsMultiAz',
-  'training.promotion': 'promotion',
-  'training.sageMakerRowThreshold': 'sageMakerRowThreshold',
-  'predict.modelAlias': 'modelAlias',
-  'predict.aliasTtlSeconds': 'aliasTtlSeconds',
-  'drift.threshold': 'driftThreshold',
-  'drift.retrainOnDrift': 'retrainOnDrift',
-  'alerts.senderEmail': 'alertSender',
-  'alerts.recipients': 'alertRecipients',
-  'alerts.alarmEmail': 'alarmEmail',
-  'schedules.enabled': 'schedulesEnabled',
-  'schedules.data': 'dataSchedule',
-  'schedules.retraining': 'retrainingSchedule',
-  'schedules.inference': 'inferenceSchedule',
-  'schedules.monitoring': 'monitoringSchedule',
-  'localStack.enabled': 'localstack',
-  'localStack.mlflowTrackingUri': 'localstackMlflowUri',
-};
+const DEFAULTS: Record<Stage, StageConfig> = { dev: DEV, prod: PROD };
+
+/** A dotted path to a value of the config that is not an object itself (`drift.threshold`). */
+type ConfigPath<T> = {
+  [K in keyof T & string]: NonNullable<T[K]> extends readonly unknown[]
+    ? K
+    : NonNullable<T[K]> extends object
+      ? `${K}.${ConfigPath<NonNullable<T[K]>>}`
+      : K;
+}[keyof T & string];
+
+interface ContextKey {
+  /** Where the value lands in the config; stageConfigSchema validates it there. */
+  readonly path: ConfigPath<StageConfig>;
+  /** Context values from the command line are strings: this turns one into the config's type. */
+  readonly parse: (value: unknown) => unknown;
+}
+
+/** `-c key=value` as typed: strings pass through and the schema says what is wrong with them. */
+const asIs = (value: unknown): unknown => value;
+
+function asNumber(value: unknown): unknown {
+  return typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+}
+
+function asBoolean(value: unknown): unknown {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return value;
+}
+
+/** `a@x.io, b@x.io` on the command line, an array in cdk.json. */
+function asList(value: unknown): unknown {
+  return typeof value === 'string' ? value.split(',').map((item) => item.trim()) : value;
+}
+
+/** The earlier word for a promotion mode still works (`production-if-better` is `production`). */
+function asPromotionMode(value: unknown): unknown {
+  return typeof value === 'string' ? (promotionModeOf(value) ?? value) : value;
+}
+
+/**
+ * The context keys a user may pass with `-c key=value`: where each lands in the config and how
+ * its text is read. Errors name the key back from the path.
+ */
+const CONTEXT_KEY_TABLE = {
+  region: { path: 'region', parse: asIs },
+  modelName: { path: 'modelName', parse: asIs },
+  datasetName: { path: 'datasetName', parse: asIs },
+  lambdaArchitecture: { path: 'lambdaArchitecture', parse: asIs },
+  mlflowDatabase: { path: 'mlflow.database', parse: asIs },
+  rdsMultiAz: { path: 'mlflow.rdsMultiAz', parse: asBoolean },
+  promotion: { path: 'training.promotion', parse: asPromotionMode },
+  sageMakerRowThreshold: { path: 'training.sageMakerRowThreshold', parse: asNumber },
+  modelAlias: { path: 'predict.modelAlias', parse: asIs },
+  aliasTtlSeconds: { path: 'predict.aliasTtlSeconds', parse: asNumber },
+  driftThreshold: { path: 'drift.threshold', parse: asNumber },
+  retrainOnDrift: { path: 'drift.retrainOnDrift', parse: asBoolean },
+  alertSender: { path: 'alerts.senderEmail', parse: asIs },
+  alertRecipients: { path: 'alerts.recipients', parse: asList },
+  alarmEmail: { path: 'alerts.alarmEmail', parse: asIs },
+  schedulesEnabled: { path: 'schedules.enabled', parse: asBoolean },
+  dataSchedule: { path: 'schedules.data', parse: asIs },
+  retrainingSchedule: { path: 'schedules.retraining', parse: asIs },
+  inferenceSchedule: { path: 'schedules.inference', parse: asIs },
+  monitoringSchedule: { path: 'schedules.monitoring', parse: asIs },
+  localstack: { path: 'localStack.enabled', parse: asBoolean },
+  localstackMlflowUri: { path: 'localStack.mlflowTrackingUri', parse: asIs },
+} as const satisfies Record<string, ContextKey>;
+
+/** The context key that sets a config path, for error messages. */
+const KEY_FOR_PATH = new Map<string, string>(
+  Object.entries(CONTEXT_KEY_TABLE).map(([key, { path }]) => [path, key]),
+);
+
+function setPath(config: StageConfig, path: string, value: unknown): void {
+  const names = path.split('.');
+  const last = names.pop() as string;
+  let target = config as unknown as Record<string, unknown>;
+  for (const name of names) target = target[name] as Record<string, unknown>;
+  target[last] = value;
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function asNumber(v: unknown): number {
-  return typeof v === 'string' && v.trim() !== '' ? Number(v) : (v as number);
-}
-
-function asBoolean(v: unknown): boolean {
-  if (v === 'true') return true;
-  if (v === 'false') return false;
-  return v as boolean;
-}
-
-export const CONTEXT_KEYS = ['stage', ...Object.keys(OVERRIDES)];
+export const CONTEXT_KEYS = ['stage', ...Object.keys(CONTEXT_KEY_TABLE)];
 
 /**
  * Builds the stage config from a context lookup (`app.node.tryGetContext`).
@@ -331,15 +306,15 @@ export function loadStageConfig(getContext: (key: string) => unknown): StageConf
     );
   }
   const config = structuredClone(DEFAULTS[stage as Stage]);
-  for (const [key, apply] of Object.entries(OVERRIDES)) {
+  for (const [key, { path, parse }] of Object.entries(CONTEXT_KEY_TABLE)) {
     const value = getContext(key);
-    if (value !== undefined) apply(config, value);
+    if (value !== undefined) setPath(config, path, parse(value));
   }
   const parsed = stageConfigSchema.safeParse(config);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const path = issue.path.join('.');
-      const key = KEY_FOR_PATH[path] ?? KEY_FOR_PATH[issue.path.slice(0, -1).join('.')] ?? path;
+      const key = KEY_FOR_PATH.get(path) ?? KEY_FOR_PATH.get(issue.path.slice(0, -1).join('.')) ?? path;
       return `context "${key}" (${path}): ${issue.message}`;
     });
     throw new ConfigError(`Invalid ${stage} configuration:\n  - ${problems.join('\n  - ')}`);

@@ -2,14 +2,13 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
+import { isEmailAddress } from '../lambdas/core/settings';
 
 export interface DriftAlertsProps {
   /** The From address; CloudFormation creates it as an SES identity and SES mails a verification link. */
   readonly senderEmail: string;
   readonly recipients: readonly string[];
 }
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /**
  * The SES side of drift alerts: the sender identity, and a grant that lets a function send as
@@ -22,10 +21,10 @@ export class DriftAlerts extends Construct {
 
   constructor(scope: Construct, id: string, props: DriftAlertsProps) {
     super(scope, id);
-    if (!EMAIL.test(props.senderEmail)) {
+    if (!isEmailAddress(props.senderEmail)) {
       throw new Error(`DriftAlertsProps.senderEmail must be an e-mail address (got '${props.senderEmail}')`);
     }
-    if (props.recipients.length === 0 || props.recipients.some((r) => !EMAIL.test(r))) {
+    if (props.recipients.length === 0 || props.recipients.some((r) => !isEmailAddress(r))) {
       throw new Error(
         `DriftAlertsProps.recipients must be one or more e-mail addresses (got ${JSON.stringify(props.recipients)})`,
       );

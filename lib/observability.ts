@@ -13,6 +13,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { DRIFT_THRESHOLD, isEmailAddress } from '../lambdas/core/settings';
 import { METRICS_NAMESPACE, MlopsFunction } from './mlops-function';
 import { acknowledgeRule, acknowledgeWildcards } from './nag-acknowledgements';
 
@@ -299,10 +300,10 @@ function validateProps(props: ObservabilityProps, latencyThreshold: number, erro
   if (errorRate <= 0 || errorRate >= 100) {
     throw new Error(`ObservabilityProps.serverErrorRatePercent must be between 0 and 100 (got ${errorRate})`);
   }
-  if (props.driftThreshold <= 0) {
+  if (!(props.driftThreshold > DRIFT_THRESHOLD.exclusiveMin)) {
     throw new Error(`ObservabilityProps.driftThreshold must be positive (got ${props.driftThreshold})`);
   }
-  if (props.alarmEmail !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(props.alarmEmail)) {
+  if (props.alarmEmail !== undefined && !isEmailAddress(props.alarmEmail)) {
     throw new Error(`ObservabilityProps.alarmEmail must be an e-mail address (got '${props.alarmEmail}')`);
   }
   if (Object.keys(props.stateMachines).length === 0) {

@@ -3,6 +3,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ALIAS_NAME_RULE, ALIAS_TTL_SECONDS, isAliasName, PREDICT_MAX_ROWS } from '../lambdas/core/settings';
 import { type MlflowAccess, MlopsFunction } from './mlops-function';
 import { acknowledgeManagedPolicy, acknowledgeRule } from './nag-acknowledgements';
 import { OnnxRuntimeLayer } from './onnxruntime-layer';
@@ -150,11 +151,19 @@ export class PredictApi extends Construct {
 }
 
 function validateProps(props: PredictApiProps): void {
-  if (!Number.isInteger(props.maxRows) || props.maxRows < 1) {
-    throw new Error(`PredictApiProps.maxRows must be a positive integer (got ${props.maxRows})`);
+  if (!Number.isInteger(props.maxRows) || props.maxRows < 1 || props.maxRows > PREDICT_MAX_ROWS.max) {
+    throw new Error(
+      `PredictApiProps.maxRows must be a whole number from 1 to ${PREDICT_MAX_ROWS.max} (got ${props.maxRows})`,
+    );
   }
-  if (props.aliasTtlSeconds < 1) {
-    throw new Error(`PredictApiProps.aliasTtlSeconds must be at least 1 (got ${props.aliasTtlSeconds})`);
+  if (!isAliasName(props.modelAlias)) {
+    throw new Error(`PredictApiProps.modelAlias must be ${ALIAS_NAME_RULE} (got '${props.modelAlias}')`);
+  }
+  const ttl = ALIAS_TTL_SECONDS;
+  if (!(props.aliasTtlSeconds >= ttl.deployedMin && props.aliasTtlSeconds <= ttl.max)) {
+    throw new Error(
+      `PredictApiProps.aliasTtlSeconds must be from ${ttl.deployedMin} to ${ttl.max} (got ${props.aliasTtlSeconds})`,
+    );
   }
   if (props.throttleBurst < props.throttleRatePerSecond) {
     throw new Error(

@@ -13,6 +13,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Command } from 'commander';
 import { type DataContract, DataError, readContractFile } from '../../lambdas/core/data';
 import {
+  DEFAULT_PSI_BINS,
   type DriftConfig,
   DriftConfigError,
   type DriftResult,
@@ -46,6 +47,7 @@ import {
   SesAlertSender,
   s3ClientFromEnv,
 } from '../../lambdas/core/monitoring';
+import { DRIFT_THRESHOLD } from '../../lambdas/core/settings';
 import { LOCAL_DIR } from '../../localstack/services/services';
 import { CliError, createOutput, type Output, table } from './output';
 
@@ -106,12 +108,18 @@ export function registerDrift(program: Command): void {
         '--columns <names>',
         'comma-separated features to compare (default: the contract features, else all)',
       )
-      .option('--threshold <n>', 'drift threshold of the headline metric (env DRIFT_THRESHOLD, default 0.2)')
+      .option(
+        '--threshold <n>',
+        `drift threshold of the headline metric (env DRIFT_THRESHOLD, default ${DRIFT_THRESHOLD.default})`,
+      )
       .option(
         '--metric <name>',
         'headline metric: share_drifted, max_psi, max_wasserstein_normed, max_jensenshannon',
       )
-      .option('--psi-bins <n>', 'reference-quantile bins for PSI (env DRIFT_PSI_BINS, default 10)')
+      .option(
+        '--psi-bins <n>',
+        `reference-quantile bins for PSI (env DRIFT_PSI_BINS, default ${DEFAULT_PSI_BINS})`,
+      )
       .option('--json', 'print the result as one JSON line');
 
   shared(

@@ -17,6 +17,7 @@ import {
   sdkStepFunctionsApi,
 } from '../../localstack/deploy/execution-follower';
 import { historyProgress, readableCause } from '../../localstack/deploy/execution-progress';
+import { DRIFT_THRESHOLD, PROMOTION_MODES } from '../../lambdas/core/settings';
 import { CliError, createOutput, type Output } from './output';
 import {
   asAwsCliError,
@@ -99,10 +100,13 @@ export function registerRun(program: Command): void {
     .option('--input <json>', "the pipeline's whole input as JSON; the options above add to it")
     .option('--input-file <file>', "the pipeline's whole input from a JSON file")
     .option('--model <name>', 'local: the registered model (MODEL_NAME; default iris-classifier)')
-    .option('--promote <mode>', 'local train: none, challenger or production (default challenger)')
+    .option(
+      '--promote <mode>',
+      `local train: ${PROMOTION_MODES.join(', ').replace(/, (?=\w+$)/, ' or ')} (default challenger)`,
+    )
     .option(
       '--drift-threshold <share>',
-      'local monitor: the drift threshold, above 0 and at most 1 (default 0.2)',
+      `local monitor: the drift threshold, above ${DRIFT_THRESHOLD.exclusiveMin} and at most ${DRIFT_THRESHOLD.shareMax} (default ${DRIFT_THRESHOLD.default})`,
     )
     .option('--alert-from <address>', 'local monitor: sender of the drift e-mail (ALERT_SENDER)')
     .option('--alert-to <addresses>', 'local monitor: comma-separated recipients (ALERT_RECIPIENTS)')

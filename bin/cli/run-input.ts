@@ -5,7 +5,14 @@
  * MonitoringPipelineInput), so the same object starts a local run and a deployed state machine.
  * A bad flag is a CliError (exit 2) that names it.
  */
-import type { PromotionMode } from '../../lambdas/steps/step-io';
+import {
+  DRIFT_THRESHOLD,
+  isEmailAddress,
+  isShareDriftThreshold,
+  PROMOTION_MODES,
+  type PromotionMode,
+  promotionModeOf,
+} from '../../lambdas/core/settings';
 import { type PipelineName, stageNamePrefix, stateMachineName } from '../../lib/state-machine-substitutions';
 import { nonEmpty, readCandidatesFile, readText } from './option-values';
 import { CliError } from './output';
@@ -22,7 +29,6 @@ export const RUN_PIPELINES = {
 } as const satisfies Record<string, PipelineName>;
 export type RunPipelineCommand = keyof typeof RUN_PIPELINES;
 
-const PROMOTION_MODES: readonly PromotionMode[] = ['none', 'challenger', 'production'];
 const REASONS = ['schedule', 'drift', 'manual'] as const;
 
 /** The options as commander hands them over: strings, unchecked. */
@@ -288,17 +294,17 @@ function localTarget(
   if (raw.dataset !== undefined && command === 'infer') env.DATASET_NAME = nameOf('--dataset', raw.dataset);
   let promotion: PromotionMode | undefined;
   if (raw.promote !== undefined) {
-    if (!(PROMOTION_MODES as readonly string[]).includes(raw.promote)) {
+    promotion = promotionModeOf(raw.promote);
+    if (promotion === undefined) {
       throw new CliError(`--promote must be one of ${PROMOTION_MODES.join(', ')}, got "${raw.promote}"`, 2);
     }
-    promotion = raw.promote as PromotionMode;
   }
   let driftThreshold: number | undefined;
   if (raw.driftThreshold !== undefined) {
     const value = Number(raw.driftThreshold);
-    if (raw.driftThreshold.trim() === '' || !(value > 0 && value <= 1)) {
+    if (raw.driftThreshold.trim() === '' || !isShareDriftThreshold(value)) {
       throw new CliError(
-        `--drift-threshold must be a number above 0 and at most 1, got "${raw.driftThreshold}"`,
+        `--drift-threshold must be a number above ${DRIFT_THRESHOLD.exclusiveMin} and at most ${DRIFT_THRESHOLD.shareMax}, got "${raw.driftThreshold}"`,
         2,
       );
     }
@@ -312,8 +318,6 @@ function localTarget(
   };
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 /**
  * The monitoring pipeline's alert step needs a sender and recipients before it knows whether to
  * send (lib/drift-alerts.ts sets them on the deployed function): from the flags, else the environment.
@@ -324,7 +328,7 @@ function alertEnv(
 ): Record<string, string> {
   const sender = raw.alertFrom?.trim() ?? processEnv.ALERT_SENDER?.trim() ?? '';
   const flagged = raw.alertFrom !== undefined;
-  if (!EMAIL.test(sender)) {
+  if (!isEmailAddress(sender)) {
     throw new CliError(
       sender === ''
         ? "`run monitor` needs --alert-from <address> (or ALERT_SENDER): the drift e-mail's sender"
@@ -337,7 +341,7 @@ function alertEnv(
     .split(',')
     .map((address) => address.trim())
     .filter(Boolean);
-  const bad = recipients.find((address) => !EMAIL.test(address));
+  const bad = recipients.find((address) => !isEmailAddress(address));
   if (recipients.length === 0 || bad !== undefined) {
     const flag = raw.alertTo !== undefined ? '--alert-to' : 'ALERT_RECIPIENTS';
     throw new CliError(

@@ -9,8 +9,6 @@ import {
   DatasetRejectedError,
   fileBlobStore,
   LifecycleError,
-  PROMOTION_MODES,
-  type PromotionMode,
   type SplitMethod,
   type TrainingProgress,
   TrainingRequestError,
@@ -19,6 +17,12 @@ import {
   trainAndRegister,
 } from '../../lambdas/core/lifecycle';
 import { MlflowClient, MlflowConfigError, MlflowError } from '../../lambdas/core/mlflow';
+import {
+  PROMOTION_MODES,
+  type PromotionMode,
+  promotionModeOf,
+  renamedPromotionModeNote,
+} from '../../lambdas/core/settings';
 import { CandidateSpecError, HIGHER_IS_BETTER, isMetricName } from '../../lambdas/core/training';
 import { LOCAL_DIR } from '../../localstack/services/services';
 import { nonEmpty, readCandidatesFile } from './option-values';
@@ -102,6 +106,8 @@ export function registerTrain(program: Command): void {
     .action(async (raw: RawTrainOptions) => {
       const options = parseTrainOptions(raw);
       const out = createOutput(options.json);
+      const renamed = renamedPromotionModeNote(raw.promote ?? '');
+      if (renamed) out.progress(`note: ${renamed}`);
       const result = await runTrain(options, out);
       out.info(renderSummary(result));
       out.result(result);
@@ -112,9 +118,9 @@ export function registerTrain(program: Command): void {
 export function parseTrainOptions(raw: RawTrainOptions): TrainOptions {
   const dataset = raw.dataset?.trim();
   if (!dataset) throw new CliError('--dataset is required: a bundled dataset name or a data file', 2);
-  const promote = raw.promote ?? 'none';
-  if (!(PROMOTION_MODES as readonly string[]).includes(promote)) {
-    throw new CliError(`--promote must be one of ${PROMOTION_MODES.join(', ')}, got "${promote}"`, 2);
+  const promote = promotionModeOf(raw.promote ?? 'none');
+  if (promote === undefined) {
+    throw new CliError(`--promote must be one of ${PROMOTION_MODES.join(', ')}, got "${raw.promote}"`, 2);
   }
   if (raw.split !== undefined && raw.split !== 'random' && raw.split !== 'time') {
     throw new CliError(`--split must be random or time, got "${raw.split}"`, 2);
@@ -133,7 +139,7 @@ export function parseTrainOptions(raw: RawTrainOptions): TrainOptions {
     ...(raw.modelName !== undefined && { modelName: nonEmpty('--model-name', raw.modelName) }),
     ...(raw.seed !== undefined && { seed: seedOf(raw.seed) }),
     ...(raw.metric !== undefined && { metric: raw.metric }),
-    promote: promote as PromotionMode,
+    promote,
     ...(raw.split !== undefined && { split: raw.split as SplitMethod }),
     ...(raw.testFraction !== undefined && {
       testFraction: shareOf('--test-fraction', raw.testFraction, { exclusive: true }),

@@ -4,6 +4,7 @@
  * own settings (auth, timeouts, the S3 endpoint) are read by the MLflow client's config.
  */
 import { z } from 'zod';
+import { ALIAS_NAME_PATTERN, ALIAS_TTL_SECONDS, PREDICT_MAX_ROWS, PRODUCTION_ALIAS } from '../core/settings';
 
 export interface PredictConfig {
   readonly trackingUri: string;
@@ -38,23 +39,23 @@ const ENV = z.object({
     .trim()
     .min(1, 'is required (the registered model name in MLflow)'),
   MODEL_ALIAS: withDefault(
-    z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be letters, digits, underscores or hyphens'),
-    'Production',
+    z.string().regex(ALIAS_NAME_PATTERN, 'must be letters, digits, underscores or hyphens'),
+    PRODUCTION_ALIAS,
   ),
   ALIAS_TTL_SECONDS: withDefault(
     z.coerce
       .number({ error: 'must be a number of seconds' })
       .positive('must be a positive number of seconds')
-      .max(86_400, 'must be at most 86400 seconds'),
-    '30',
+      .max(ALIAS_TTL_SECONDS.max, `must be at most ${ALIAS_TTL_SECONDS.max} seconds`),
+    String(ALIAS_TTL_SECONDS.default),
   ),
   MAX_ROWS: withDefault(
     z.coerce
       .number({ error: 'must be a positive integer' })
       .int('must be a positive integer')
       .min(1, 'must be a positive integer')
-      .max(1_000_000, 'must be at most 1000000'),
-    '1000',
+      .max(PREDICT_MAX_ROWS.max, `must be at most ${PREDICT_MAX_ROWS.max}`),
+    String(PREDICT_MAX_ROWS.default),
   ),
   MAX_BODY_BYTES: withDefault(
     z.coerce

@@ -7,6 +7,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { MlflowClient } from '../../lambdas/core/mlflow';
 import { promote } from '../../lambdas/core/registry';
+import { CHALLENGER_ALIAS, DRIFT_THRESHOLD, PRODUCTION_ALIAS } from '../../lambdas/core/settings';
 import type {
   ComparePredictionsOutput,
   ComputeDriftOutput,
@@ -31,7 +32,6 @@ import { postPredict, startPredictApi, waitForVersionChange } from './predict-ap
 import type { Progress } from './progress';
 import type { DemoSummary } from './summary';
 
-const DRIFT_THRESHOLD = 0.2;
 const FOLLOW_TIMEOUT_MS = 20_000;
 
 export interface DemoNames {
@@ -75,7 +75,7 @@ export async function runDemo(names: DemoNames, progress: Progress): Promise<Dem
     runPipeline(pipeline, input, {
       env,
       onEvent: progress.onEvent,
-      driftThreshold: DRIFT_THRESHOLD,
+      driftThreshold: DRIFT_THRESHOLD.default,
       promotion: 'none',
       ...settings,
     }) as Promise<unknown> as Promise<T>;
@@ -124,7 +124,7 @@ export async function runDemo(names: DemoNames, progress: Progress): Promise<Dem
       const change = await promote(mlflow, {
         model: names.model,
         version: first.version,
-        alias: 'Production',
+        alias: PRODUCTION_ALIAS,
         reason: 'demo: first model',
         actor: 'demo',
       });
@@ -178,7 +178,7 @@ export async function runDemo(names: DemoNames, progress: Progress): Promise<Dem
               await promote(mlflow, {
                 model: names.model,
                 version: first.version,
-                alias: 'Challenger',
+                alias: CHALLENGER_ALIAS,
                 reason: 'demo: shadow the previous version',
                 actor: 'demo',
               })

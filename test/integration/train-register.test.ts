@@ -173,7 +173,7 @@ describe('promotion gate against MLflow', () => {
     dataset: 'iris',
     experiment: EXPERIMENT,
     modelName: gated,
-    promote: 'production-if-better',
+    promote: 'production',
   } as const;
 
   it('promotes the first version, replaces it with a better one, and keeps it against a worse one', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadStageConfig } from '../../lib/config';
+import { CONTEXT_KEYS, ConfigError, loadStageConfig } from '../../lib/config';
 
 const context = (values: Record<string, unknown>) => (key: string) => values[key];
 
@@ -43,5 +43,53 @@ describe('loadStageConfig', () => {
     expect(load).toThrow(/context "driftThreshold" \(drift\.threshold\)/);
     expect(load).toThrow(/context "alertSender" \(alerts\.senderEmail\): must be an e-mail address/);
     expect(load).toThrow(/context "monitoringSchedule" \(schedules\.monitoring\): must be an EventBridge/);
+  });
+
+  it('writes prod as dev plus its differences', () => {
+    const dev = loadStageConfig(context({}));
+    const prod = loadStageConfig(context({ stage: 'prod' }));
+    const differences = (a: object, b: object, prefix = ''): string[] =>
+      Object.entries(a).flatMap(([key, value]) => {
+        const other = (b as Record<string, unknown>)[key];
+        if (typeof value === 'object' && value !== null && !Array.isArray(value))
+          return differences(value, other as object, `${prefix}${key}.`);
+        return JSON.stringify(value) === JSON.stringify(other) ? [] : [`${prefix}${key}`];
+      });
+
+    expect(differences(dev, prod)).toEqual([
+      'stage',
+      'network.natGateways',
+      'mlflow.database',
+      'mlflow.cpu',
+      'mlflow.memoryMiB',
+      'mlflow.desiredCount',
+      'mlflow.rdsMultiAz',
+      'training.promotion',
+      'predict.throttleRatePerSecond',
+      'predict.throttleBurst',
+      'predict.memoryMiB',
+      'predict.monthlyQuota',
+      'drift.retrainOnDrift',
+      'retainData',
+      'logRetentionDays',
+    ]);
+  });
+
+  it('applies every context key and names that same key when its value is bad', () => {
+    const keys = CONTEXT_KEYS.filter((key) => key !== 'stage');
+    expect(keys).toHaveLength(22);
+    for (const key of keys) {
+      const load = () => loadStageConfig(context({ [key]: { not: 'a setting' } }));
+      expect(load, key).toThrow(new RegExp(`^Invalid dev configuration:\\n  - context "${key}" \\(`));
+    }
+  });
+
+  it('takes the promotion modes of lambdas/core/settings.ts, and the earlier production-if-better', () => {
+    expect(loadStageConfig(context({ promotion: 'production-if-better' })).training.promotion).toBe(
+      'production',
+    );
+    expect(() => loadStageConfig(context({ promotion: 'always' }))).toThrow(
+      /context "promotion" \(training\.promotion\): Invalid option: expected one of "none"\|"challenger"\|"production"/,
+    );
   });
 });

@@ -36,7 +36,8 @@ describe('loadDriftConfig', () => {
 
   it.each([
     ['abc', 'DRIFT_THRESHOLD must be a finite number such as 0.2 (got "abc")'],
-    ['-0.1', 'DRIFT_THRESHOLD must be at least 0 (got "-0.1")'],
+    ['-0.1', 'DRIFT_THRESHOLD must be above 0 (got "-0.1")'],
+    ['0', 'DRIFT_THRESHOLD must be above 0 (got "0")'],
     ['Infinity', 'DRIFT_THRESHOLD must be a finite number such as 0.2 (got "Infinity")'],
     [
       '1.5',

@@ -309,7 +309,7 @@ describe('computeDrift', () => {
         'psiBins must be an integer ≥ 2 (got 1)',
       );
       expect(() => computeDrift(reference, current, { threshold: Number.NaN })).toThrow(
-        'threshold must be a finite number ≥ 0 (got NaN)',
+        'threshold must be a finite number > 0 (got NaN)',
       );
     });
 

@@ -21,7 +21,7 @@ describe('parseTrainOptions', () => {
       dataset: ' iris ',
       seed: '7',
       metric: 'accuracy',
-      promote: 'production-if-better',
+      promote: 'production',
       testFraction: '0.25',
       maxQuarantinedShare: '0',
       json: true,
@@ -30,11 +30,17 @@ describe('parseTrainOptions', () => {
       dataset: 'iris',
       seed: 7,
       metric: 'accuracy',
-      promote: 'production-if-better',
+      promote: 'production',
       testFraction: 0.25,
       maxQuarantinedShare: 0,
       json: true,
     });
+  });
+
+  it('reads the earlier word production-if-better as production', () => {
+    expect(parseTrainOptions({ dataset: 'iris', promote: 'production-if-better' }).promote).toBe(
+      'production',
+    );
   });
 
   it.each([
@@ -47,7 +53,7 @@ describe('parseTrainOptions', () => {
     ],
     [
       { dataset: 'iris', promote: 'always' },
-      '--promote must be one of none, challenger, production-if-better, got "always"',
+      '--promote must be one of none, challenger, production, got "always"',
     ],
     [
       { dataset: 'iris', metric: 'auc' },
@@ -165,7 +171,7 @@ describe('mlops train (process)', () => {
     const result = mlops(['train', '--dataset', 'iris', '--promote', 'always']);
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(
-      'mlops: --promote must be one of none, challenger, production-if-better, got "always"\n',
+      'mlops: --promote must be one of none, challenger, production, got "always"\n',
     );
   });
 

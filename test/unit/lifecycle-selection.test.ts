@@ -146,7 +146,7 @@ describe('decidePromotion', () => {
 
   it('promotes to Production when there is none yet', () => {
     const decision = decidePromotion({
-      mode: 'production-if-better',
+      mode: 'production',
       metric: f1,
       candidateScore: 0.9,
       production: { kind: 'none' },
@@ -161,7 +161,7 @@ describe('decidePromotion', () => {
 
   it('promotes when strictly better on the metric, in the metric direction', () => {
     const better = decidePromotion({
-      mode: 'production-if-better',
+      mode: 'production',
       metric: rmse,
       candidateScore: 1.2,
       production: { kind: 'scored', version: '4', score: 1.5 },
@@ -179,7 +179,7 @@ describe('decidePromotion', () => {
   it('keeps Production on a tie or a worse score and makes the new version Challenger', () => {
     for (const candidateScore of [0.9, 0.85]) {
       const decision = decidePromotion({
-        mode: 'production-if-better',
+        mode: 'production',
         metric: f1,
         candidateScore,
         production: { kind: 'scored', version: '2', score: 0.9 },
@@ -190,9 +190,19 @@ describe('decidePromotion', () => {
     }
   });
 
-  it('keeps a Production version it cannot score, saying why', () => {
+  it("still takes the earlier word production-if-better, deciding and reporting as 'production'", () => {
     const decision = decidePromotion({
       mode: 'production-if-better',
+      metric: f1,
+      candidateScore: 0.95,
+      production: { kind: 'scored', version: '2', score: 0.9 },
+    });
+    expect(decision).toMatchObject({ mode: 'production', alias: 'Production', promotedToProduction: true });
+  });
+
+  it('keeps a Production version it cannot score, saying why', () => {
+    const decision = decidePromotion({
+      mode: 'production',
       metric: f1,
       candidateScore: 0.99,
       production: { kind: 'unscorable', version: '7', problem: "the holdout has no column 'petal_area'" },

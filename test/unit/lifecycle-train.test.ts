@@ -309,8 +309,8 @@ describe('promotion gate', () => {
   it('promotes to Production when there is none, then keeps it against an equal newcomer', async () => {
     const mlflow = new FakeTracking();
 
-    const first = await trainAndRegister({ ...request, promote: 'production-if-better' }, { mlflow });
-    const second = await trainAndRegister({ ...request, promote: 'production-if-better' }, { mlflow });
+    const first = await trainAndRegister({ ...request, promote: 'production' }, { mlflow });
+    const second = await trainAndRegister({ ...request, promote: 'production' }, { mlflow });
 
     expect(first.promotion).toMatchObject({
       alias: 'Production',
@@ -338,7 +338,7 @@ describe('promotion gate', () => {
     const weakVersion = await mlflow.registerFiles('gated', weak);
     await mlflow.setRegisteredModelAlias('gated', 'Production', weakVersion);
 
-    const result = await trainAndRegister({ ...request, promote: 'production-if-better' }, { mlflow });
+    const result = await trainAndRegister({ ...request, promote: 'production' }, { mlflow });
 
     expect(result.version).toBe('2');
     expect(result.promotion).toMatchObject({
@@ -359,7 +359,7 @@ describe('promotion gate', () => {
     });
     await mlflow.setRegisteredModelAlias('gated', 'Production', await mlflow.registerFiles('gated', other));
 
-    const result = await trainAndRegister({ ...request, promote: 'production-if-better' }, { mlflow });
+    const result = await trainAndRegister({ ...request, promote: 'production' }, { mlflow });
 
     expect(result.promotion).toMatchObject({
       alias: 'Challenger',

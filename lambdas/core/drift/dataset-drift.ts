@@ -5,6 +5,7 @@
  * sorted copy of one column of each.
  */
 import type { Frame } from '../data/frame';
+import { DRIFT_THRESHOLD } from '../settings';
 import { type ColumnTestThresholds, columnDrift, EVIDENTLY_THRESHOLDS } from './column-drift';
 import { DEFAULT_DRIFT_METRIC, DEFAULT_DRIFT_THRESHOLD } from './drift-config';
 import {
@@ -19,7 +20,7 @@ import { DEFAULT_PSI_BINS } from './psi';
 export interface DriftOptions {
   /** @default 'share_drifted' */
   readonly metric?: DriftMetric;
-  /** @default 0.2 */
+  /** Above 0. @default 0.2 (DRIFT_THRESHOLD in ../settings.ts) */
   readonly threshold?: number;
   /** @default 10 */
   readonly psiBins?: number;
@@ -68,8 +69,10 @@ export function computeDrift(reference: Frame, current: Frame, options: DriftOpt
   if (!DRIFT_METRICS.includes(metric)) {
     throw new RangeError(`metric must be one of ${DRIFT_METRICS.join(', ')} (got ${JSON.stringify(metric)})`);
   }
-  if (!(Number.isFinite(threshold) && threshold >= 0)) {
-    throw new RangeError(`threshold must be a finite number ≥ 0 (got ${threshold})`);
+  if (!(Number.isFinite(threshold) && threshold > DRIFT_THRESHOLD.exclusiveMin)) {
+    throw new RangeError(
+      `threshold must be a finite number > ${DRIFT_THRESHOLD.exclusiveMin} (got ${threshold})`,
+    );
   }
   if (!(Number.isInteger(psiBins) && psiBins >= 2)) {
     throw new RangeError(`psiBins must be an integer ≥ 2 (got ${psiBins})`);

@@ -2,13 +2,15 @@
  * The drift settings a monitoring entry point reads once from its environment. A bad value stops
  * it there with a message naming the variable and what it accepts.
  *
- * - DRIFT_THRESHOLD: the headline value above which a run counts as drifted. @default 0.20
- *   (the reference stack's default; with share_drifted it is a share in [0, 1]).
+ * - DRIFT_THRESHOLD: the headline value above which a run counts as drifted, above 0.
+ *   @default 0.20 (the reference stack's default; with share_drifted it is a share, at most 1).
+ *   Bounds and default: DRIFT_THRESHOLD in ../settings.ts.
  * - DRIFT_METRIC: the headline metric, one of share_drifted, max_psi, max_wasserstein_normed,
  *   max_jensenshannon. @default share_drifted
  * - DRIFT_PSI_BINS: the number of reference-quantile bins for PSI, 2..100. @default 10
  */
 import { z } from 'zod';
+import { DRIFT_THRESHOLD } from '../settings';
 import { DRIFT_METRICS, type DriftMetric } from './drift-result';
 import { DEFAULT_PSI_BINS } from './psi';
 
@@ -18,7 +20,7 @@ export interface DriftConfig {
   readonly psiBins: number;
 }
 
-export const DEFAULT_DRIFT_THRESHOLD = 0.2;
+export const DEFAULT_DRIFT_THRESHOLD: number = DRIFT_THRESHOLD.default;
 export const DEFAULT_DRIFT_METRIC: DriftMetric = 'share_drifted';
 
 export class DriftConfigError extends Error {
@@ -51,7 +53,7 @@ const ENV = z
       z.coerce
         // zod's number() already rejects NaN and ±Infinity.
         .number({ error: 'must be a finite number such as 0.2' })
-        .min(0, 'must be at least 0'),
+        .gt(DRIFT_THRESHOLD.exclusiveMin, `must be above ${DRIFT_THRESHOLD.exclusiveMin}`),
       String(DEFAULT_DRIFT_THRESHOLD),
     ),
     DRIFT_PSI_BINS: withDefault(
@@ -64,11 +66,11 @@ const ENV = z
     ),
   })
   .superRefine((value, context) => {
-    if (value.DRIFT_METRIC === 'share_drifted' && value.DRIFT_THRESHOLD > 1) {
+    if (value.DRIFT_METRIC === 'share_drifted' && value.DRIFT_THRESHOLD > DRIFT_THRESHOLD.shareMax) {
       context.addIssue({
         code: 'custom',
         path: ['DRIFT_THRESHOLD'],
-        message: 'must be at most 1 when DRIFT_METRIC is share_drifted (it is a share of features)',
+        message: `must be at most ${DRIFT_THRESHOLD.shareMax} when DRIFT_METRIC is share_drifted (it is a share of features)`,
       });
     }
   });

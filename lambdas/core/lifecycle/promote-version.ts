@@ -1,6 +1,6 @@
 /**
  * Step 4 (optional) of a training run: the promotion gate. `challenger` sets the Challenger alias
- * on the new version; `production-if-better` scores the new version and the current Production
+ * on the new version; `production` scores the new version and the current Production
  * version on the same holdout — both from their registered artifacts, through onnxruntime-node,
  * as the predict function would run them — and moves Production only when the new one is
  * strictly better, else sets Challenger.

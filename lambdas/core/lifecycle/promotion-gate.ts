@@ -3,13 +3,24 @@
  * known about the current Production version, which alias the new version gets and why.
  * (Fetching and scoring Production lives in promote-version.ts.)
  */
+import {
+  CHALLENGER_ALIAS,
+  type PromotionMode as Mode,
+  PRODUCTION_ALIAS,
+  promotionModeOf,
+  type RenamedPromotionMode,
+} from '../settings';
 import { compareScores, type SelectionMetric } from './selection-metric';
 
-export const PROMOTION_MODES = ['none', 'challenger', 'production-if-better'] as const;
-export type PromotionMode = (typeof PROMOTION_MODES)[number];
+export { CHALLENGER_ALIAS, PRODUCTION_ALIAS, PROMOTION_MODES } from '../settings';
 
-export const PRODUCTION_ALIAS = 'Production';
-export const CHALLENGER_ALIAS = 'Challenger';
+/**
+ * A mode as the gate takes it: settings.ts's PROMOTION_MODES, or `production-if-better`, the
+ * core's earlier word for `production`, which lambdas/steps/impl/promote-model.ts still passes.
+ * Decisions always carry the current word.
+ */
+export type PromotionMode = Mode | RenamedPromotionMode;
+
 export type PromotionAlias = typeof PRODUCTION_ALIAS | typeof CHALLENGER_ALIAS;
 
 /** What the gate knows about the current Production version. */
@@ -20,7 +31,7 @@ export type ProductionStanding =
   | { readonly kind: 'unscorable'; readonly version: string; readonly problem: string };
 
 export interface PromotionDecision {
-  readonly mode: PromotionMode;
+  readonly mode: Mode;
   /** The alias to set on the new version; null for mode `none`. */
   readonly alias: PromotionAlias | null;
   readonly promotedToProduction: boolean;
@@ -38,7 +49,9 @@ export function decidePromotion(input: {
   readonly candidateScore: number | null;
   readonly production: ProductionStanding;
 }): PromotionDecision {
-  const { mode, metric, candidateScore, production } = input;
+  const { metric, candidateScore, production } = input;
+  const mode = promotionModeOf(input.mode);
+  if (mode === undefined) throw new RangeError(`unknown promotion mode ${JSON.stringify(input.mode)}`);
   const base = {
     mode,
     metric: metric.name,

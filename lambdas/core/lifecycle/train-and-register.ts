@@ -5,6 +5,7 @@
  * promoteVersion), so the CLI and the pipeline cannot drift apart.
  */
 import type { DataContract } from '../data';
+import { promotionModeOf } from '../settings';
 import {
   type CandidateSpec,
   defaultCandidates,
@@ -110,11 +111,11 @@ export interface TrainResult {
 }
 
 export async function trainAndRegister(request: TrainRequest, deps: TrainDeps): Promise<TrainResult> {
-  const promote = request.promote ?? 'none';
-  if (!PROMOTION_MODES.includes(promote)) {
+  const promote = promotionModeOf(request.promote ?? 'none');
+  if (promote === undefined) {
     throw new TrainingRequestError(
       'promote',
-      `must be one of ${PROMOTION_MODES.join(', ')}, got '${promote}'`,
+      `must be one of ${PROMOTION_MODES.join(', ')}, got '${request.promote}'`,
     );
   }
   const givenSpecs = request.candidates?.map(parseSpec);

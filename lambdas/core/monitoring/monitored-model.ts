@@ -10,11 +10,12 @@
  */
 import { type DataContract, DataError, parseContractJson } from '../data';
 import { MlflowApiError, MlflowError, type ModelVersion } from '../mlflow';
+import { PRODUCTION_ALIAS } from '../settings';
 import { MonitoringRequestError } from './monitoring-errors';
 import type { MonitoringTracking } from './monitoring-tracking';
 
 /** The alias whose version is monitored by default (the one the predict API serves). */
-export const SERVED_ALIAS = 'Production';
+export const SERVED_ALIAS = PRODUCTION_ALIAS;
 /** The model-version tag holding the URI of the reference data drift is measured against. */
 export const REFERENCE_URI_TAG = 'mlops.reference_uri';
 /** Where a model directory keeps its data contract. */

@@ -3,27 +3,20 @@
  * server applies (mlflow/utils/validation.py), so a typo fails in one clear line rather than as an
  * HTTP 400 from the server.
  */
+import { isAliasName, isReservedAliasName, PRODUCTION_ALIAS } from '../settings';
 import { InvalidRegistryArgumentError } from './errors';
 
-export const DEFAULT_ALIAS = 'Production';
+export const DEFAULT_ALIAS = PRODUCTION_ALIAS;
 
-/**
- * ASCII letters, digits, `_` and `-`, up to 255 characters. MLflow also accepts non-ASCII letters
- * (Python's `\w`), but the predict function only follows ASCII aliases, so an alias it could not
- * serve is refused here.
- */
-const ALIAS_PATTERN = /^[A-Za-z0-9_-]{1,255}$/;
-/** MLflow reserves `latest` and `v<digits>` (they address versions in `models:/` URIs). */
-const RESERVED_VERSION_ALIAS = /^[vV]\d+$/;
-
+/** An alias the predict function can follow (ALIAS_NAME_PATTERN) and MLflow does not reserve. */
 export function checkAlias(alias: string): string {
-  if (!ALIAS_PATTERN.test(alias)) {
+  if (!isAliasName(alias)) {
     throw new InvalidRegistryArgumentError(
       'alias',
       `alias must be 1 to 255 letters, digits, '_' or '-', got '${alias}'`,
     );
   }
-  if (alias.toLowerCase() === 'latest' || RESERVED_VERSION_ALIAS.test(alias)) {
+  if (isReservedAliasName(alias)) {
     throw new InvalidRegistryArgumentError('alias', `alias '${alias}' is reserved by MLflow`);
   }
   return alias;

@@ -3,6 +3,8 @@
  * shadow or canary aliases asked for by requests), and a cache of loaded versions shared by
  * them, so two aliases on one version share a session and flipping an alias back is instant.
  */
+
+import { isAliasName } from '../settings';
 import { type AliasStatus, AliasWatcher, type AliasWatcherEvents } from './alias-watcher';
 import { ModelProblem, ValidationError } from './errors';
 import type { ModelRegistry, ModelVersionRef } from './registry';
@@ -42,9 +44,6 @@ interface CachedVersion {
   failure?: ModelProblem;
   lastUsed: number;
 }
-
-/** MLflow alias names: letters, digits, underscores and hyphens. */
-const ALIAS_PATTERN = /^[A-Za-z0-9_-]{1,255}$/;
 
 export class ModelStore {
   private readonly watchers = new Map<string, AliasWatcher>();
@@ -119,7 +118,7 @@ export class ModelStore {
   private watcher(alias: string): AliasWatcher {
     const existing = this.watchers.get(alias);
     if (existing) return existing;
-    if (!ALIAS_PATTERN.test(alias)) {
+    if (!isAliasName(alias)) {
       throw new ValidationError(
         'INVALID_ALIAS',
         'alias must be 1 to 255 letters, digits, underscores or hyphens',
