@@ -3,10 +3,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { InMemoryRegistry } from '../../lambdas/core/serving/in-memory-registry';
 import { ModelStore } from '../../lambdas/core/serving/model-store';
 import { createPredictHandler } from '../../lambdas/predict/app';
 import { createApiGatewayServer, type ProxyHandler } from '../../localstack/serve/api-gateway-adapter';
+import { InMemoryRegistry } from '../support/in-memory-registry';
 import { irisClassifier, modelFiles, SETOSA } from './predict-model-fixture';
 
 const servers: { close: () => void }[] = [];

@@ -2,10 +2,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { InMemoryRegistry } from '../../lambdas/core/serving/in-memory-registry';
 import { ModelStore } from '../../lambdas/core/serving/model-store';
 import { createPredictHandler, type PredictHandler } from '../../lambdas/predict/app';
 import { lambdaContext } from '../../localstack/serve/api-gateway-adapter';
+import { InMemoryRegistry } from '../support/in-memory-registry';
 import { IRIS_FEATURES, irisClassifier, modelFiles, proxyEvent, SETOSA } from './predict-model-fixture';
 
 const CASES = 10_000;

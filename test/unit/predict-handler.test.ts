@@ -2,12 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { InMemoryRegistry } from '../../lambdas/core/serving/in-memory-registry';
 import { ModelStore } from '../../lambdas/core/serving/model-store';
 import type { ServableModel } from '../../lambdas/core/serving/servable-model';
 import { createPredictHandler, type PredictHandler } from '../../lambdas/predict/app';
 import { storeEvents } from '../../lambdas/predict/observability';
 import { lambdaContext } from '../../localstack/serve/api-gateway-adapter';
+import { InMemoryRegistry } from '../support/in-memory-registry';
 import {
   IRIS_FEATURES,
   irisClassifier,
