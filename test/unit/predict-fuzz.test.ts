@@ -2,11 +2,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ModelStore } from '../../lambdas/core/serving/model-store';
-import { createPredictHandler, type PredictHandler } from '../../lambdas/predict/app';
+import type { ModelStore } from '../../lambdas/core/serving/model-store';
+import { createPredictApp, type PredictHandler } from '../../lambdas/predict/app';
 import { lambdaContext } from '../../localstack/serve/api-gateway-adapter';
-import { InMemoryRegistry } from '../support/in-memory-registry';
-import { IRIS_FEATURES, irisClassifier, modelFiles, proxyEvent, SETOSA } from './predict-model-fixture';
+import { IRIS_FEATURES, irisPredictConfig, irisRegistry, proxyEvent, SETOSA } from './predict-model-fixture';
 
 const CASES = 10_000;
 const MAX_ROWS = 50;
@@ -191,22 +190,17 @@ let store: ModelStore;
 
 beforeAll(async () => {
   vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
-  const registry = new InMemoryRegistry('iris');
-  registry.setAlias('Production', registry.addVersion(modelFiles(irisClassifier()), 'run-1').version);
-  store = new ModelStore({
-    registry,
-    modelName: 'iris',
-    defaultAlias: 'Production',
-    aliasTtlMs: 60_000,
-    maxRows: MAX_ROWS,
-  });
+  ({ store, handler } = createPredictApp(
+    irisPredictConfig({ aliasTtlMs: 60_000, maxRows: MAX_ROWS, maxBodyBytes: MAX_BODY_BYTES }),
+    {
+      registry: irisRegistry(),
+      observability: {
+        logger: new Logger({ logLevel: 'SILENT' }),
+        metrics: new Metrics({ namespace: 'Fuzz', serviceName: 'predict' }),
+      },
+    },
+  ));
   await store.warm();
-  handler = createPredictHandler({
-    store,
-    maxBodyBytes: MAX_BODY_BYTES,
-    logger: new Logger({ logLevel: 'SILENT' }),
-    metrics: new Metrics({ namespace: 'Fuzz', serviceName: 'predict' }),
-  });
 });
 
 afterAll(() => {
