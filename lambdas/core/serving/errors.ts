@@ -1,7 +1,7 @@
 /**
  * The serving core's error types. They say what went wrong in the caller's terms (which field,
- * which row) and know nothing of a transport: the predict handler's `httpErrors` middleware is
- * the one place that turns them into answers.
+ * which row) and know nothing of a transport: the predict API (lambdas/predict/) is the one
+ * place that turns them into answers.
  */
 
 export type ValidationCode =
