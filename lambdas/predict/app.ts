@@ -1,17 +1,53 @@
 /**
- * Assembles the predict handler from its parts, so the Lambda entry point, the local server,
- * the tests and the benchmark build the same middy stack around their own model store.
+ * Assembles the predict API from its parts: `createPredictApp` builds the model store (following
+ * MLflow, or a registry a test gives), the logger and metrics, and the handler, so the Lambda
+ * entry point, the demo, the tests and the benchmark run the same wiring. `createPredictHandler`
+ * is the middy stack alone, around a store that already exists.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { ModelStore } from '../core/serving/model-store';
+import { ModelStore } from '../core/serving/model-store';
+import type { ModelRegistry } from '../core/serving/registry';
+import type { PredictConfig } from './config';
 import { httpErrors } from './http-errors';
-import type { Observability } from './observability';
+import { createObservability, type Observability, storeEvents } from './observability';
+import { registryFor } from './registry';
 import { requestMetrics } from './request-metrics';
 import { createRouter } from './routes';
+
+/** What a caller may put in place of the parts `createPredictApp` builds from the config. */
+export interface PredictAppOverrides {
+  /** The registry the store follows. @default MLflow at `config.trackingUri` (`registryFor`) */
+  readonly registry?: ModelRegistry;
+  /** The logger and metrics. @default `createObservability()` */
+  readonly observability?: Observability;
+}
+
+export interface PredictApp {
+  readonly handler: PredictHandler;
+  readonly store: ModelStore;
+}
+
+export function createPredictApp(
+  config: PredictConfig,
+  { registry = registryFor(config), observability = createObservability() }: PredictAppOverrides = {},
+): PredictApp {
+  const store = new ModelStore({
+    registry,
+    modelName: config.modelName,
+    defaultAlias: config.modelAlias,
+    aliasTtlMs: config.aliasTtlMs,
+    maxRows: config.maxRows,
+    events: storeEvents(observability),
+  });
+  return {
+    handler: createPredictHandler({ store, maxBodyBytes: config.maxBodyBytes, ...observability }),
+    store,
+  };
+}
 
 export interface PredictHandlerDependencies extends Observability {
   readonly store: ModelStore;

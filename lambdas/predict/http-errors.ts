@@ -5,13 +5,8 @@
  */
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import {
-  MethodNotAllowedError,
-  ModelUnavailableError,
-  RouteNotFoundError,
-  UnsupportedMediaTypeError,
-  ValidationError,
-} from '../core/serving/errors';
+import { ModelUnavailableError, ValidationError } from '../core/serving/errors';
+import { RequestError, type RequestErrorCode } from './request-errors';
 
 export interface ErrorBody {
   readonly error: { code: string; message: string; field: string | null; row: number | null };
@@ -35,6 +30,16 @@ export interface HttpErrorsOptions {
 const defaults: Required<Pick<HttpErrorsOptions, 'retryAfterSeconds'>> = { retryAfterSeconds: 5 };
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+
+/** A body that cannot be read is a bad request like invalid input; the rest are HTTP's own answers. */
+const REQUEST_ERROR_STATUS: Readonly<Record<RequestErrorCode, number>> = {
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  EMPTY_BODY: 400,
+  INVALID_JSON: 400,
+  BODY_TOO_LARGE: 400,
+};
 
 export function httpErrors(
   opts: HttpErrorsOptions = {},
@@ -60,23 +65,18 @@ export function toHttp(
   if (error instanceof ValidationError) {
     return { statusCode: 400, body: errorBody(error.code, error.message, error.field, error.row) };
   }
-  if (error instanceof UnsupportedMediaTypeError) {
-    return { statusCode: 415, body: errorBody(error.code, error.message) };
+  if (error instanceof RequestError) {
+    return {
+      statusCode: REQUEST_ERROR_STATUS[error.code],
+      body: errorBody(error.code, error.message),
+      ...(error.allowed.length > 0 ? { headers: { allow: error.allowed.join(', ') } } : {}),
+    };
   }
   if (error instanceof ModelUnavailableError) {
     return {
       statusCode: 503,
       body: errorBody(error.code, error.message),
       headers: { 'retry-after': String(retryAfterSeconds) },
-    };
-  }
-  if (error instanceof RouteNotFoundError)
-    return { statusCode: 404, body: errorBody(error.code, error.message) };
-  if (error instanceof MethodNotAllowedError) {
-    return {
-      statusCode: 405,
-      body: errorBody(error.code, error.message),
-      headers: { allow: error.allowed.join(', ') },
     };
   }
   return { statusCode: 500, body: errorBody('INTERNAL', 'internal error; the request was logged') };

@@ -3,12 +3,13 @@
  * base64 (binary media types) and JSON syntax, each with its own error.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { UnsupportedMediaTypeError, ValidationError } from '../core/serving/errors';
+import { RequestError } from './request-errors';
 
 export function readJsonBody(event: APIGatewayProxyEvent, maxBodyBytes: number): unknown {
   const contentType = header(event, 'content-type');
   if (!isJson(contentType)) {
-    throw new UnsupportedMediaTypeError(
+    throw new RequestError(
+      'UNSUPPORTED_MEDIA_TYPE',
       `the body must be sent as application/json${contentType ? ` (got ${contentType.slice(0, 100)})` : ' (no Content-Type header)'}`,
     );
   }
@@ -19,13 +20,13 @@ export function readJsonBody(event: APIGatewayProxyEvent, maxBodyBytes: number):
   }
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text, 'utf8') > maxBodyBytes) throw tooLarge(maxBodyBytes);
-  if (text.trim() === '') throw new ValidationError('EMPTY_BODY', 'the body is empty; send a JSON object');
+  if (text.trim() === '') throw new RequestError('EMPTY_BODY', 'the body is empty; send a JSON object');
   try {
     return JSON.parse(text);
   } catch (error) {
     // V8's message names the position ("Unexpected token } in JSON at position 12"), never a stack.
     const detail = error instanceof SyntaxError ? `: ${error.message.slice(0, 200)}` : '';
-    throw new ValidationError('INVALID_JSON', `the body is not valid JSON${detail}`);
+    throw new RequestError('INVALID_JSON', `the body is not valid JSON${detail}`);
   }
 }
 
@@ -47,6 +48,6 @@ export function header(event: APIGatewayProxyEvent, name: string): string | unde
   return undefined;
 }
 
-function tooLarge(maxBodyBytes: number): ValidationError {
-  return new ValidationError('BODY_TOO_LARGE', `the body is over the limit of ${maxBodyBytes} bytes`);
+function tooLarge(maxBodyBytes: number): RequestError {
+  return new RequestError('BODY_TOO_LARGE', `the body is over the limit of ${maxBodyBytes} bytes`);
 }

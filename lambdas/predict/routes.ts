@@ -4,11 +4,12 @@
  */
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { MethodNotAllowedError, RouteNotFoundError, ValidationError } from '../core/serving/errors';
+import { ValidationError } from '../core/serving/errors';
 import type { ModelStore } from '../core/serving/model-store';
-import { openApiDocument } from '../core/serving/openapi';
 import { predict } from '../core/serving/predict';
+import { openApiDocument } from './openapi';
 import { readJsonBody } from './request-body';
+import { RequestError } from './request-errors';
 
 export interface RouteDependencies {
   readonly store: ModelStore;
@@ -68,14 +69,15 @@ export function createRouter(deps: RouteDependencies): Route {
     const path = normalisePath(event.path);
     const methods = routes[path];
     if (!methods) {
-      throw new RouteNotFoundError(
+      throw new RequestError(
+        'NOT_FOUND',
         `no route for ${path.slice(0, 200)}; try POST /predict or GET /openapi.json`,
       );
     }
     const handle = methods[event.httpMethod.toUpperCase()];
     if (!handle) {
       const allowed = Object.keys(methods);
-      throw new MethodNotAllowedError(`${path} accepts ${allowed.join(', ')}`, allowed);
+      throw new RequestError('METHOD_NOT_ALLOWED', `${path} accepts ${allowed.join(', ')}`, allowed);
     }
     return handle(event);
   };

@@ -4,11 +4,9 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ModelStore } from '../../lambdas/core/serving/model-store';
-import { createPredictHandler } from '../../lambdas/predict/app';
+import { createPredictApp } from '../../lambdas/predict/app';
 import { loadPredictConfig } from '../../lambdas/predict/config';
 import { createObservability } from '../../lambdas/predict/observability';
-import { registryFor } from '../../lambdas/predict/registry';
 import { createApiGatewayServer, installInvokeStore } from '../serve/api-gateway-adapter';
 
 export interface PredictApi {
@@ -32,15 +30,9 @@ export async function startPredictApi(model: string): Promise<PredictApi> {
   // Powertools writes EMF metrics to stdout, which `--json` keeps for the summary line.
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   installInvokeStore();
-  const observability = createObservability({ logLevel: 'ERROR' });
-  const store = new ModelStore({
-    registry: registryFor(config),
-    modelName: config.modelName,
-    defaultAlias: config.modelAlias,
-    aliasTtlMs: config.aliasTtlMs,
-    maxRows: config.maxRows,
+  const { handler, store } = createPredictApp(config, {
+    observability: createObservability({ logLevel: 'ERROR' }),
   });
-  const handler = createPredictHandler({ store, maxBodyBytes: config.maxBodyBytes, ...observability });
   const server: Server = createApiGatewayServer(handler, { functionName: 'predict-demo' });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

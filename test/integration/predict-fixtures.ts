@@ -10,11 +10,10 @@ import type { Server } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModelStore } from '../../lambdas/core/serving/model-store';
-import { createPredictHandler } from '../../lambdas/predict/app';
+import type { ModelStore } from '../../lambdas/core/serving/model-store';
+import { createPredictApp } from '../../lambdas/predict/app';
 import { loadPredictConfig } from '../../lambdas/predict/config';
 import { createObservability } from '../../lambdas/predict/observability';
-import { registryFor } from '../../lambdas/predict/registry';
 import { createApiGatewayServer } from '../../localstack/serve/api-gateway-adapter';
 import { ROOT } from '../../localstack/services/services';
 
@@ -227,15 +226,9 @@ export async function startPredictApi(env: Record<string, string>): Promise<Pred
   const config = loadPredictConfig({ ...process.env, ...env });
   // The tests read answers, not the EMF lines every request would print.
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  const observability = createObservability({ logLevel: 'ERROR' });
-  const store = new ModelStore({
-    registry: registryFor(config),
-    modelName: config.modelName,
-    defaultAlias: config.modelAlias,
-    aliasTtlMs: config.aliasTtlMs,
-    maxRows: config.maxRows,
+  const { handler, store } = createPredictApp(config, {
+    observability: createObservability({ logLevel: 'ERROR' }),
   });
-  const handler = createPredictHandler({ store, maxBodyBytes: config.maxBodyBytes, ...observability });
   const server: Server = createApiGatewayServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

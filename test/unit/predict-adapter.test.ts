@@ -3,11 +3,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { InMemoryRegistry } from '../../lambdas/core/serving/in-memory-registry';
-import { ModelStore } from '../../lambdas/core/serving/model-store';
-import { createPredictHandler } from '../../lambdas/predict/app';
+import { createPredictApp } from '../../lambdas/predict/app';
 import { createApiGatewayServer, type ProxyHandler } from '../../localstack/serve/api-gateway-adapter';
-import { irisClassifier, modelFiles, SETOSA } from './predict-model-fixture';
+import { irisClassifier, irisPredictConfig, irisRegistry, modelFiles, SETOSA } from './predict-model-fixture';
 
 const servers: { close: () => void }[] = [];
 afterEach(() => {
@@ -119,22 +117,18 @@ describe('API Gateway adapter', () => {
   });
 
   it('keeps the metrics of concurrent invocations apart, like the multi-concurrency Lambda runtime', async () => {
-    const registry = new InMemoryRegistry('iris');
-    registry.setAlias('Production', registry.addVersion(modelFiles(irisClassifier()), 'run-1').version);
+    const registry = irisRegistry();
     registry.setAlias('Challenger', registry.addVersion(modelFiles(irisClassifier()), 'run-2').version);
-    const store = new ModelStore({
-      registry,
-      modelName: 'iris',
-      defaultAlias: 'Production',
-      aliasTtlMs: 60_000,
-      maxRows: 10,
-    });
-    const handler = createPredictHandler({
-      store,
-      maxBodyBytes: 4096,
-      logger: new Logger({ logLevel: 'SILENT' }),
-      metrics: new Metrics({ namespace: 'Test', serviceName: 'predict' }),
-    });
+    const { handler, store } = createPredictApp(
+      irisPredictConfig({ aliasTtlMs: 60_000, maxRows: 10, maxBodyBytes: 4096 }),
+      {
+        registry,
+        observability: {
+          logger: new Logger({ logLevel: 'SILENT' }),
+          metrics: new Metrics({ namespace: 'Test', serviceName: 'predict' }),
+        },
+      },
+    );
     const url = await serve(handler);
     const lines: string[] = [];
     const write = process.stdout.write.bind(process.stdout);

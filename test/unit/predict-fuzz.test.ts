@@ -2,27 +2,15 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { InMemoryRegistry } from '../../lambdas/core/serving/in-memory-registry';
-import { ModelStore } from '../../lambdas/core/serving/model-store';
-import { createPredictHandler, type PredictHandler } from '../../lambdas/predict/app';
+import { mulberry32 } from '../../lambdas/core/data/prng';
+import type { ModelStore } from '../../lambdas/core/serving/model-store';
+import { createPredictApp, type PredictHandler } from '../../lambdas/predict/app';
 import { lambdaContext } from '../../localstack/serve/api-gateway-adapter';
-import { IRIS_FEATURES, irisClassifier, modelFiles, proxyEvent, SETOSA } from './predict-model-fixture';
+import { IRIS_FEATURES, irisPredictConfig, irisRegistry, proxyEvent, SETOSA } from './predict-model-fixture';
 
 const CASES = 10_000;
 const MAX_ROWS = 50;
 const MAX_BODY_BYTES = 16 * 1024;
-
-/** mulberry32: a seeded generator, so a failing case can be replayed from its index. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Generator = (rand: () => number) => {
   body: string | null;
@@ -191,22 +179,17 @@ let store: ModelStore;
 
 beforeAll(async () => {
   vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
-  const registry = new InMemoryRegistry('iris');
-  registry.setAlias('Production', registry.addVersion(modelFiles(irisClassifier()), 'run-1').version);
-  store = new ModelStore({
-    registry,
-    modelName: 'iris',
-    defaultAlias: 'Production',
-    aliasTtlMs: 60_000,
-    maxRows: MAX_ROWS,
-  });
+  ({ store, handler } = createPredictApp(
+    irisPredictConfig({ aliasTtlMs: 60_000, maxRows: MAX_ROWS, maxBodyBytes: MAX_BODY_BYTES }),
+    {
+      registry: irisRegistry(),
+      observability: {
+        logger: new Logger({ logLevel: 'SILENT' }),
+        metrics: new Metrics({ namespace: 'Fuzz', serviceName: 'predict' }),
+      },
+    },
+  ));
   await store.warm();
-  handler = createPredictHandler({
-    store,
-    maxBodyBytes: MAX_BODY_BYTES,
-    logger: new Logger({ logLevel: 'SILENT' }),
-    metrics: new Metrics({ namespace: 'Fuzz', serviceName: 'predict' }),
-  });
 });
 
 afterAll(() => {
@@ -220,7 +203,8 @@ describe('predict handler under fuzzing', () => {
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     const names = Object.keys(generators);
-    const rand = random(20_261_123);
+    // Seeded, so a failing case can be replayed from its index.
+    const rand = mulberry32(20_261_123);
     const failures: string[] = [];
     const codes = new Map<string, number>();
 

@@ -2,16 +2,16 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { InMemoryRegistry } from '../../lambdas/core/serving/in-memory-registry';
-import { ModelStore } from '../../lambdas/core/serving/model-store';
+import type { ModelStore } from '../../lambdas/core/serving/model-store';
 import type { ServableModel } from '../../lambdas/core/serving/servable-model';
-import { createPredictHandler, type PredictHandler } from '../../lambdas/predict/app';
+import { createPredictApp, type PredictHandler } from '../../lambdas/predict/app';
 import { storeEvents } from '../../lambdas/predict/observability';
 import { lambdaContext } from '../../localstack/serve/api-gateway-adapter';
+import type { InMemoryRegistry } from '../support/in-memory-registry';
 import {
   IRIS_FEATURES,
-  irisClassifier,
-  modelFiles,
+  irisPredictConfig,
+  irisRegistry,
   proxyEvent,
   SETOSA,
   VIRGINICA,
@@ -28,20 +28,18 @@ let handler: PredictHandler;
 let emitted: Emf[];
 
 beforeEach(() => {
-  registry = new InMemoryRegistry('iris');
-  registry.setAlias('Production', registry.addVersion(modelFiles(irisClassifier()), 'run-1').version);
-  store = new ModelStore({
-    registry,
-    modelName: 'iris',
-    defaultAlias: 'Production',
-    aliasTtlMs: 30_000,
-    maxRows: 5,
-  });
+  registry = irisRegistry();
   // The Lambda runtime sets it; Powertools counts a cold start only for on-demand environments.
   vi.stubEnv('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
   const logger = new Logger({ serviceName: 'predict', logLevel: 'SILENT' });
   const metrics = new Metrics({ namespace: 'Test', serviceName: 'predict' });
-  handler = createPredictHandler({ store, maxBodyBytes: 2048, logger, metrics });
+  ({ store, handler } = createPredictApp(
+    irisPredictConfig({ aliasTtlMs: 30_000, maxRows: 5, maxBodyBytes: 2048 }),
+    {
+      registry,
+      observability: { logger, metrics },
+    },
+  ));
   // Powertools writes EMF lines to stdout; collect them to assert the metrics.
   emitted = [];
   const write = process.stdout.write.bind(process.stdout);

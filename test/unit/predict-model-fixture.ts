@@ -6,6 +6,8 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { buildModelDirectory } from '../../lambdas/core/model-format';
 import type { ModelFiles } from '../../lambdas/core/serving/registry';
 import type { LinearModel } from '../../lambdas/core/training/model-types';
+import type { PredictConfig } from '../../lambdas/predict/config';
+import { InMemoryRegistry } from '../support/in-memory-registry';
 
 export const IRIS_FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 export const IRIS_CLASSES = ['setosa', 'versicolor', 'virginica'];
@@ -56,6 +58,23 @@ export function modelFiles(model: LinearModel, options: { onnx?: Uint8Array } = 
   );
   if (options.onnx) files.set('model.onnx', options.onnx);
   return files;
+}
+
+/** An in-memory registry with the iris classifier as version 1 (run `run-1`) under 'Production'. */
+export function irisRegistry(): InMemoryRegistry {
+  const registry = new InMemoryRegistry('iris');
+  registry.setAlias('Production', registry.addVersion(modelFiles(irisClassifier()), 'run-1').version);
+  return registry;
+}
+
+/**
+ * The predict settings for 'iris' @ Production. Its tracking URI is never called: the suites give
+ * `createPredictApp` an in-memory registry.
+ */
+export function irisPredictConfig(
+  limits: Pick<PredictConfig, 'aliasTtlMs' | 'maxRows' | 'maxBodyBytes'>,
+): PredictConfig {
+  return { trackingUri: 'http://mlflow.invalid', modelName: 'iris', modelAlias: 'Production', ...limits };
 }
 
 /** An API Gateway REST proxy event as the adapter (and API Gateway) builds it. */

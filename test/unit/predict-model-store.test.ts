@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ModelUnavailableError } from '../../lambdas/core/serving/errors';
-import { InMemoryRegistry } from '../../lambdas/core/serving/in-memory-registry';
 import { ModelStore, type ModelStoreEvents } from '../../lambdas/core/serving/model-store';
 import { predict } from '../../lambdas/core/serving/predict';
 import type { ModelVersionRef } from '../../lambdas/core/serving/registry';
+import { InMemoryRegistry } from '../support/in-memory-registry';
 import { irisClassifier, modelFiles, SETOSA } from './predict-model-fixture';
 
 const TTL_MS = 30_000;

@@ -1,13 +1,10 @@
 /**
  * The serving core's error types. They say what went wrong in the caller's terms (which field,
- * which row); the predict handler's `httpErrors` middleware is the one place that maps them to
- * HTTP status codes.
+ * which row) and know nothing of a transport: the predict API (lambdas/predict/) is the one
+ * place that turns them into answers.
  */
 
 export type ValidationCode =
-  | 'INVALID_JSON'
-  | 'BODY_TOO_LARGE'
-  | 'EMPTY_BODY'
   | 'INVALID_SHAPE'
   | 'UNKNOWN_FIELD'
   | 'MISSING_FIELD'
@@ -32,12 +29,6 @@ export class ValidationError extends Error {
   }
 }
 
-/** The request body is not JSON as declared by its content type. */
-export class UnsupportedMediaTypeError extends Error {
-  override name = 'UnsupportedMediaTypeError';
-  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
-}
-
 /** No model could be loaded for the requested alias (yet): the caller may retry later. */
 export class ModelUnavailableError extends Error {
   override name = 'ModelUnavailableError';
@@ -45,22 +36,6 @@ export class ModelUnavailableError extends Error {
   constructor(
     message: string,
     readonly alias: string,
-  ) {
-    super(message);
-  }
-}
-
-export class RouteNotFoundError extends Error {
-  override name = 'RouteNotFoundError';
-  readonly code = 'NOT_FOUND';
-}
-
-export class MethodNotAllowedError extends Error {
-  override name = 'MethodNotAllowedError';
-  readonly code = 'METHOD_NOT_ALLOWED';
-  constructor(
-    message: string,
-    readonly allowed: readonly string[],
   ) {
     super(message);
   }

@@ -1,8 +1,8 @@
 /**
  * What serving needs from an MLflow `onnx`-flavor model directory, read with the shared
  * model-format reader: the self-contained ONNX bytes, the input columns with their types, and
- * a scoring request built from the logged input example (for the warm-up and the OpenAPI
- * example). A directory that does not read is a permanent problem for that version.
+ * a scoring request built from the logged input example (for the warm-up, and to show callers
+ * a valid request). A directory that does not read is a permanent problem for that version.
  */
 import {
   type ModelDirectory as FormatDirectory,

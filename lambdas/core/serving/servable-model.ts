@@ -58,7 +58,7 @@ export class ServableModel {
     readonly task: 'classification' | 'regression' | 'other',
     private readonly session: ort.InferenceSession,
     private readonly decode: OutputDecoder,
-    /** The parsed input example, kept for the OpenAPI document. */
+    /** The parsed input example, kept to show callers a valid request. */
     readonly exampleRequest: unknown,
   ) {
     this.compiled = compileSchema(schema);

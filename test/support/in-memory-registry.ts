@@ -1,10 +1,10 @@
 /**
- * A `ModelRegistry` held in memory: versions are model directories (read from disk or built in
- * code), aliases are set by hand. It serves a model without MLflow (local experiments, the fuzz
- * suite, the benchmark's in-process runs) and lets tests script outages.
+ * A test double for `ModelRegistry`, held in memory: versions are model directories (read from
+ * disk or built in code), aliases are set by hand. It serves a model without MLflow (the predict
+ * unit and fuzz suites) and lets tests script outages.
  */
-import { ModelProblem } from './errors';
-import type { ModelFiles, ModelRegistry, ModelVersionRef } from './registry';
+import { ModelProblem } from '../../lambdas/core/serving/errors';
+import type { ModelFiles, ModelRegistry, ModelVersionRef } from '../../lambdas/core/serving/registry';
 
 export class InMemoryRegistry implements ModelRegistry {
   private readonly versions = new Map<string, { ref: ModelVersionRef; files: ModelFiles }>();

@@ -2,8 +2,8 @@
  * The OpenAPI 3.1 document of the predict API. When the default alias has a model loaded, the
  * record schema lists its input fields and types; otherwise records are described generically.
  */
-import type { ColumnType } from './model-directory';
-import type { ServableModel } from './servable-model';
+import type { ColumnType } from '../core/serving/model-directory';
+import type { ServableModel } from '../core/serving/servable-model';
 
 export interface OpenApiOptions {
   readonly modelName: string;
