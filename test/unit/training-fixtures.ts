@@ -2,8 +2,8 @@
 import { existsSync, globSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SeededRandom } from '../../lambdas/core/seeded-random';
 import type { ClassificationData, RegressionData } from '../../lambdas/core/training';
-import { SeededRandom } from '../../lambdas/core/training';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const PYTHON = path.join(ROOT, 'localstack/.venv/bin/python');

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SeededRandom } from '../../lambdas/core/seeded-random';
 import {
   accuracy,
   f1Macro,
@@ -15,7 +16,6 @@ import {
   r2,
   rmse,
   rocAuc,
-  SeededRandom,
   trainCandidate,
 } from '../../lambdas/core/training';
 import { loadIris, PYTHON } from './training-fixtures';
