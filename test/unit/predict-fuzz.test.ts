@@ -7,7 +7,13 @@ import { InMemoryRegistry } from '../../lambdas/core/serving/in-memory-registry'
 import { ModelStore } from '../../lambdas/core/serving/model-store';
 import { createPredictHandler, type PredictHandler } from '../../lambdas/predict/app';
 import { lambdaContext } from '../../localstack/serve/api-gateway-adapter';
-import { IRIS_FEATURES, irisClassifier, modelFiles, proxyEvent, SETOSA } from './predict-model-fixture';
+import {
+  IRIS_FEATURES,
+  irisClassifier,
+  modelFiles,
+  proxyEvent,
+  SETOSA,
+} from '../support/predict-model-fixture';
 
 const CASES = 10_000;
 const MAX_ROWS = 50;

@@ -4,7 +4,7 @@ import { InMemoryRegistry } from '../../lambdas/core/serving/in-memory-registry'
 import { ModelStore, type ModelStoreEvents } from '../../lambdas/core/serving/model-store';
 import { predict } from '../../lambdas/core/serving/predict';
 import type { ModelVersionRef } from '../../lambdas/core/serving/registry';
-import { irisClassifier, modelFiles, SETOSA } from './predict-model-fixture';
+import { irisClassifier, modelFiles, SETOSA } from '../support/predict-model-fixture';
 
 const TTL_MS = 30_000;
 

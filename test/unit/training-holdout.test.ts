@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { holdoutSplit } from '../../lambdas/core/training';
-import { loadIris } from './training-fixtures';
+import { loadIris } from '../support/training-fixtures';
 
 describe('holdoutSplit', () => {
   const iris = loadIris();

@@ -18,7 +18,8 @@ import {
   rocAuc,
   trainCandidate,
 } from '../../lambdas/core/training';
-import { loadIris, PYTHON } from './training-fixtures';
+import { PYTHON } from '../support/project-paths';
+import { loadIris } from '../support/training-fixtures';
 
 const SKLEARN_SIDE = `
 import json, sys

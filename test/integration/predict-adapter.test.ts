@@ -7,7 +7,7 @@ import { InMemoryRegistry } from '../../lambdas/core/serving/in-memory-registry'
 import { ModelStore } from '../../lambdas/core/serving/model-store';
 import { createPredictHandler } from '../../lambdas/predict/app';
 import { createApiGatewayServer, type ProxyHandler } from '../../localstack/serve/api-gateway-adapter';
-import { irisClassifier, modelFiles, SETOSA } from './predict-model-fixture';
+import { irisClassifier, modelFiles, SETOSA } from '../support/predict-model-fixture';
 
 const servers: { close: () => void }[] = [];
 afterEach(() => {
