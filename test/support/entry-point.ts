@@ -1,7 +1,7 @@
 /**
  * Runs one of the project's TypeScript entry points (`bin/mlops.ts`, `bin/app.ts`, the
- * `localstack/` scripts) in a child process, as a user's `tsx <file>` does, and collects what it
- * prints. For integration tests only: the unit tier starts no process.
+ * `localstack/` scripts) in a child process, as a user's `tsx <file>` does, or any other command,
+ * and collects what it prints. For integration tests and benches: the unit tier starts no process.
  *
  * `node --import tsx` rather than the tsx binary: the binary starts Node as its own child, so this
  * costs one Node start-up instead of two, and a signal sent to the child reaches the program.
@@ -21,7 +21,7 @@ export interface EntryPointResult {
 export interface EntryPointOptions {
   /** @default process.env */
   readonly env?: NodeJS.ProcessEnv;
-  /** Killed (SIGKILL) after this long. @default 60_000 */
+  /** Killed (SIGKILL) after this long. @default 60_000 for an entry point, none for another command */
   readonly timeoutMs?: number;
   /** Sees stderr as it grows, and may act on the child (send it a signal). */
   readonly onStderr?: (stderr: string, child: ChildProcess) => void;
@@ -31,10 +31,19 @@ export interface EntryPointOptions {
 export function runEntryPoint(
   file: string,
   args: readonly string[] = [],
-  { env = process.env, timeoutMs = 60_000, onStderr }: EntryPointOptions = {},
+  { timeoutMs = 60_000, ...options }: EntryPointOptions = {},
+): Promise<EntryPointResult> {
+  return runProcess(process.execPath, ['--import', 'tsx', file, ...args], { timeoutMs, ...options });
+}
+
+/** Runs any command from the project root, stdin closed; no time limit unless `timeoutMs` is given. */
+export function runProcess(
+  command: string,
+  args: readonly string[],
+  { env = process.env, timeoutMs, onStderr }: EntryPointOptions = {},
 ): Promise<EntryPointResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { cwd: PROJECT_ROOT, env });
+    const child = spawn(command, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     // Decoded as a stream, so a character split across two chunks stays whole.
@@ -47,7 +56,7 @@ export function runEntryPoint(
       stderr += chunk;
       onStderr?.(stderr, child);
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', (error) => {
       clearTimeout(timer);
       reject(error);
