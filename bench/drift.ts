@@ -29,6 +29,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Column, type Frame, numericColumn } from '../lambdas/core/data/frame';
 import { computeDrift, type DriftResult, isColumnError } from '../lambdas/core/drift';
+import { seededUniform } from '../lambdas/core/seeded-random';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const VENV = path.join(ROOT, '.local', 'bench-venv');
@@ -38,18 +39,6 @@ const STATISTICS = ['ks_statistic', 'ks_pvalue', 'psi', 'wasserstein', 'wasserst
 type Statistic = (typeof STATISTICS)[number];
 
 // ---------------------------------------------------------------- data
-
-/** mulberry32: a small, fast, seedable PRNG, so both runs of the bench see the same data. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function normal(next: () => number): number {
   // Box–Muller; 1 - u keeps the log argument in (0, 1].
@@ -135,7 +124,8 @@ function generate(dir: string, rows: number): void {
     ['current.npy', true, 2],
   ] as const) {
     const columns = COLUMNS.map((spec, i) => {
-      const next = random(seed * 1000 + i);
+      // Seeded, so both runs of the bench see the same data.
+      const next = seededUniform(seed * 1000 + i);
       const values = new Float64Array(rows);
       for (let k = 0; k < rows; k++) values[k] = spec.draw(next, current);
       return values;

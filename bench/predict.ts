@@ -36,7 +36,7 @@ import {
   setAlias,
   sleep,
   VENV_BIN,
-} from '../test/integration/predict-fixtures';
+} from '../test/support/predict-fixtures';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);

@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { SeededRandom } from '../lambdas/core/seeded-random';
 import {
   type CandidateSpec,
   type ClassificationData,
@@ -32,7 +33,6 @@ import {
   type ModelMetrics,
   parseCandidateSpec,
   type RegressionData,
-  SeededRandom,
   type TrainingData,
   trainCandidate,
 } from '../lambdas/core/training';

@@ -19,7 +19,7 @@ const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8'))
   context: Record<string, unknown>;
 };
 
-/** Synthesizes like `cdk synth` with the given context (Lambda bundling skipped, as test/cdk/fixture.ts). */
+/** Synthesizes like `cdk synth` with the given context (Lambda bundling skipped, as test/support/cdk-stage.ts). */
 function synth(extra: Record<string, unknown>) {
   const context: Record<string, unknown> = { ...cdkJson.context, ...extra, 'aws:cdk:bundling-stacks': [] };
   const config = loadStageConfig((key) => context[key]);

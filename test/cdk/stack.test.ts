@@ -1,7 +1,9 @@
 /**
  * The CDK construct specs, run in one test file so each stage is synthesized once (the vitest
- * pool isolates files in separate processes; test/cdk/fixture.ts memoizes within one).
+ * pool isolates files in separate processes; test/support/cdk-stage.ts memoizes within one).
  */
+import { beforeAll } from 'vitest';
+import { synthStage } from '../support/cdk-stage';
 import './constructs/data-lake';
 import './constructs/mlflow-service';
 import './constructs/functions';
@@ -12,3 +14,10 @@ import './constructs/schedules';
 import './constructs/observability';
 import './constructs/nag';
 import './constructs/snapshot';
+
+// Synthesis is the slow part (a few seconds of CPU per stage): done once, up front, so each spec
+// stays within the unit tier's per-test limit on a busy machine.
+beforeAll(() => {
+  synthStage('dev');
+  synthStage('prod');
+}, 120_000);

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MlflowClient } from '../../lambdas/core/mlflow';
+import { type EntryPointResult, mlops as runMlops } from '../support/entry-point';
 
 // The real `mlops` CLI against the real local MLflow (Postgres backend store).
 const env = { ...process.env, ...inject('localEnv') };
@@ -12,34 +12,11 @@ const suffix = randomUUID().slice(0, 8);
 const model = `cli-promote-it-${suffix}`;
 const untracked = `cli-promote-untracked-${suffix}`;
 
-interface CliResult {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/**
- * Runs `mlops …` without blocking this process: the fake predict API below answers from the
- * same event loop, so `spawnSync` would leave the CLI waiting on it.
- */
-function mlops(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('tsx', ['bin/mlops.ts', ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+/** The CLI with this file's environment; asynchronous, as the fake predict API below answers from this event loop. */
+const mlops = (...args: string[]) => runMlops(args, { env });
 
 /** The last stdout line, which --json promises is the result. */
-function jsonResult(result: CliResult): Record<string, unknown> {
+function jsonResult(result: EntryPointResult): Record<string, unknown> {
   const lines = result.stdout.trim().split('\n');
   return JSON.parse(lines.at(-1) ?? '') as Record<string, unknown>;
 }

@@ -27,41 +27,18 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLocalBuckets, LOCAL_DEFAULTS } from '../../localstack/runner/pipelines';
 import { ROOT } from '../../localstack/services/services';
+import { type EntryPointResult, mlops } from '../support/entry-point';
 
 const SUFFIX = `${Date.now().toString(36)}-${process.pid}`;
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const STACK_TRACE = /^\s+at /m;
-
-interface Finished {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 /** Runs `mlops run …`; `until` sees stderr as it grows and may act on the child (send it a signal). */
 function mlopsRun(
   args: string[],
   env: NodeJS.ProcessEnv,
   until?: (stderr: string, child: ChildProcess) => void,
-): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ['bin/mlops.ts', 'run', ...args], { cwd: ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-      until?.(stderr, child);
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+): Promise<EntryPointResult> {
+  return mlops(['run', ...args], { env, timeoutMs: 120_000, onStderr: until });
 }
 
 function jsonLine(stdout: string): Record<string, unknown> {
@@ -99,7 +76,7 @@ describe('mlops run, locally', () => {
 
     const run = await mlopsRun(['data', '--dataset', dataset, '--landing-key', prefix], process.env);
 
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.status, run.stderr).toBe(0);
     const version = /^dataset \S+ version (sha256-[0-9a-f]+) published, 150 valid rows$/m.exec(
       run.stdout,
     )?.[1];
@@ -136,7 +113,7 @@ describe('mlops run, locally', () => {
 
     const run = await mlopsRun(['data', '--bundled', 'iris', '--dataset', dataset, '--json'], process.env);
 
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.status, run.stderr).toBe(0);
     const result = jsonLine(run.stdout);
     expect(result).toMatchObject({
       pipeline: 'data',
@@ -166,7 +143,7 @@ describe('mlops run, locally', () => {
       process.env,
     );
 
-    expect(run.code).toBe(1);
+    expect(run.status).toBe(1);
     const cause = `source.prefix: no objects under s3://${LOCAL_DEFAULTS.LANDING_BUCKET}/${prefix}`;
     expect(jsonLine(run.stdout)).toMatchObject({
       pipeline: 'data',
@@ -183,7 +160,7 @@ describe('mlops run, locally', () => {
   it('fails on a bundled dataset that does not exist, naming the ones that do', async () => {
     const run = await mlopsRun(['data', '--bundled', 'no-such-dataset'], process.env);
 
-    expect(run.code).toBe(1);
+    expect(run.status).toBe(1);
     expect(run.stdout).toBe('');
     expect(lastLine(run.stderr)).toMatch(
       /^mlops: data pipeline failed: DataError: unknown dataset "bundled:no-such-dataset": .*iris, seattle-weather/,
@@ -340,7 +317,7 @@ describe('mlops run --aws, against a Step Functions API', () => {
       awsEnv,
     );
 
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.status, run.stderr).toBe(0);
     const result = jsonLine(run.stdout);
     expect(result).toMatchObject({
       pipeline: 'data',
@@ -388,7 +365,7 @@ describe('mlops run --aws, against a Step Functions API', () => {
       { ...awsEnv, AWS_ENDPOINT_URL: dead, AWS_ENDPOINT_URL_STEPFUNCTIONS: moto.url },
     );
 
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.status, run.stderr).toBe(0);
     expect(run.stdout.split('\n')[0]).toBe(
       'dataset sales version sha256-0123456789abcdef published, 150 valid rows',
     );
@@ -399,7 +376,7 @@ describe('mlops run --aws, against a Step Functions API', () => {
   it('exits 1 on a Fail state with its error and cause, after the progress up to it', async () => {
     const run = await mlopsRun(['train', '--aws', '--stage', STAGE, '--json'], awsEnv);
 
-    expect(run.code).toBe(1);
+    expect(run.status).toBe(1);
     const result = jsonLine(run.stdout);
     expect(result).toMatchObject({
       pipeline: 'training',
@@ -422,7 +399,7 @@ describe('mlops run --aws, against a Step Functions API', () => {
   it('says so when the stage has no such state machine', async () => {
     const run = await mlopsRun(['infer', '--aws', '--stage', STAGE], awsEnv);
 
-    expect(run.code).toBe(1);
+    expect(run.status).toBe(1);
     expect(run.stderr.trim()).toBe(
       `mlops: no state machine named mlops-${STAGE}-inference in ${REGION} via ${moto.url}: deploy the stack (-c stage=${STAGE}) or pass --state-machine-arn`,
     );
@@ -434,7 +411,7 @@ describe('mlops run --aws, against a Step Functions API', () => {
       awsEnv,
     );
 
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.status, run.stderr).toBe(0);
     const executionArn = run.stdout.trim();
     expect(executionArn).toMatch(
       new RegExp(`^arn:aws:states:${REGION}:\\d{12}:execution:mlops-${STAGE}-data:cli-`),
@@ -459,7 +436,7 @@ describe('mlops run --aws, against a Step Functions API', () => {
     });
 
     expect(interrupted).toBe(true);
-    expect(run.code).toBe(130);
+    expect(run.status).toBe(130);
     const executionArn = /started (arn:aws:states:\S+)/.exec(run.stderr)?.[1] ?? '';
     expect(lastLine(run.stderr)).toBe(
       `mlops: interrupted: stopped following, the execution keeps running: ${executionArn} (stop it with: aws stepfunctions stop-execution --execution-arn ${executionArn})`,

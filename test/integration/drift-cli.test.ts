@@ -2,15 +2,13 @@
  * `mlops drift compute` as a user runs it: two files of different formats in, one JSON line out;
  * a file that is not there is one line on stderr and exit 2. No service is needed.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultDatasetsDir, loadFrame, writeFrameFile } from '../../lambdas/core/data';
+import { mlops } from '../support/entry-point';
 
-const run = promisify(execFile);
 const irisDir = join(defaultDatasetsDir(), 'iris');
 let dir: string;
 let reference: string;
@@ -41,27 +39,23 @@ describe('mlops drift compute', () => {
   it('prints one JSON line with the drift result of a CSV reference against a Parquet window', async () => {
     const report = join(dir, 'report.html');
 
-    const { stdout } = await run(
-      'tsx',
-      [
-        'bin/mlops.ts',
-        'drift',
-        'compute',
-        '--reference',
-        reference,
-        '--current',
-        current,
-        '--contract',
-        join(irisDir, 'input_schema.json'),
-        '--threshold',
-        '0.2',
-        '--report',
-        report,
-        '--json',
-      ],
-      { env: process.env, timeout: 60_000 },
-    );
+    const { status, stdout, stderr } = await mlops([
+      'drift',
+      'compute',
+      '--reference',
+      reference,
+      '--current',
+      current,
+      '--contract',
+      join(irisDir, 'input_schema.json'),
+      '--threshold',
+      '0.2',
+      '--report',
+      report,
+      '--json',
+    ]);
 
+    expect(status, stderr).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     const result = JSON.parse(lines[0] ?? '');
@@ -92,20 +86,18 @@ describe('mlops drift compute', () => {
   it('exits 2 naming the file it cannot read', async () => {
     const missing = join(dir, 'no-such-window.csv');
 
-    const failure = await run(
-      'tsx',
-      ['bin/mlops.ts', 'drift', 'compute', '--reference', reference, '--current', missing, '--json'],
-      {
-        env: process.env,
-        timeout: 60_000,
-      },
-    ).then(
-      () => undefined,
-      (error: { code?: number; stdout?: string; stderr?: string }) => error,
-    );
+    const failure = await mlops([
+      'drift',
+      'compute',
+      '--reference',
+      reference,
+      '--current',
+      missing,
+      '--json',
+    ]);
 
-    expect(failure?.code).toBe(2);
-    expect(failure?.stdout).toBe('');
-    expect(failure?.stderr?.trim()).toBe(`mlops: cannot read the current data ${missing}: no such file`);
+    expect(failure.status).toBe(2);
+    expect(failure.stdout).toBe('');
+    expect(failure.stderr.trim()).toBe(`mlops: cannot read the current data ${missing}: no such file`);
   });
 });

@@ -12,6 +12,8 @@ import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Column, categoricalColumn, type Frame, numericColumn } from '../../lambdas/core/data/frame';
 import { computeDrift, computeHistograms, renderDriftReport } from '../../lambdas/core/drift';
+import { seededUniform } from '../../lambdas/core/seeded-random';
+import { normalSample } from '../support/seeded-samples';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -196,25 +198,6 @@ function decodePng(png: Buffer): { width: number; height: number; rgb: (x: numbe
 
 // ---------------------------------------------------------------- the page under test
 
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function normals(n: number, mean: number, sd: number, seed: number): Float64Array {
-  const next = seeded(seed);
-  return Float64Array.from(
-    { length: n },
-    () => mean + sd * Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()),
-  );
-}
-
 function frame(columns: Record<string, Column>, rowCount: number): Frame {
   return { rowCount, columns: new Map(Object.entries(columns)) };
 }
@@ -222,7 +205,7 @@ function frame(columns: Record<string, Column>, rowCount: number): Frame {
 function reportHtml(): string {
   const n = 5000;
   const plan = (seed: number, shares: number[]) => {
-    const next = seeded(seed);
+    const next = seededUniform(seed);
     return Int32Array.from({ length: n }, () => {
       let u = next();
       for (let k = 0; k < shares.length; k++) {
@@ -235,21 +218,21 @@ function reportHtml(): string {
   const plans = ['basic', 'plus', 'premium', 'enterprise <b>'];
   const reference = frame(
     {
-      age: numericColumn(normals(n, 40, 10, 1)),
-      income: numericColumn(normals(n, 50_000, 12_000, 2)),
-      tenure_months: numericColumn(normals(n, 24, 8, 3)),
+      age: numericColumn(normalSample(n, 40, 1, 10)),
+      income: numericColumn(normalSample(n, 50_000, 2, 12_000)),
+      tenure_months: numericColumn(normalSample(n, 24, 3, 8)),
       plan: categoricalColumn(plan(4, [0.4, 0.3, 0.2, 0.1]), plans),
-      churn_probability: numericColumn(normals(n, 0.3, 0.1, 5)),
+      churn_probability: numericColumn(normalSample(n, 0.3, 5, 0.1)),
     },
     n,
   );
   const current = frame(
     {
-      age: numericColumn(normals(n, 40.5, 10, 6)),
-      income: numericColumn(normals(n, 58_000, 12_000, 7)),
-      tenure_months: numericColumn(normals(n, 24, 8, 8)),
+      age: numericColumn(normalSample(n, 40.5, 6, 10)),
+      income: numericColumn(normalSample(n, 58_000, 7, 12_000)),
+      tenure_months: numericColumn(normalSample(n, 24, 8, 8)),
       plan: categoricalColumn(plan(9, [0.25, 0.3, 0.25, 0.2]), plans),
-      churn_probability: numericColumn(normals(n, 0.38, 0.1, 10)),
+      churn_probability: numericColumn(normalSample(n, 0.38, 10, 0.1)),
     },
     n,
   );

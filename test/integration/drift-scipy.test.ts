@@ -16,6 +16,7 @@ import {
   type NumericColumnDrift,
   numericColumnDrift,
 } from '../../lambdas/core/drift';
+import { categoryCodes, normalSample } from '../support/seeded-samples';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const PYTHON = path.join(ROOT, 'localstack/.venv/bin/python');
@@ -77,23 +78,8 @@ for case in manifest['categorical']:
 print(json.dumps(out))
 `;
 
-/** A seeded generator, so every run compares the same samples. */
-function uniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function normals(n: number, mean: number, seed: number, transform = (x: number) => x): Float64Array {
-  const next = uniform(seed);
-  return Float64Array.from({ length: n }, () =>
-    transform(mean + Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next())),
-  );
+  return normalSample(n, mean, seed).map(transform);
 }
 
 interface NumericCase {
@@ -177,20 +163,6 @@ interface CategoricalCase {
   readonly levels: readonly string[];
   readonly reference: Int32Array;
   readonly current: Int32Array;
-}
-
-function categoryCodes(n: number, weights: readonly number[], seed: number, missingEvery = 0): Int32Array {
-  const next = uniform(seed);
-  const total = weights.reduce((a, b) => a + b, 0);
-  return Int32Array.from({ length: n }, (_, i) => {
-    if (missingEvery && i % missingEvery === 0) return -1;
-    let u = next() * total;
-    for (let k = 0; k < weights.length; k++) {
-      u -= weights[k] as number;
-      if (u < 0) return k;
-    }
-    return weights.length - 1;
-  });
 }
 
 const LEVELS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta'];

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultDatasetsDir, mulberry32, readContractFile, shuffleInPlace } from '../../lambdas/core/data';
+import { defaultDatasetsDir, readContractFile } from '../../lambdas/core/data';
 import { MlflowClient } from '../../lambdas/core/mlflow';
 import {
   findLatestMonitoringRun,
@@ -21,6 +21,7 @@ import {
   SesAlertSender,
   s3ClientFromEnv,
 } from '../../lambdas/core/monitoring';
+import { SeededRandom } from '../../lambdas/core/seeded-random';
 
 const suffix = randomUUID().slice(0, 8);
 const bucket = `monitoring-run-${suffix}`;
@@ -76,7 +77,7 @@ describe('runMonitoring against MLflow, S3 and SES', () => {
     const modelName = `iris-halves-${suffix}`;
     const [header, ...rows] = (await readFile(join(datasets, 'iris', 'iris.csv'), 'utf8')).trim().split('\n');
     const order = rows.map((_, i) => i);
-    shuffleInPlace(order, mulberry32(7));
+    new SeededRandom(7).shuffle(order);
     const half = (from: number, to: number) =>
       [header, ...order.slice(from, to).map((i) => rows[i])].join('\n');
     const reference = await putText('data/iris-a.csv', half(0, 75));

@@ -27,7 +27,7 @@ import {
   startPrivateMlflow,
   VIRGINICA,
   waitHealthy,
-} from './predict-fixtures';
+} from '../support/predict-fixtures';
 
 const NAME = `predict-it-${Date.now().toString(36)}`;
 const V2_INTERCEPTS = [0.1, 1.2, -1.2];

@@ -16,7 +16,7 @@ import {
   serveCommand,
   setAlias,
   sleep,
-} from './predict-fixtures';
+} from '../support/predict-fixtures';
 
 const NAME = `serve-process-${Date.now().toString(36)}`;
 

@@ -2,13 +2,12 @@
  * `mlops train` as a user runs it, against the local MLflow: progress on stderr, the JSON line
  * last on stdout.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MlflowClient } from '../../lambdas/core/mlflow';
+import { mlops } from '../support/entry-point';
 
 const SUFFIX = `${Date.now().toString(36)}-${process.pid}`;
 const MODEL = `train-cli-${SUFFIX}`;
@@ -33,10 +32,8 @@ describe('mlops train', () => {
       ]),
     );
 
-    const { stdout, stderr } = await promisify(execFile)(
-      'tsx',
+    const { status, stdout, stderr } = await mlops(
       [
-        'bin/mlops.ts',
         'train',
         '--dataset',
         'iris',
@@ -52,8 +49,10 @@ describe('mlops train', () => {
         dir,
         '--json',
       ],
-      { env: process.env, timeout: 120_000 },
+      { timeoutMs: 120_000 },
     );
+
+    expect(status, stderr).toBe(0);
 
     const lines = stdout.trim().split('\n');
     const result = JSON.parse(lines[lines.length - 1] ?? '');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeFrame, frameDigest, loadAndValidate, parseContract } from '../../lambdas/core/data';
-import { numericCsv } from './data-fixtures';
+import { numericCsv } from '../support/data-fixtures';
 
 const ROWS = 200_000;
 const COLUMNS = 10;

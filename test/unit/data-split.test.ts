@@ -8,7 +8,6 @@ import {
   type Frame,
   frameDigest,
   loadFrame,
-  mulberry32,
   numericColumn,
   parseContract,
   splitFrame,
@@ -52,21 +51,6 @@ function classCounts(frame: Frame): number[] {
   for (const code of column.codes) counts[code] = (counts[code] ?? 0) + 1;
   return counts;
 }
-
-describe('mulberry32', () => {
-  it('gives the same sequence for a seed, another for another seed, all in [0, 1)', () => {
-    const a = Array.from({ length: 5 }, mulberry32(42));
-    const b = Array.from({ length: 5 }, mulberry32(42));
-    const c = Array.from({ length: 5 }, mulberry32(43));
-
-    expect(a).toEqual(b);
-    expect(a).not.toEqual(c);
-    expect(a[0]).toBeCloseTo(0.6011037519, 9); // pinned: a change of generator changes every split
-    const draws = Array.from({ length: 10_000 }, mulberry32(7));
-    expect(Math.min(...draws)).toBeGreaterThanOrEqual(0);
-    expect(Math.max(...draws)).toBeLessThan(1);
-  });
-});
 
 describe('random split', () => {
   it('is the same for the same seed and differs for another seed', () => {

@@ -15,7 +15,7 @@ import {
   validateRecords,
   writeQuarantineFile,
 } from '../../lambdas/core/data';
-import { MIXED_CONTRACT } from './data-fixtures';
+import { MIXED_CONTRACT } from '../support/data-fixtures';
 
 const IRIS = parseContract({
   task: 'classification',

@@ -12,25 +12,7 @@ import {
   computeDrift,
   type NumericColumnDrift,
 } from '../../lambdas/core/drift';
-
-function uniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function normals(n: number, mean: number, seed: number): Float64Array {
-  const next = uniform(seed);
-  return Float64Array.from(
-    { length: n },
-    () => mean + Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()),
-  );
-}
+import { categoryCodes, normalSample } from '../support/seeded-samples';
 
 /** A categorical column drawn from `weights` over `levels`. */
 function categories(
@@ -39,17 +21,7 @@ function categories(
   weights: readonly number[],
   seed: number,
 ): CategoricalColumn {
-  const next = uniform(seed);
-  const total = weights.reduce((a, b) => a + b, 0);
-  const codes = Int32Array.from({ length: n }, () => {
-    let u = next() * total;
-    for (let k = 0; k < weights.length; k++) {
-      u -= weights[k] as number;
-      if (u < 0) return k;
-    }
-    return weights.length - 1;
-  });
-  return categoricalColumn(codes, levels);
+  return categoricalColumn(categoryCodes(n, weights, seed), levels);
 }
 
 function frame(columns: Record<string, Column>): Frame {
@@ -64,7 +36,7 @@ const numeric = (values: Float64Array) => numericColumn(values);
 
 describe('computeDrift', () => {
   it('finds no drift between a sample and itself: KS 0, PSI 0, Jensen–Shannon 0', () => {
-    const x = numeric(normals(3000, 0, 1));
+    const x = numeric(normalSample(3000, 0, 1));
     const colour = categories(3000, ['red', 'green', 'blue'], [5, 3, 2], 2);
     const data = frame({ x, colour });
 
@@ -82,8 +54,8 @@ describe('computeDrift', () => {
   });
 
   it('flags a shifted normal (large reference: normed Wasserstein ≥ 0.1)', () => {
-    const reference = frame({ x: numeric(normals(5000, 0, 1)), y: numeric(normals(5000, 0, 2)) });
-    const current = frame({ x: numeric(normals(5000, 0.5, 3)), y: numeric(normals(5000, 0, 4)) });
+    const reference = frame({ x: numeric(normalSample(5000, 0, 1)), y: numeric(normalSample(5000, 0, 2)) });
+    const current = frame({ x: numeric(normalSample(5000, 0.5, 3)), y: numeric(normalSample(5000, 0, 4)) });
 
     const result = computeDrift(reference, current);
 
@@ -104,11 +76,11 @@ describe('computeDrift', () => {
   });
 
   it('decides small numeric columns by the KS p-value (≤ 0.05)', () => {
-    const reference = frame({ x: numeric(normals(400, 0, 5)) });
+    const reference = frame({ x: numeric(normalSample(400, 0, 5)) });
 
-    const shifted = computeDrift(reference, frame({ x: numeric(normals(400, 0.4, 6)) })).columns
+    const shifted = computeDrift(reference, frame({ x: numeric(normalSample(400, 0.4, 6)) })).columns
       .x as NumericColumnDrift;
-    const same = computeDrift(reference, frame({ x: numeric(normals(400, 0, 7)) })).columns
+    const same = computeDrift(reference, frame({ x: numeric(normalSample(400, 0, 7)) })).columns
       .x as NumericColumnDrift;
 
     expect(shifted).toMatchObject({ test: 'ks', test_threshold: 0.05, drifted: true });
@@ -167,7 +139,7 @@ describe('computeDrift', () => {
 
   describe('bad input', () => {
     it('reports an empty current window per column and excludes every column from the share', () => {
-      const reference = frame({ x: numeric(normals(100, 0, 1)), c: categories(100, ['a'], [1], 1) });
+      const reference = frame({ x: numeric(normalSample(100, 0, 1)), c: categories(100, ['a'], [1], 1) });
       const empty = frame({
         x: numeric(new Float64Array(0)),
         c: categoricalColumn(new Int32Array(0), ['a']),
@@ -200,16 +172,16 @@ describe('computeDrift', () => {
     it('reports an all-null column, a missing column and a constant reference, and keeps the rest', () => {
       const n = 300;
       const reference = frame({
-        ok: numeric(normals(n, 0, 1)),
+        ok: numeric(normalSample(n, 0, 1)),
         nulls: numeric(new Float64Array(n).fill(Number.NaN)),
-        gone: numeric(normals(n, 0, 2)),
+        gone: numeric(normalSample(n, 0, 2)),
         constant: numeric(new Float64Array(n).fill(3)),
         empty_cat: categoricalColumn(new Int32Array(n).fill(-1), ['a', 'b']),
       });
       const current = frame({
-        ok: numeric(normals(n, 1, 3)),
-        nulls: numeric(normals(n, 0, 4)),
-        constant: numeric(normals(n, 3, 5)),
+        ok: numeric(normalSample(n, 1, 3)),
+        nulls: numeric(normalSample(n, 0, 4)),
+        constant: numeric(normalSample(n, 3, 5)),
         empty_cat: categories(n, ['a', 'b'], [1, 1], 6),
       });
 
@@ -242,7 +214,7 @@ describe('computeDrift', () => {
     });
 
     it('reports a column whose type changed between reference and current', () => {
-      const reference = frame({ x: numeric(normals(50, 0, 1)) });
+      const reference = frame({ x: numeric(normalSample(50, 0, 1)) });
       const current = frame({ x: categories(50, ['a'], [1], 1) });
 
       const x = computeDrift(reference, current).columns.x as ColumnDriftError;
@@ -251,12 +223,12 @@ describe('computeDrift', () => {
     });
 
     it('ignores NaN and ±Infinity inside a column and counts them as missing', () => {
-      const values = normals(200, 0, 1);
+      const values = normalSample(200, 0, 1);
       values[3] = Number.NaN;
       values[7] = Number.POSITIVE_INFINITY;
 
-      const x = computeDrift(frame({ x: numeric(values) }), frame({ x: numeric(normals(200, 0, 1)) })).columns
-        .x as NumericColumnDrift;
+      const x = computeDrift(frame({ x: numeric(values) }), frame({ x: numeric(normalSample(200, 0, 1)) }))
+        .columns.x as NumericColumnDrift;
 
       expect(x).toMatchObject({ reference_rows: 198, reference_missing: 2, current_rows: 200 });
     });
@@ -264,13 +236,13 @@ describe('computeDrift', () => {
 
   describe('headline metric', () => {
     const reference = frame({
-      a: numeric(normals(3000, 0, 1)),
-      b: numeric(normals(3000, 0, 2)),
+      a: numeric(normalSample(3000, 0, 1)),
+      b: numeric(normalSample(3000, 0, 2)),
       c: categories(3000, ['p', 'q'], [1, 1], 3),
     });
     const current = frame({
-      a: numeric(normals(3000, 0.3, 4)),
-      b: numeric(normals(3000, 0, 5)),
+      a: numeric(normalSample(3000, 0.3, 4)),
+      b: numeric(normalSample(3000, 0, 5)),
       c: categories(3000, ['p', 'q'], [3, 1], 6),
     });
 

@@ -1,30 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ksTwoSample, kstwoSf } from '../../lambdas/core/drift';
 import { outerProbInsideMethod, probOutsideSquare, roundHalfEven } from '../../lambdas/core/drift/ks-exact';
-
-/** A seeded uniform generator, so the samples are the same every run. */
-function uniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function normals(n: number, mean: number, seed: number): Float64Array {
-  const next = uniform(seed);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++)
-    out[i] = mean + Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-  return out;
-}
+import { normalSample } from '../support/seeded-samples';
 
 describe('ksTwoSample', () => {
   it('gives statistic 0 and p-value 1 for identical samples', () => {
-    const sample = normals(500, 0, 1);
+    const sample = normalSample(500, 0, 1);
 
     const result = ksTwoSample(sample, sample.slice().reverse());
 
@@ -63,10 +44,10 @@ describe('ksTwoSample', () => {
   });
 
   it('flags a shifted normal with a tiny p-value and leaves an unshifted one alone', () => {
-    const reference = normals(2000, 0, 11);
+    const reference = normalSample(2000, 0, 11);
 
-    const shifted = ksTwoSample(reference, normals(2000, 0.5, 12));
-    const same = ksTwoSample(reference, normals(2000, 0, 13));
+    const shifted = ksTwoSample(reference, normalSample(2000, 0.5, 12));
+    const same = ksTwoSample(reference, normalSample(2000, 0, 13));
 
     expect(shifted.pvalue).toBeLessThan(1e-20);
     expect(shifted.statistic).toBeGreaterThan(0.15);
@@ -74,8 +55,8 @@ describe('ksTwoSample', () => {
   });
 
   it('switches from exact to asymptotic above 10,000 values, as scipy method="auto" does', () => {
-    expect(ksTwoSample(normals(10_000, 0, 1), normals(500, 0, 2)).method).toBe('exact');
-    expect(ksTwoSample(normals(10_001, 0, 1), normals(500, 0, 2)).method).toBe('asymp');
+    expect(ksTwoSample(normalSample(10_000, 0, 1), normalSample(500, 0, 2)).method).toBe('exact');
+    expect(ksTwoSample(normalSample(10_001, 0, 1), normalSample(500, 0, 2)).method).toBe('asymp');
   });
 
   it('drops NaN and Infinity before testing, and refuses a sample with nothing left', () => {

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../bin/cli/output';
 import { asCliError, parseTrainOptions, renderSummary } from '../../bin/cli/train-command';
@@ -10,10 +9,6 @@ import {
   type TrainResult,
 } from '../../lambdas/core/lifecycle';
 import { MlflowConfigError, MlflowUnavailableError } from '../../lambdas/core/mlflow';
-
-function mlops(args: string[], env: NodeJS.ProcessEnv = process.env) {
-  return spawnSync('tsx', ['bin/mlops.ts', ...args], { encoding: 'utf8', env });
-}
 
 describe('parseTrainOptions', () => {
   it('turns the flags into typed options', () => {
@@ -163,30 +158,5 @@ describe('renderSummary', () => {
     expect(lines[2]).toMatch(/^\* logreg\s+logistic_regression\s+0\.9666\s+0\.9667\s+0\.05\s+r1$/);
     expect(lines[3]).toMatch(/^ {2}forest\s+random_forest\s+failed\s+failed\s+r2$/);
     expect(lines).toContain('registered iris-classifier version 3 from run r1 (logreg, f1_macro 0.9666)');
-  });
-});
-
-describe('mlops train (process)', () => {
-  it('rejects a bad option value in one line with exit code 2', () => {
-    const result = mlops(['train', '--dataset', 'iris', '--promote', 'always']);
-    expect(result.status).toBe(2);
-    expect(result.stderr).toBe(
-      'mlops: --promote must be one of none, challenger, production, got "always"\n',
-    );
-  });
-
-  it('says MLFLOW_TRACKING_URI is missing before reading any data', () => {
-    const { MLFLOW_TRACKING_URI: _unset, ...env } = process.env;
-    const result = mlops(['train', '--dataset', 'iris'], env);
-    expect(result.status).toBe(2);
-    expect(result.stderr).toBe(
-      'mlops: MLFLOW_TRACKING_URI is required: the MLflow tracking server URL, e.g. http://127.0.0.1:5000\n',
-    );
-  });
-
-  it('requires --dataset', () => {
-    const result = mlops(['train']);
-    expect(result.status).toBe(2);
-    expect(result.stderr).toContain("required option '--dataset <name-or-path>' not specified");
   });
 });

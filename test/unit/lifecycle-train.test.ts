@@ -17,7 +17,7 @@ import {
 } from '../../lambdas/core/lifecycle';
 import { buildModelDirectory, parseMlModel } from '../../lambdas/core/model-format';
 import type { LinearModel } from '../../lambdas/core/training';
-import { FakeTracking } from './lifecycle-fake-tracking';
+import { FakeTracking } from '../support/lifecycle-fake-tracking';
 
 /** Small hyper-parameters: the behaviour under test is the lifecycle, not the trainers. */
 const SMALL_CANDIDATES = [

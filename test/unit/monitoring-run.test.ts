@@ -19,7 +19,7 @@ import {
   REFERENCE_URI_TAG,
   runMonitoring,
 } from '../../lambdas/core/monitoring';
-import { FakeTracking } from './lifecycle-fake-tracking';
+import { FakeTracking } from '../support/lifecycle-fake-tracking';
 
 // runMonitoring with the project's own seams stubbed: MLflow tracking (the lifecycle's in-memory
 // fake plus the two artifact calls monitoring adds), the history store, the alert store and

@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { exportToOnnx, float32AtOrBelow } from '../../lambdas/core/onnx';
+import { seededUniform } from '../../lambdas/core/seeded-random';
 import type {
   DecisionTree,
   FittedModel,
@@ -104,18 +105,6 @@ async function runOnnx(bytes: Uint8Array, rows: number[][]): Promise<Prediction>
   }
 }
 
-/** mulberry32: a seeded generator, so every run checks the same rows and trees. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Rows of float32 values in [-3, 3): what a float tensor holds. */
 function randomRows(random: () => number, count: number, width: number): number[][] {
   return Array.from({ length: count }, () =>
@@ -162,7 +151,8 @@ function scoreLeaf(random: () => number, width: number, spread = 2): () => numbe
   return () => Array.from({ length: width }, () => random() * 2 * spread - spread);
 }
 
-const random = seededRandom(20_240_601);
+/** Seeded, so every run checks the same rows and trees. */
+const random = seededUniform(20_240_601);
 
 const softmaxWithScaler: LinearModel = {
   kind: 'linear',

@@ -2,11 +2,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { mulberry32 } from '../../lambdas/core/data/prng';
+import { seededUniform } from '../../lambdas/core/seeded-random';
 import type { ModelStore } from '../../lambdas/core/serving/model-store';
 import { createPredictApp, type PredictHandler } from '../../lambdas/predict/app';
 import { lambdaContext } from '../../localstack/serve/api-gateway-adapter';
-import { IRIS_FEATURES, irisPredictConfig, irisRegistry, proxyEvent, SETOSA } from './predict-model-fixture';
+import { IRIS_FEATURES, irisPredictConfig, irisRegistry, proxyEvent, SETOSA } from '../support/predict-model-fixture';
 
 const CASES = 10_000;
 const MAX_ROWS = 50;
@@ -203,8 +203,7 @@ describe('predict handler under fuzzing', () => {
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     const names = Object.keys(generators);
-    // Seeded, so a failing case can be replayed from its index.
-    const rand = mulberry32(20_261_123);
+    const rand = seededUniform(20_261_123); // seeded: a failing case can be replayed from its index
     const failures: string[] = [];
     const codes = new Map<string, number>();
 

@@ -15,7 +15,7 @@ import {
   proxyEvent,
   SETOSA,
   VIRGINICA,
-} from './predict-model-fixture';
+} from '../support/predict-model-fixture';
 
 interface Emf {
   _aws: { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] };

@@ -4,7 +4,7 @@ import { ModelStore, type ModelStoreEvents } from '../../lambdas/core/serving/mo
 import { predict } from '../../lambdas/core/serving/predict';
 import type { ModelVersionRef } from '../../lambdas/core/serving/registry';
 import { InMemoryRegistry } from '../support/in-memory-registry';
-import { irisClassifier, modelFiles, SETOSA } from './predict-model-fixture';
+import { irisClassifier, modelFiles, SETOSA } from '../support/predict-model-fixture';
 
 const TTL_MS = 30_000;
 

@@ -11,7 +11,7 @@ import {
   VersionNotFoundError,
   VersionNotReadyError,
 } from '../../lambdas/core/registry';
-import { FakeRegistry } from './registry-fake-client';
+import { FakeRegistry } from '../support/registry-fake-client';
 
 const clock = (iso: string) => ({ now: () => new Date(iso) });
 const historyOf = (registry: FakeRegistry, model: string, alias = 'Production') =>

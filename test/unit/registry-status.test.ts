@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fetchApiStatus, promote, status, statusUrl } from '../../lambdas/core/registry';
-import { FakeRegistry } from './registry-fake-client';
+import { FakeRegistry } from '../support/registry-fake-client';
 
 /** A `fetch` answering like the predict API's `GET /status`, recording what it was asked. */
 function fakeApi(answer: () => Response) {

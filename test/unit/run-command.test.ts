@@ -1,9 +1,9 @@
 /**
  * `mlops run`: argument checks and the execution input they build, the progress lines, the
  * summary, and following an AWS execution against a stand-in for the project's StepFunctionsApi
- * seam. The real local runs and the real Step Functions API are in test/integration/cli-run.test.ts.
+ * seam. The real local runs and the real Step Functions API are in test/integration/cli-run.test.ts,
+ * the command's refusals as a process in test/integration/cli-arguments.test.ts.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -773,35 +773,5 @@ describe('the summary of an output', () => {
       }),
     ).toBe('nothing to score: no data objects under s3://landing/landing/iris/x/');
     expect(renderRunOutput('data', { hello: 'world' })).toBe('{\n  "hello": "world"\n}');
-  });
-});
-
-describe('mlops run as a command', () => {
-  const mlops = (...args: string[]) =>
-    spawnSync('tsx', ['bin/mlops.ts', 'run', ...args], { encoding: 'utf8' });
-
-  it('explains itself with --help, examples included', () => {
-    const result = mlops('--help');
-    expect(result.status).toBe(0);
-    expect(result.stdout).toContain('Usage: mlops run [options] <pipeline>');
-    expect(result.stdout).toContain('$ mlops run data --bundled iris');
-    expect(result.stdout).toContain('--aws');
-  });
-
-  it('refuses an unknown pipeline in one line with exit 2', () => {
-    const result = mlops('deploy');
-    expect(result.status).toBe(2);
-    expect(result.stderr.trim()).toBe(
-      'mlops: unknown pipeline "deploy": use one of data, train, infer, monitor (data → data pipeline, train → training, infer → inference, monitor → monitoring)',
-    );
-  });
-
-  it('names a misplaced option before touching any service', () => {
-    const result = mlops('train', '--aws', '--promote', 'production');
-    expect(result.status).toBe(2);
-    expect(result.stderr.trim()).toBe(
-      "mlops: --promote applies to local runs only: the deployed pipeline takes it from the stack's configuration (cdk -c)",
-    );
-    expect(result.stdout).toBe('');
   });
 });

@@ -14,7 +14,7 @@ import {
   TrainingDataError,
   trainCandidate,
 } from '../../lambdas/core/training';
-import { loadIris } from './training-fixtures';
+import { loadIris } from '../support/training-fixtures';
 
 const iris = loadIris();
 const logistic = parseCandidateSpec({ name: 'lr', family: 'logistic_regression' });

@@ -10,7 +10,7 @@ import {
   type TreeEnsembleModel,
   trainCandidate,
 } from '../../lambdas/core/training';
-import { loadIris } from './training-fixtures';
+import { loadIris } from '../support/training-fixtures';
 
 const iris = loadIris();
 // Split 1 is one where scikit-learn's equivalents also all reach ≥ 0.93 (0.956 / 0.933 / 0.978).

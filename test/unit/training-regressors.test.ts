@@ -8,7 +8,7 @@ import {
   type TreeEnsembleModel,
   trainCandidate,
 } from '../../lambdas/core/training';
-import { friedmanData, linearRegressionData } from './training-fixtures';
+import { friedmanData, linearRegressionData } from '../support/training-fixtures';
 
 const BETA = [2, -1, 0.5, 0, 3];
 const linear = holdoutSplit(linearRegressionData(1000, BETA, 0.5, 3), 0.3, 1);

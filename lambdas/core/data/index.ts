@@ -61,7 +61,6 @@ export {
   validateRecords,
 } from './load';
 export { frameToParquet } from './parquet-format';
-export { mulberry32, shuffleInPlace } from './prng';
 export {
   countReasons,
   type JsonValue,

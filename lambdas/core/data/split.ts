@@ -1,18 +1,19 @@
 /**
  * Train/test splits of a validated frame, with the digests that version each part.
  *
- * - random: a seeded shuffle (mulberry32, see prng.ts), stratified by the target for
+ * - random: a seeded shuffle (SeededRandom, see ../seeded-random.ts), stratified by the target for
  *   classification by default, so each class keeps its share in both parts;
  * - time: rows ordered by the contract's time column, the oldest go to train, the newest to test
  *   (what a model meets in production is newer than what it learned from).
  *
  * The reference set drift is measured against is the training set.
  */
+
+import { SeededRandom } from '../seeded-random';
 import type { DataContract } from './contract';
 import { datasetVersion, frameDigest } from './digest';
 import { DataError } from './errors';
 import { type Frame, takeRows } from './frame';
-import { mulberry32, shuffleInPlace } from './prng';
 
 export type SplitOptions =
   | {
@@ -131,7 +132,7 @@ export function splitFrame(frame: Frame, contract: DataContract, options: SplitO
 
 function randomTestRows(rowCount: number, testCount: number, seed: number): Uint8Array {
   const rows = Int32Array.from({ length: rowCount }, (_, i) => i);
-  shuffleInPlace(rows, mulberry32(seed));
+  new SeededRandom(seed).shuffle(rows);
   const isTest = new Uint8Array(rowCount);
   for (let i = 0; i < testCount; i++) isTest[rows[i] as number] = 1;
   return isTest;
@@ -168,11 +169,11 @@ function stratifiedTestRows(frame: Frame, target: string, testCount: number, see
     if (left-- <= 0) break;
     counts[i] = (counts[i] as number) + 1;
   }
-  const random = mulberry32(seed);
+  const random = new SeededRandom(seed);
   const isTest = new Uint8Array(frame.rowCount);
   keys.forEach((key, i) => {
     const rows = groups.get(key) as number[];
-    shuffleInPlace(rows, random);
+    random.shuffle(rows);
     for (let k = 0; k < (counts[i] as number); k++) isTest[rows[k] as number] = 1;
   });
   return isTest;

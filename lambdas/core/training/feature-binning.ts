@@ -9,8 +9,9 @@
  * Edges follow scikit-learn's `_find_binning_thresholds`: midpoints between consecutive distinct
  * values when there are at most maxBins of them, else the (midpoint-interpolated) quantiles.
  */
+
+import { deriveSeed, SeededRandom } from '../seeded-random';
 import { float32AtOrBelow } from './float32-threshold';
-import { deriveSeed, SeededRandom } from './seeded-random';
 import type { FeatureMatrix } from './training-data';
 
 /** Histograms are indexed with a fixed stride of 256 bins per feature (bins are bytes). */

@@ -19,9 +19,10 @@
  * is an old WebAssembly build. One histogram grower serves the forest
  * and the booster, with float32-exact thresholds (feature-binning.ts).
  */
+
+import type { SeededRandom } from '../seeded-random';
 import { BIN_STRIDE, type BinnedFeatures } from './feature-binning';
 import type { DecisionTree } from './model-types';
-import type { SeededRandom } from './seeded-random';
 
 export type TreeObjective =
   | {

@@ -2,8 +2,9 @@
  * A seeded random train/test split of the rows, for tests, benchmarks and ad-hoc evaluation
  * (the data pipeline's own split lives with the data pipeline).
  */
+
+import { SeededRandom } from '../seeded-random';
 import { TrainingDataError } from './errors';
-import { SeededRandom } from './seeded-random';
 import { selectRows, type TrainingData } from './training-data';
 
 export interface HoldoutSplit<T extends TrainingData> {

@@ -42,7 +42,6 @@ export {
 } from './predict';
 export type { RandomForestParams } from './random-forest';
 export type { RidgeParams } from './ridge-regression';
-export { deriveSeed, SeededRandom } from './seeded-random';
 export { evaluate, type ModelMetrics, trainCandidate } from './train-candidate';
 export {
   type ClassificationData,

@@ -9,10 +9,11 @@
  * (feature-binning.ts) instead of every distinct value: much faster on large data, and on the
  * benchmark data within noise of exact splits (bench/results/training.json).
  */
+
+import { deriveSeed, SeededRandom } from '../seeded-random';
 import { binFeatures } from './feature-binning';
 import { growTree, type TreeObjective, toDecisionTree } from './histogram-tree';
 import type { DecisionTree, TreeEnsembleModel } from './model-types';
-import { deriveSeed, SeededRandom } from './seeded-random';
 import type { ClassificationData, RegressionData, TrainingData } from './training-data';
 
 export interface RandomForestParams {

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { resourcesOfType, synthStage } from '../fixture';
+import { resourcesOfType, synthStage } from '../../support/cdk-stage';
 
 describe('DataLake', () => {
   it('blocks public access and encrypts every bucket with S3-managed keys', () => {

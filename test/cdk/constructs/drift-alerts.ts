@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resourcesOfType, synthStage } from '../fixture';
+import { resourcesOfType, synthStage } from '../../support/cdk-stage';
 
 interface Statement {
   Action: string | string[];

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { PIPELINE_STEPS } from '../../../lib/state-machine-substitutions';
-import { resourcesOfType, synthStage } from '../fixture';
+import { resourcesOfType, synthStage } from '../../support/cdk-stage';
 
 type Json = Record<string, unknown>;
 interface Statement {

@@ -3,7 +3,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { synthStage } from '../fixture';
+import { synthStage } from '../../support/cdk-stage';
 
 interface Acknowledgement {
   readonly path: string;

@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { PIPELINE_METRICS } from '../../../lambdas/steps/pipeline-metrics';
 import { CUSTOM_METRICS } from '../../../lib/observability';
-import { resourcesOfType, synthStage } from '../fixture';
+import { resourcesOfType, synthStage } from '../../support/cdk-stage';
 
 type Json = Record<string, unknown>;
 

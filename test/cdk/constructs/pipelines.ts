@@ -11,7 +11,7 @@ import {
   pipelineSubstitutions,
   placeholdersIn,
 } from '../../../lib/state-machine-substitutions';
-import { resourcesOfType, synthStage } from '../fixture';
+import { resourcesOfType, synthStage } from '../../support/cdk-stage';
 
 type Json = Record<string, unknown>;
 interface Statement {

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { PipelineSchedules } from '../../../lib/schedules';
-import { resourcesOfType, synthStage } from '../fixture';
+import { resourcesOfType, synthStage } from '../../support/cdk-stage';
 
 function isolatedSchedules(enabled: boolean, expression = 'cron(0 3 ? * MON *)') {
   const stack = new Stack(new App(), 'SchedulesTest');

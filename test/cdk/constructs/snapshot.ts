@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { synthStage } from '../fixture';
+import { synthStage } from '../../support/cdk-stage';
 
 describe('MlopsStack template', () => {
   // Only logical id → type: a drift alarm for added, removed or renamed resources that ignores

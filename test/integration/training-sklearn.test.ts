@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SeededRandom } from '../../lambdas/core/seeded-random';
 import {
   accuracy,
   f1Macro,
@@ -15,10 +16,10 @@ import {
   r2,
   rmse,
   rocAuc,
-  SeededRandom,
   trainCandidate,
 } from '../../lambdas/core/training';
-import { loadIris, PYTHON } from './training-fixtures';
+import { PYTHON } from '../support/project-paths';
+import { loadIris } from '../support/training-fixtures';
 
 const SKLEARN_SIDE = `
 import json, sys

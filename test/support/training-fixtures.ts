@@ -1,12 +1,10 @@
 /** Data sets for the training tests: iris from disk, and seeded synthetic regression problems. */
 import { existsSync, globSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { SeededRandom } from '../../lambdas/core/seeded-random';
 import type { ClassificationData, RegressionData } from '../../lambdas/core/training';
-import { SeededRandom } from '../../lambdas/core/training';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const PYTHON = path.join(ROOT, 'localstack/.venv/bin/python');
+import { PROJECT_ROOT as ROOT } from './project-paths';
 
 /**
  * Iris: the bundled dataset (header of names, species as text) or, where it is not there,

@@ -1,9 +1,10 @@
 /**
- * A small seeded pseudo-random generator, so that a training run is reproducible from its seed.
+ * The project's one seeded pseudo-random generator, so that a data split, a training run, a test
+ * or a benchmark is reproducible from its seed on every machine and Node version.
  *
- * Why our own: `Math.random` cannot be seeded, and the sampling the trainers need (bootstrap
- * draws, feature subsets, shuffles) is a few lines on top of a 32-bit generator, not worth a
- * dependency. mulberry32 (Tommy Ettinger, public domain; https://gist.github.com/tommyettinger/
+ * Why our own: `Math.random` cannot be seeded, and the sampling the splits and trainers need
+ * (shuffles, bootstrap draws, feature subsets) is a few lines on top of a 32-bit generator, not
+ * worth a dependency. mulberry32 (Tommy Ettinger, public domain; https://gist.github.com/tommyettinger/
  * 46a874533244883189143505d203312c) is fast in JavaScript thanks to `Math.imul`, passes
  * PractRand up to gigabytes of output and has a 2^32 period: ample for bootstrap and feature
  * sampling, not for cryptography.
@@ -53,6 +54,15 @@ export class SeededRandom {
     for (let i = 0; i < n; i++) order[i] = i;
     return this.shuffle(order);
   }
+}
+
+/**
+ * The generator as a plain function returning the next draw in [0, 1), for code that takes any
+ * source of uniform numbers. The same seed gives the same sequence as `new SeededRandom(seed)`.
+ */
+export function seededUniform(seed: number): () => number {
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }
 
 /**

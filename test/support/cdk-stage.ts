@@ -1,6 +1,6 @@
 /**
  * Synthesizes each stage once per test process and hands the same stack, template and cloud
- * assembly to every CDK spec (test/cdk/constructs/*.ts, all run from stack.test.ts). The app gets
+ * assembly to every CDK spec (test/cdk/constructs/*.ts, all run from test/cdk/stack.test.ts). The app gets
  * cdk.json's context, so feature flags match `cdk synth`; Lambda bundling is skipped (esbuild
  * output does not change the template's shape, and the layer has its own test).
  */

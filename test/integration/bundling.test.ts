@@ -1,7 +1,7 @@
 /**
  * Every Lambda function the stack defines, bundled as `cdk synth` bundles it: esbuild with the
  * function's own entry and BundlingOptions (`MlopsFunction.entry` / `.bundling`, what lib/ hands
- * NodejsFunction). The CDK specs skip bundling (test/cdk/fixture.ts), which once let
+ * NodejsFunction). The CDK specs skip bundling (test/support/cdk-stage.ts), which once let
  * onnxruntime-node's native binary into every step's bundle: `cdk synth` failed with `No loader is
  * configured for ".node" files` (issue #6) while every test passed.
  *
@@ -25,17 +25,15 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
 import { type BundlingOptions, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { type BuildOptions, build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStageConfig } from '../../lib/config';
 import { MlopsFunction, PROJECT_ROOT } from '../../lib/mlops-function';
 import { MlopsStack } from '../../lib/mlops-stack';
 import { OnnxRuntimeLayer } from '../../lib/onnxruntime-layer';
-import { synthStage } from './fixture';
+import { synthStage } from '../support/cdk-stage';
 
 /** What the onnxruntime layer provides (lib/onnxruntime-layer.ts, `nodejs/node_modules/`). */
 const ONNX_PACKAGE = 'onnxruntime-node';
@@ -305,21 +303,4 @@ describe('cdk synth with bundling', () => {
       rmSync(outdir, { recursive: true, force: true });
     }
   }, 120_000);
-});
-
-describe('MlopsFunction', () => {
-  it('refuses packages left out of the bundle when no layer provides them', () => {
-    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'ExternalsTest');
-    expect(
-      () =>
-        new MlopsFunction(stack, 'SelectBest', {
-          entry: 'lambdas/steps/handlers/select-best.ts',
-          description: 'ranks candidates',
-          serviceName: 'training-pipeline',
-          architecture: lambda.Architecture.X86_64,
-          logRetention: logs.RetentionDays.ONE_DAY,
-          externalModules: [ONNX_PACKAGE],
-        }),
-    ).toThrow('MlopsFunctionProps.externalModules (onnxruntime-node) needs the layers that provide them');
-  });
 });

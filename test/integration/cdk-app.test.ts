@@ -1,28 +1,24 @@
 /** bin/app.ts as the CDK CLI runs it: a bad stage stops synth with the config error alone. */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../lib/mlops-function';
+import { runEntryPoint } from '../support/entry-point';
 
 function runApp(context: Record<string, string>) {
-  return spawnSync(join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['bin/app.ts'], {
-    cwd: PROJECT_ROOT,
-    encoding: 'utf8',
+  return runEntryPoint('bin/app.ts', [], {
     // How the CDK CLI hands context and the output directory to the app.
     env: {
       ...process.env,
       CDK_CONTEXT_JSON: JSON.stringify(context),
       CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'cdk-app-')),
     },
-    timeout: 60_000,
   });
 }
 
 describe('bin/app.ts', () => {
-  it('exits 1 with a one-line message naming the allowed stages for -c stage=qa', () => {
-    const result = runApp({ stage: 'qa' });
+  it('exits 1 with a one-line message naming the allowed stages for -c stage=qa', async () => {
+    const result = await runApp({ stage: 'qa' });
     expect(result.status).toBe(1);
     expect(result.stderr.trim()).toBe(
       'Configuration error: Invalid context "stage": "qa". Allowed: dev, prod.',
@@ -30,8 +26,8 @@ describe('bin/app.ts', () => {
     expect(result.stdout).toBe('');
   });
 
-  it('names each bad override and what it accepts', () => {
-    const result = runApp({ driftThreshold: '1.5', alertSender: 'nobody' });
+  it('names each bad override and what it accepts', async () => {
+    const result = await runApp({ driftThreshold: '1.5', alertSender: 'nobody' });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('context "driftThreshold" (drift.threshold)');
     expect(result.stderr).toContain('context "alertSender" (alerts.senderEmail): must be an e-mail address');

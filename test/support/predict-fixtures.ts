@@ -16,6 +16,7 @@ import { loadPredictConfig } from '../../lambdas/predict/config';
 import { createObservability } from '../../lambdas/predict/observability';
 import { createApiGatewayServer } from '../../localstack/serve/api-gateway-adapter';
 import { ROOT } from '../../localstack/services/services';
+import { runProcess } from './entry-point';
 
 export const VENV_BIN = join(ROOT, 'localstack', '.venv', 'bin');
 export const IRIS_COLUMNS = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
@@ -297,24 +298,13 @@ export async function killGroup(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-export function run(
+export async function run(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
 ): Promise<{ stdout: string; stderr: string; code: number | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ stdout, stderr, code }));
-  });
+  const { status, stdout, stderr } = await runProcess(command, args, { env });
+  return { stdout, stderr, code: status };
 }
 
 export function sleep(ms: number): Promise<void> {
