@@ -2,9 +2,10 @@
  * The errors the MLflow client throws. Callers branch on the class (and on `errorCode` for an
  * API error), never on message text.
  */
+import { CoreError } from '../core-error';
 
 /** Base class: `instanceof MlflowError` catches everything this client throws on purpose. */
-export class MlflowError extends Error {
+export class MlflowError extends CoreError {
   override name = 'MlflowError';
 }
 

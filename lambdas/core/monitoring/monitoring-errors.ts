@@ -3,8 +3,9 @@
  * column, a column the current data lacks) is not an error: it is reported in the drift result.
  * These are for what stops a run: an input that cannot be read, or a request that cannot be met.
  */
+import { CoreError } from '../core-error';
 
-export class MonitoringError extends Error {
+export class MonitoringError extends CoreError {
   override name = 'MonitoringError';
 }
 
@@ -28,10 +29,8 @@ export class MonitoringInputError extends MonitoringError {
 /** A request field is missing or malformed, or the registry cannot supply what it left out. */
 export class MonitoringRequestError extends MonitoringError {
   override name = 'MonitoringRequestError';
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
+  declare readonly field: string;
+  constructor(field: string, message: string) {
+    super(message, { field });
   }
 }
