@@ -26,7 +26,7 @@ import {
   uploadDirectory,
 } from './artifact-store';
 import { type Environment, mlflowClientOptionsFromEnv } from './config';
-import { MlflowApiError, MlflowError } from './errors';
+import { MlflowApiError, MlflowError, orUndefinedIfMissing } from './errors';
 import { type KeyValue, type LogBatchRequest, splitLogBatch } from './log-batch';
 import {
   CreateExperimentResponseSchema,
@@ -765,16 +765,6 @@ export class MlflowClient {
       });
     }
     return this.s3Client;
-  }
-}
-
-/** The value, or undefined when MLflow says the thing is not there. */
-async function orUndefinedIfMissing<T>(pending: Promise<T>): Promise<T | undefined> {
-  try {
-    return await pending;
-  } catch (error) {
-    if (error instanceof MlflowApiError && error.isNotFound) return undefined;
-    throw error;
   }
 }
 

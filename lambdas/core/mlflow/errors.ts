@@ -48,6 +48,16 @@ export class MlflowApiError extends MlflowError {
   }
 }
 
+/** The value, or undefined when MLflow says the thing is not there (see `isNotFound`). */
+export async function orUndefinedIfMissing<T>(pending: Promise<T>): Promise<T | undefined> {
+  try {
+    return await pending;
+  } catch (error) {
+    if (error instanceof MlflowApiError && error.isNotFound) return undefined;
+    throw error;
+  }
+}
+
 /**
  * MLflow could not be reached: connection refused or reset, DNS failure, a timed-out attempt, or a
  * 502/503/504 from whatever stands in front of it — after every retry was spent.
