@@ -13,8 +13,8 @@ export interface CoreErrorOptions extends ErrorOptions {
   readonly field?: string;
 }
 
-export class CoreError extends Error {
-  override name = 'CoreError';
+/** Abstract: each family throws its own named class, never a bare CoreError. */
+export abstract class CoreError extends Error {
   /** The input at fault, when the error is about one. */
   declare readonly field?: string;
 
