@@ -2,7 +2,7 @@
  * The errors a step throws by name: the state machines retry `TransientStepError` and catch the
  * rest into `PipelineFailed` with the error's name and message as the cause.
  */
-import { MlflowUnavailableError } from '../../core/mlflow/errors';
+import { MlflowUnavailableError } from '../../core/mlflow';
 
 /**
  * A failure worth retrying: MLflow unreachable or answering 5xx, S3 throttling. The state machines
