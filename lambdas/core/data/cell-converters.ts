@@ -90,17 +90,32 @@ export function storageKind(type: ColumnType): 'numeric' | 'categorical' {
   return type === 'category' ? 'categorical' : 'numeric';
 }
 
-class NumberCells implements CellConverter {
+/** The converters stored as numbers: a missing cell is NaN, and breaks a rule unless nullable. */
+abstract class NumericCells implements CellConverter {
   rule: Rule | null = null;
   private readonly nullable: boolean;
+
+  constructor(readonly column: ContractColumn) {
+    this.nullable = column.nullable === true;
+  }
+
+  abstract convert(raw: unknown): number;
+
+  protected missing(): number {
+    this.rule = this.nullable ? null : NULL_RULE;
+    return Number.NaN;
+  }
+}
+
+class NumberCells extends NumericCells {
   private readonly integer: boolean;
   private readonly min: number;
   private readonly max: number;
   private readonly belowMin: Rule;
   private readonly aboveMax: Rule;
 
-  constructor(readonly column: ContractColumn) {
-    this.nullable = column.nullable === true;
+  constructor(column: ContractColumn) {
+    super(column);
     this.integer = column.type === 'integer';
     this.min = column.min ?? Number.NEGATIVE_INFINITY;
     this.max = column.max ?? Number.POSITIVE_INFINITY;
@@ -140,21 +155,9 @@ class NumberCells implements CellConverter {
     else this.rule = null;
     return value;
   }
-
-  private missing(): number {
-    this.rule = this.nullable ? null : NULL_RULE;
-    return Number.NaN;
-  }
 }
 
-class BooleanCells implements CellConverter {
-  rule: Rule | null = null;
-  private readonly nullable: boolean;
-
-  constructor(readonly column: ContractColumn) {
-    this.nullable = column.nullable === true;
-  }
-
+class BooleanCells extends NumericCells {
   convert(raw: unknown): number {
     if (typeof raw === 'boolean') {
       this.rule = null;
@@ -177,21 +180,9 @@ class BooleanCells implements CellConverter {
     this.rule = NOT_A_BOOLEAN;
     return Number.NaN;
   }
-
-  private missing(): number {
-    this.rule = this.nullable ? null : NULL_RULE;
-    return Number.NaN;
-  }
 }
 
-class DatetimeCells implements CellConverter {
-  rule: Rule | null = null;
-  private readonly nullable: boolean;
-
-  constructor(readonly column: ContractColumn) {
-    this.nullable = column.nullable === true;
-  }
-
+class DatetimeCells extends NumericCells {
   convert(raw: unknown): number {
     if (raw === null || raw === undefined) return this.missing();
     let value = Number.NaN;
@@ -203,11 +194,6 @@ class DatetimeCells implements CellConverter {
     }
     this.rule = Number.isNaN(value) ? NOT_A_DATETIME : null;
     return value;
-  }
-
-  private missing(): number {
-    this.rule = this.nullable ? null : NULL_RULE;
-    return Number.NaN;
   }
 }
 

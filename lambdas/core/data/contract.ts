@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { DataError } from './errors';
+import { DataError, parseJsonText } from './errors';
 
 export const COLUMN_TYPES = ['number', 'integer', 'category', 'boolean', 'datetime'] as const;
 export type ColumnType = (typeof COLUMN_TYPES)[number];
@@ -53,45 +53,37 @@ const contractSchema = z
     columns: z.array(columnSchema).min(1, 'a contract needs at least one column'),
   })
   .superRefine((contract, ctx) => {
+    const problem = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
     const seen = new Set<string>();
     contract.columns.forEach((column, i) => {
       const at = (field: string) => ['columns', i, field];
       if (seen.has(column.name)) {
-        ctx.addIssue({ code: 'custom', path: at('name'), message: `duplicate column name "${column.name}"` });
+        problem(at('name'), `duplicate column name "${column.name}"`);
       }
       seen.add(column.name);
       const numeric = column.type === 'number' || column.type === 'integer';
       for (const bound of ['min', 'max'] as const) {
         if (column[bound] !== undefined && !numeric) {
-          ctx.addIssue({
-            code: 'custom',
-            path: at(bound),
-            message: `${bound} applies to number and integer columns, not to ${column.type} column "${column.name}"`,
-          });
+          problem(
+            at(bound),
+            `${bound} applies to number and integer columns, not to ${column.type} column "${column.name}"`,
+          );
         }
       }
       if (column.min !== undefined && column.max !== undefined && column.min > column.max) {
-        ctx.addIssue({
-          code: 'custom',
-          path: at('min'),
-          message: `min ${column.min} is above max ${column.max} in column "${column.name}"`,
-        });
+        problem(at('min'), `min ${column.min} is above max ${column.max} in column "${column.name}"`);
       }
       if (column.values !== undefined) {
         if (column.type !== 'category') {
-          ctx.addIssue({
-            code: 'custom',
-            path: at('values'),
-            message: `values applies to category columns, not to ${column.type} column "${column.name}"`,
-          });
+          problem(
+            at('values'),
+            `values applies to category columns, not to ${column.type} column "${column.name}"`,
+          );
         }
         const duplicate = column.values.find((value, j) => column.values?.indexOf(value) !== j);
         if (duplicate !== undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: at('values'),
-            message: `duplicate allowed value "${duplicate}"`,
-          });
+          problem(at('values'), `duplicate allowed value "${duplicate}"`);
         }
       }
     });
@@ -99,54 +91,42 @@ const contractSchema = z
     const byName = new Map(contract.columns.map((column) => [column.name, column]));
     const target = byName.get(contract.target);
     if (!target) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['target'],
-        message: `target "${contract.target}" is not one of the columns`,
-      });
+      problem(['target'], `target "${contract.target}" is not one of the columns`);
     } else if (contract.task === 'regression' && target.type !== 'number' && target.type !== 'integer') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['target'],
-        message: `a regression target must be a number or integer column; "${target.name}" is ${target.type}`,
-      });
+      problem(
+        ['target'],
+        `a regression target must be a number or integer column; "${target.name}" is ${target.type}`,
+      );
     } else if (
       contract.task === 'classification' &&
       (target.type === 'number' || target.type === 'datetime')
     ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['target'],
-        message: `a classification target must be a category, integer or boolean column; "${target.name}" is ${target.type}`,
-      });
+      problem(
+        ['target'],
+        `a classification target must be a category, integer or boolean column; "${target.name}" is ${target.type}`,
+      );
     }
     if (contract.time_column !== undefined) {
       const time = byName.get(contract.time_column);
       if (!time) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['time_column'],
-          message: `time_column "${contract.time_column}" is not one of the columns`,
-        });
+        problem(['time_column'], `time_column "${contract.time_column}" is not one of the columns`);
       } else if (time.type === 'category' || time.type === 'boolean') {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['time_column'],
-          message: `time_column must be a datetime, integer or number column; "${time.name}" is ${time.type}`,
-        });
+        problem(
+          ['time_column'],
+          `time_column must be a datetime, integer or number column; "${time.name}" is ${time.type}`,
+        );
       } else if (time.name === contract.target) {
-        ctx.addIssue({ code: 'custom', path: ['time_column'], message: 'time_column cannot be the target' });
+        problem(['time_column'], 'time_column cannot be the target');
       }
     }
     if (
       target &&
       contract.columns.every((c) => c.name === contract.target || c.name === contract.time_column)
     ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['columns'],
-        message: 'a contract needs at least one feature column besides the target and the time column',
-      });
+      problem(
+        ['columns'],
+        'a contract needs at least one feature column besides the target and the time column',
+      );
     }
   });
 
@@ -176,15 +156,7 @@ export function parseContract(input: unknown, source = CONTRACT_FILE): DataContr
 
 /** Parses a contract from JSON text (for example an S3 object's body). */
 export function parseContractJson(text: string, source = CONTRACT_FILE): DataContract {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new DataError('INVALID_CONTRACT', `${source}: not valid JSON (${(error as Error).message})`, {
-      source,
-    });
-  }
-  return parseContract(json, source);
+  return parseContract(parseJsonText(text, source, 'INVALID_CONTRACT'), source);
 }
 
 export async function readContractFile(path: string): Promise<DataContract> {

@@ -51,3 +51,12 @@ export class DataError extends Error {
     return this.details.row;
   }
 }
+
+/** Parses JSON text; text that is not JSON is a `DataError` with `code`, naming the source. */
+export function parseJsonText(text: string, source: string, code: DataErrorCode): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new DataError(code, `${source}: not valid JSON (${(error as Error).message})`, { source });
+  }
+}

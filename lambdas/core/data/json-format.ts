@@ -9,7 +9,7 @@
 
 import { type FrameWriteOptions, frameColumnTypes, renderCell } from './column-types';
 import type { ColumnType } from './contract';
-import { DataError } from './errors';
+import { DataError, parseJsonText } from './errors';
 import type { Column, Frame } from './frame';
 
 export interface JsonRow {
@@ -52,14 +52,7 @@ function withHeader(rows: JsonRow[]): JsonRecords {
 }
 
 function jsonArrayRows(text: string, source: string): JsonRow[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new DataError('MALFORMED_FILE', `${source}: not valid JSON (${(error as Error).message})`, {
-      source,
-    });
-  }
+  const json = parseJsonText(text, source, 'MALFORMED_FILE');
   if (!Array.isArray(json)) {
     throw new DataError(
       'MALFORMED_FILE',

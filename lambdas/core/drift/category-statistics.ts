@@ -10,16 +10,22 @@ import { CompensatedSum } from './compensated-sum';
  * sqrt((KL(p‖m) + KL(q‖m)) / 2 / ln 2) with m = (p + q)/2, in [0, 1].
  * (Evidently's jensenshannon stattest passes base=None, i.e. natural log; see column-drift.ts.)
  */
-export function jensenShannonDistance(
-  referenceCounts: ArrayLike<number>,
-  currentCounts: ArrayLike<number>,
-): number {
+/** The sums of the reference and the current counts, in one pass. */
+function totals(referenceCounts: ArrayLike<number>, currentCounts: ArrayLike<number>): [number, number] {
   let refTotal = 0;
   let curTotal = 0;
   for (let k = 0; k < referenceCounts.length; k++) {
     refTotal += referenceCounts[k] as number;
     curTotal += currentCounts[k] as number;
   }
+  return [refTotal, curTotal];
+}
+
+export function jensenShannonDistance(
+  referenceCounts: ArrayLike<number>,
+  currentCounts: ArrayLike<number>,
+): number {
+  const [refTotal, curTotal] = totals(referenceCounts, currentCounts);
   const divergence = new CompensatedSum();
   for (let k = 0; k < referenceCounts.length; k++) {
     const p = (referenceCounts[k] as number) / refTotal;
@@ -50,12 +56,7 @@ export function chiSquareTest(
   referenceCounts: ArrayLike<number>,
   currentCounts: ArrayLike<number>,
 ): ChiSquareResult {
-  let refTotal = 0;
-  let curTotal = 0;
-  for (let k = 0; k < referenceCounts.length; k++) {
-    refTotal += referenceCounts[k] as number;
-    curTotal += currentCounts[k] as number;
-  }
+  const [refTotal, curTotal] = totals(referenceCounts, currentCounts);
   const kNorm = curTotal / refTotal;
   const statistic = new CompensatedSum();
   let infinite = false;

@@ -86,37 +86,29 @@ function emptinessError(
   return { kind, ...counts, error: `no statistics: ${problems.join(' and ')}` } satisfies ColumnDriftError;
 }
 
+/**
+ * Per test, its threshold and the side of it that is drift: at or below for the KS p-value,
+ * below for the chi-square p-value, at or above for the two distances (Evidently's comparisons).
+ */
+const TEST_RULES: Readonly<
+  Record<
+    DriftTest,
+    {
+      readonly threshold: Exclude<keyof ColumnTestThresholds, 'largeSampleRows'>;
+      readonly drifted: (value: number, threshold: number) => boolean;
+    }
+  >
+> = {
+  ks: { threshold: 'ksPValue', drifted: (value, threshold) => value <= threshold },
+  chisquare: { threshold: 'chi2PValue', drifted: (value, threshold) => value < threshold },
+  wasserstein_normed: { threshold: 'wassersteinNormed', drifted: (value, threshold) => value >= threshold },
+  jensenshannon: { threshold: 'jensenShannon', drifted: (value, threshold) => value >= threshold },
+};
+
 function decide(test: DriftTest, value: number, thresholds: ColumnTestThresholds) {
-  switch (test) {
-    case 'ks':
-      return {
-        test,
-        test_value: value,
-        test_threshold: thresholds.ksPValue,
-        drifted: value <= thresholds.ksPValue,
-      };
-    case 'chisquare':
-      return {
-        test,
-        test_value: value,
-        test_threshold: thresholds.chi2PValue,
-        drifted: value < thresholds.chi2PValue,
-      };
-    case 'wasserstein_normed':
-      return {
-        test,
-        test_value: value,
-        test_threshold: thresholds.wassersteinNormed,
-        drifted: value >= thresholds.wassersteinNormed,
-      };
-    case 'jensenshannon':
-      return {
-        test,
-        test_value: value,
-        test_threshold: thresholds.jensenShannon,
-        drifted: value >= thresholds.jensenShannon,
-      };
-  }
+  const rule = TEST_RULES[test];
+  const threshold = thresholds[rule.threshold];
+  return { test, test_value: value, test_threshold: threshold, drifted: rule.drifted(value, threshold) };
 }
 
 /** Drift of a numeric column (Float64Array, NaN = missing). */
@@ -201,6 +193,34 @@ function countCodes(column: CategoricalColumn): { counts: Float64Array; missing:
 }
 
 /**
+ * Adds one side's non-zero level counts to the counts aligned by category name: a name met
+ * before adds to its slot, a new one gets a slot at the end (0 on the other side). Returns the
+ * names it added, in order.
+ */
+function alignCounts(
+  levels: readonly string[],
+  levelCounts: Float64Array,
+  index: Map<string, number>,
+  own: number[],
+  other: number[],
+): string[] {
+  const added: string[] = [];
+  for (let level = 0; level < levels.length; level++) {
+    const count = levelCounts[level] as number;
+    if (count === 0) continue;
+    const name = levels[level] as string;
+    const at = index.get(name);
+    if (at === undefined) {
+      index.set(name, own.length);
+      own.push(count);
+      other.push(0);
+      added.push(name);
+    } else own[at] = (own[at] as number) + count;
+  }
+  return added;
+}
+
+/**
  * Drift of a categorical column. The two frames may code the column with different level lists;
  * categories are matched by name, over the union of categories seen in either (as Evidently
  * builds its keys from the values present, so unseen levels do not add degrees of freedom).
@@ -227,30 +247,8 @@ export function categoricalColumnDrift(
   const index = new Map<string, number>();
   const refCounts: number[] = [];
   const curCounts: number[] = [];
-  for (let level = 0; level < reference.levels.length; level++) {
-    const count = ref.counts[level] as number;
-    if (count === 0) continue;
-    const name = reference.levels[level] as string;
-    const at = index.get(name);
-    if (at === undefined) {
-      index.set(name, refCounts.length);
-      refCounts.push(count);
-      curCounts.push(0);
-    } else refCounts[at] = (refCounts[at] as number) + count;
-  }
-  const newCategories: string[] = [];
-  for (let level = 0; level < current.levels.length; level++) {
-    const count = cur.counts[level] as number;
-    if (count === 0) continue;
-    const name = current.levels[level] as string;
-    const at = index.get(name);
-    if (at === undefined) {
-      index.set(name, refCounts.length);
-      refCounts.push(0);
-      curCounts.push(count);
-      newCategories.push(name);
-    } else curCounts[at] = (curCounts[at] as number) + count;
-  }
+  alignCounts(reference.levels, ref.counts, index, refCounts, curCounts);
+  const newCategories = alignCounts(current.levels, cur.counts, index, curCounts, refCounts);
 
   const jensenshannon = jensenShannonDistance(refCounts, curCounts);
   const chi = chiSquareTest(refCounts, curCounts);

@@ -6,23 +6,23 @@
  */
 import type { CategoricalColumn, Column, Frame } from '../data/frame';
 
-export interface NumericHistogram {
-  readonly kind: 'numeric';
-  /** bins + 1 ascending edges; bin k is [edges[k], edges[k+1]) and the last bin is closed. */
-  readonly edges: readonly number[];
+/** Counts per bar on both sides, and each side's total (what the bars are a share of). */
+interface HistogramCounts {
   readonly reference: readonly number[];
   readonly current: readonly number[];
   readonly referenceTotal: number;
   readonly currentTotal: number;
 }
 
-export interface CategoricalHistogram {
+export interface NumericHistogram extends HistogramCounts {
+  readonly kind: 'numeric';
+  /** bins + 1 ascending edges; bin k is [edges[k], edges[k+1]) and the last bin is closed. */
+  readonly edges: readonly number[];
+}
+
+export interface CategoricalHistogram extends HistogramCounts {
   readonly kind: 'categorical';
   readonly categories: readonly string[];
-  readonly reference: readonly number[];
-  readonly current: readonly number[];
-  readonly referenceTotal: number;
-  readonly currentTotal: number;
   /** How many categories the last bar ("other") lumps together; 0 when there is no such bar. */
   readonly otherCategories: number;
 }

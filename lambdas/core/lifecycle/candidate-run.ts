@@ -19,7 +19,7 @@ import type { BlobStore } from './blob-store';
 import type { SucceededCandidateResult } from './candidate-ranking';
 import { CandidateFailedError } from './errors';
 import { loadSplit, type PreparedDataset } from './prepare-dataset';
-import { MODEL_ARTIFACT_PATH, TAGS, type TrackingClient } from './tracking-client';
+import { datasetTags, MODEL_ARTIFACT_PATH, TAGS, type TrackingClient } from './tracking-client';
 import { exampleRows } from './trainer-input';
 
 /** Rows of the test split logged as the model's input example. */
@@ -118,12 +118,8 @@ export function candidateRunTags(prepared: PreparedDataset, spec: CandidateSpec)
     [TAGS.candidate]: spec.name,
     [TAGS.family]: spec.family,
     [TAGS.task]: prepared.task,
-    [TAGS.datasetName]: prepared.name,
-    [TAGS.datasetVersion]: prepared.version,
-    [TAGS.datasetDigest]: prepared.digest,
+    ...datasetTags(prepared),
     [TAGS.datasetSource]: prepared.source,
-    [TAGS.quarantinedRows]: String(prepared.rows.quarantined),
-    [TAGS.contractVersion]: prepared.contractVersion,
     [TAGS.trainingRun]: prepared.runKey,
   };
 }

@@ -2,19 +2,18 @@
  * The errors of the training lifecycle. Each names what is wrong (the request field, the data
  * column and row, the candidate) so the CLI and the pipeline report it in one line.
  */
+import { CoreError } from '../core-error';
 
-export class LifecycleError extends Error {
+export class LifecycleError extends CoreError {
   override name = 'LifecycleError';
 }
 
 /** A request field is missing, malformed or does not fit the dataset (e.g. `metric` for the wrong task). */
 export class TrainingRequestError extends LifecycleError {
   override name = 'TrainingRequestError';
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
+  declare readonly field: string;
+  constructor(field: string, message: string) {
+    super(message, { field });
   }
 }
 

@@ -13,7 +13,7 @@ import {
 import { LifecycleError } from './errors';
 import type { PreparedDataset } from './prepare-dataset';
 import type { SelectionMetric } from './selection-metric';
-import { TAGS, type TrackingClient } from './tracking-client';
+import { datasetTags, TAGS, type TrackingClient } from './tracking-client';
 
 /** MLflow OSS registers synchronously; a registry that does not is given this long to finish. */
 const READY_TIMEOUT_MS = 60_000;
@@ -59,11 +59,7 @@ export async function selectAndRegister(
     description: `Trained by the serverless MLOps training pipeline on ${prepared.name}`,
   });
   const tags: Record<string, string> = {
-    [TAGS.datasetName]: prepared.name,
-    [TAGS.datasetVersion]: prepared.version,
-    [TAGS.datasetDigest]: prepared.digest,
-    [TAGS.quarantinedRows]: String(prepared.rows.quarantined),
-    [TAGS.contractVersion]: prepared.contractVersion,
+    ...datasetTags(prepared),
     [TAGS.task]: prepared.task,
     [TAGS.selectionMetric]: metric.name,
     [TAGS.selectionValue]: String(value),

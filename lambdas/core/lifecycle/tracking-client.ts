@@ -3,6 +3,7 @@
  * tests stub it without a server.
  */
 import type { MlflowClient } from '../mlflow';
+import type { PreparedDataset } from './prepare-dataset';
 
 export type TrackingClient = Pick<
   MlflowClient,
@@ -38,6 +39,22 @@ export const TAGS = {
   selectionValue: 'mlops.selection.value',
   promotion: 'mlops.promotion',
 } as const;
+
+/**
+ * The tags that say which data a run or a model version was trained on: its name, version and
+ * digest, the rows left out, and the contract's version.
+ */
+export function datasetTags(
+  prepared: Pick<PreparedDataset, 'name' | 'version' | 'digest' | 'rows' | 'contractVersion'>,
+): Record<string, string> {
+  return {
+    [TAGS.datasetName]: prepared.name,
+    [TAGS.datasetVersion]: prepared.version,
+    [TAGS.datasetDigest]: prepared.digest,
+    [TAGS.quarantinedRows]: String(prepared.rows.quarantined),
+    [TAGS.contractVersion]: prepared.contractVersion,
+  };
+}
 
 /** The artifact path a candidate's model directory is logged under, in its run. */
 export const MODEL_ARTIFACT_PATH = 'model';

@@ -10,6 +10,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
+import type { z } from 'zod';
 import {
   type ArtifactLocation,
   childLocation,
@@ -26,7 +27,7 @@ import {
   uploadDirectory,
 } from './artifact-store';
 import { type Environment, mlflowClientOptionsFromEnv } from './config';
-import { MlflowApiError, MlflowError } from './errors';
+import { MlflowApiError, MlflowError, orUndefinedIfMissing } from './errors';
 import { type KeyValue, type LogBatchRequest, splitLogBatch } from './log-batch';
 import {
   CreateExperimentResponseSchema,
@@ -56,7 +57,7 @@ import {
   SearchRunsResponseSchema,
   UpdateRunResponseSchema,
 } from './schemas';
-import { type CallOptions, MlflowTransport, type TransportOptions } from './transport';
+import { type CallOptions, MlflowTransport, type RequestSpec, type TransportOptions } from './transport';
 
 export interface MlflowClientOptions extends TransportOptions {
   /** For `s3://` artifact locations, read and written directly rather than through the server. */
@@ -245,18 +246,22 @@ export class MlflowClient {
 
   /** `GET experiments/get`. */
   async getExperiment(experimentId: string, call?: CallOptions): Promise<Experiment> {
-    const body = await this.http.json(
-      { ...call, method: 'GET', path: `${API}/experiments/get`, query: { experiment_id: experimentId } },
+    const body = await this.apiGet(
+      'experiments/get',
+      { experiment_id: experimentId },
       ExperimentResponseSchema,
+      call,
     );
     return body.experiment;
   }
 
   /** `GET experiments/get-by-name`; a missing experiment is an `MlflowApiError` RESOURCE_DOES_NOT_EXIST. */
   async getExperimentByName(name: string, call?: CallOptions): Promise<Experiment> {
-    const body = await this.http.json(
-      { ...call, method: 'GET', path: `${API}/experiments/get-by-name`, query: { experiment_name: name } },
+    const body = await this.apiGet(
+      'experiments/get-by-name',
+      { experiment_name: name },
       ExperimentResponseSchema,
+      call,
     );
     return body.experiment;
   }
@@ -266,31 +271,35 @@ export class MlflowClient {
     request: SearchExperimentsRequest = {},
     call?: CallOptions,
   ): Promise<SearchExperimentsResponse> {
-    return this.http.json(
-      {
-        ...call,
-        method: 'POST',
-        path: `${API}/experiments/search`,
-        json: { ...request, max_results: request.max_results ?? 1000 },
-      },
+    return this.apiSend(
+      'POST',
+      'experiments/search',
+      { ...request, max_results: request.max_results ?? 1000 },
       SearchExperimentsResponseSchema,
+      call,
     );
   }
 
   /** `POST experiments/create`; returns the new experiment's id. */
   async createExperiment(request: CreateExperimentRequest, call?: CallOptions): Promise<string> {
-    const body = await this.http.json(
-      { ...call, method: 'POST', path: `${API}/experiments/create`, json: request },
+    const body = await this.apiSend(
+      'POST',
+      'experiments/create',
+      request,
       CreateExperimentResponseSchema,
+      call,
     );
     return body.experiment_id;
   }
 
   /** `POST experiments/delete` (MLflow keeps it, marked deleted, until garbage-collected). */
   async deleteExperiment(experimentId: string, call?: CallOptions): Promise<void> {
-    await this.http.json(
-      { ...call, method: 'POST', path: `${API}/experiments/delete`, json: { experiment_id: experimentId } },
+    await this.apiSend(
+      'POST',
+      'experiments/delete',
+      { experiment_id: experimentId },
       EmptyResponseSchema,
+      call,
     );
   }
 
@@ -325,24 +334,19 @@ export class MlflowClient {
 
   /** `POST runs/create`. */
   async createRun(request: CreateRunRequest, call?: CallOptions): Promise<Run> {
-    const body = await this.http.json(
-      {
-        ...call,
-        method: 'POST',
-        path: `${API}/runs/create`,
-        json: { ...request, start_time: request.start_time ?? Date.now() },
-      },
+    const body = await this.apiSend(
+      'POST',
+      'runs/create',
+      { ...request, start_time: request.start_time ?? Date.now() },
       RunResponseSchema,
+      call,
     );
     return body.run;
   }
 
   /** `POST runs/update`: status, end time, name. */
   async updateRun(request: UpdateRunRequest, call?: CallOptions): Promise<RunInfo> {
-    const body = await this.http.json(
-      { ...call, method: 'POST', path: `${API}/runs/update`, json: request },
-      UpdateRunResponseSchema,
-    );
+    const body = await this.apiSend('POST', 'runs/update', request, UpdateRunResponseSchema, call);
     return body.run_info;
   }
 
@@ -357,19 +361,13 @@ export class MlflowClient {
 
   /** `GET runs/get`. */
   async getRun(runId: string, call?: CallOptions): Promise<Run> {
-    const body = await this.http.json(
-      { ...call, method: 'GET', path: `${API}/runs/get`, query: { run_id: runId } },
-      RunResponseSchema,
-    );
+    const body = await this.apiGet('runs/get', { run_id: runId }, RunResponseSchema, call);
     return body.run;
   }
 
   /** `POST runs/search`: one page; pass `next_page_token` back as `page_token` for the next. */
   async searchRuns(request: SearchRunsRequest, call?: CallOptions): Promise<SearchRunsResponse> {
-    return this.http.json(
-      { ...call, method: 'POST', path: `${API}/runs/search`, json: request },
-      SearchRunsResponseSchema,
-    );
+    return this.apiSend('POST', 'runs/search', request, SearchRunsResponseSchema, call);
   }
 
   /**
@@ -380,10 +378,7 @@ export class MlflowClient {
   async logBatch(request: LogBatchRequest, call?: CallOptions): Promise<number> {
     const chunks = splitLogBatch(request);
     for (const chunk of chunks) {
-      await this.http.json(
-        { ...call, method: 'POST', path: `${API}/runs/log-batch`, json: chunk },
-        EmptyResponseSchema,
-      );
+      await this.apiSend('POST', 'runs/log-batch', chunk, EmptyResponseSchema, call);
     }
     return chunks.length;
   }
@@ -395,14 +390,12 @@ export class MlflowClient {
   async logInputs(request: LogInputsRequest, call?: CallOptions): Promise<void> {
     for (let start = 0; start < request.datasets.length; start += MAX_DATASETS_PER_CALL) {
       const datasets = request.datasets.slice(start, start + MAX_DATASETS_PER_CALL);
-      await this.http.json(
-        {
-          ...call,
-          method: 'POST',
-          path: `${API}/runs/log-inputs`,
-          json: { run_id: request.run_id, datasets },
-        },
+      await this.apiSend(
+        'POST',
+        'runs/log-inputs',
+        { run_id: request.run_id, datasets },
         EmptyResponseSchema,
+        call,
       );
     }
   }
@@ -411,10 +404,7 @@ export class MlflowClient {
 
   /** `GET artifacts/list`: one directory level of a run's artifacts, paths relative to its root. */
   async listArtifacts(request: ListArtifactsRequest, call?: CallOptions): Promise<ListArtifactsResponse> {
-    return this.http.json(
-      { ...call, method: 'GET', path: `${API}/artifacts/list`, query: { ...request } },
-      ListArtifactsResponseSchema,
-    );
+    return this.apiGet('artifacts/list', { ...request }, ListArtifactsResponseSchema, call);
   }
 
   /** `PUT mlflow-artifacts/artifacts/<path>`: `path` is below the proxy's root, e.g. `2/<run>/artifacts/x.json`. */
@@ -529,19 +519,19 @@ export class MlflowClient {
     request: CreateRegisteredModelRequest,
     call?: CallOptions,
   ): Promise<RegisteredModel> {
-    const body = await this.http.json(
-      { ...call, method: 'POST', path: `${API}/registered-models/create`, json: request },
+    const body = await this.apiSend(
+      'POST',
+      'registered-models/create',
+      request,
       RegisteredModelResponseSchema,
+      call,
     );
     return body.registered_model;
   }
 
   /** `GET registered-models/get`. */
   async getRegisteredModel(name: string, call?: CallOptions): Promise<RegisteredModel> {
-    const body = await this.http.json(
-      { ...call, method: 'GET', path: `${API}/registered-models/get`, query: { name } },
-      RegisteredModelResponseSchema,
-    );
+    const body = await this.apiGet('registered-models/get', { name }, RegisteredModelResponseSchema, call);
     return body.registered_model;
   }
 
@@ -567,41 +557,40 @@ export class MlflowClient {
     request: SearchRegisteredModelsRequest = {},
     call?: CallOptions,
   ): Promise<SearchRegisteredModelsResponse> {
-    return this.http.json(
-      { ...call, method: 'GET', path: `${API}/registered-models/search`, query: { ...request } },
+    return this.apiGet(
+      'registered-models/search',
+      { ...request },
       SearchRegisteredModelsResponseSchema,
+      call,
     );
   }
 
   /** `DELETE registered-models/delete`: the model with all its versions and aliases. */
   async deleteRegisteredModel(name: string, call?: CallOptions): Promise<void> {
-    await this.http.json(
-      { ...call, method: 'DELETE', path: `${API}/registered-models/delete`, json: { name } },
-      EmptyResponseSchema,
-    );
+    await this.apiSend('DELETE', 'registered-models/delete', { name }, EmptyResponseSchema, call);
   }
 
   // --- model versions ----------------------------------------------------------------------------
 
   /** `POST model-versions/create`. */
   async createModelVersion(request: CreateModelVersionRequest, call?: CallOptions): Promise<ModelVersion> {
-    const body = await this.http.json(
-      { ...call, method: 'POST', path: `${API}/model-versions/create`, json: request },
+    const body = await this.apiSend(
+      'POST',
+      'model-versions/create',
+      request,
       ModelVersionResponseSchema,
+      call,
     );
     return body.model_version;
   }
 
   /** `GET model-versions/get`. */
   async getModelVersion(name: string, version: string | number, call?: CallOptions): Promise<ModelVersion> {
-    const body = await this.http.json(
-      {
-        ...call,
-        method: 'GET',
-        path: `${API}/model-versions/get`,
-        query: { name, version: String(version) },
-      },
+    const body = await this.apiGet(
+      'model-versions/get',
+      { name, version: String(version) },
       ModelVersionResponseSchema,
+      call,
     );
     return body.model_version;
   }
@@ -611,44 +600,34 @@ export class MlflowClient {
     request: SearchModelVersionsRequest = {},
     call?: CallOptions,
   ): Promise<SearchModelVersionsResponse> {
-    return this.http.json(
-      { ...call, method: 'GET', path: `${API}/model-versions/search`, query: { ...request } },
-      SearchModelVersionsResponseSchema,
-    );
+    return this.apiGet('model-versions/search', { ...request }, SearchModelVersionsResponseSchema, call);
   }
 
   /** `PATCH model-versions/update` (the description). */
   async updateModelVersion(request: UpdateModelVersionRequest, call?: CallOptions): Promise<ModelVersion> {
-    const body = await this.http.json(
-      {
-        ...call,
-        method: 'PATCH',
-        path: `${API}/model-versions/update`,
-        json: { ...request, version: String(request.version) },
-      },
+    const body = await this.apiSend(
+      'PATCH',
+      'model-versions/update',
+      { ...request, version: String(request.version) },
       ModelVersionResponseSchema,
+      call,
     );
     return body.model_version;
   }
 
   /** `POST registered-models/set-tag`. */
   async setRegisteredModelTag(name: string, key: string, value: string, call?: CallOptions): Promise<void> {
-    await this.http.json(
-      { ...call, method: 'POST', path: `${API}/registered-models/set-tag`, json: { name, key, value } },
-      EmptyResponseSchema,
-    );
+    await this.apiSend('POST', 'registered-models/set-tag', { name, key, value }, EmptyResponseSchema, call);
   }
 
   /** `POST model-versions/set-tag`. */
   async setModelVersionTag(request: ModelVersionTagRequest, call?: CallOptions): Promise<void> {
-    await this.http.json(
-      {
-        ...call,
-        method: 'POST',
-        path: `${API}/model-versions/set-tag`,
-        json: { ...request, version: String(request.version) },
-      },
+    await this.apiSend(
+      'POST',
+      'model-versions/set-tag',
+      { ...request, version: String(request.version) },
       EmptyResponseSchema,
+      call,
     );
   }
 
@@ -657,14 +636,12 @@ export class MlflowClient {
     request: Omit<ModelVersionTagRequest, 'value'>,
     call?: CallOptions,
   ): Promise<void> {
-    await this.http.json(
-      {
-        ...call,
-        method: 'DELETE',
-        path: `${API}/model-versions/delete-tag`,
-        json: { ...request, version: String(request.version) },
-      },
+    await this.apiSend(
+      'DELETE',
+      'model-versions/delete-tag',
+      { ...request, version: String(request.version) },
       EmptyResponseSchema,
+      call,
     );
   }
 
@@ -674,28 +651,23 @@ export class MlflowClient {
     version: string | number,
     call?: CallOptions,
   ): Promise<string> {
-    const body = await this.http.json(
-      {
-        ...call,
-        method: 'GET',
-        path: `${API}/model-versions/get-download-uri`,
-        query: { name, version: String(version) },
-      },
+    const body = await this.apiGet(
+      'model-versions/get-download-uri',
+      { name, version: String(version) },
       DownloadUriResponseSchema,
+      call,
     );
     return body.artifact_uri;
   }
 
   /** `DELETE model-versions/delete`. */
   async deleteModelVersion(name: string, version: string | number, call?: CallOptions): Promise<void> {
-    await this.http.json(
-      {
-        ...call,
-        method: 'DELETE',
-        path: `${API}/model-versions/delete`,
-        json: { name, version: String(version) },
-      },
+    await this.apiSend(
+      'DELETE',
+      'model-versions/delete',
+      { name, version: String(version) },
       EmptyResponseSchema,
+      call,
     );
   }
 
@@ -708,14 +680,12 @@ export class MlflowClient {
     version: string | number,
     call?: CallOptions,
   ): Promise<void> {
-    await this.http.json(
-      {
-        ...call,
-        method: 'POST',
-        path: `${API}/registered-models/alias`,
-        json: { name, alias, version: String(version) },
-      },
+    await this.apiSend(
+      'POST',
+      'registered-models/alias',
+      { name, alias, version: String(version) },
       EmptyResponseSchema,
+      call,
     );
   }
 
@@ -724,22 +694,42 @@ export class MlflowClient {
    * `MlflowApiError` with `isNotFound` (MLflow 3 says INVALID_PARAMETER_VALUE, HTTP 400).
    */
   async getModelVersionByAlias(name: string, alias: string, call?: CallOptions): Promise<ModelVersion> {
-    const body = await this.http.json(
-      { ...call, method: 'GET', path: `${API}/registered-models/alias`, query: { name, alias } },
+    const body = await this.apiGet(
+      'registered-models/alias',
+      { name, alias },
       ModelVersionResponseSchema,
+      call,
     );
     return body.model_version;
   }
 
   /** `DELETE registered-models/alias`. */
   async deleteRegisteredModelAlias(name: string, alias: string, call?: CallOptions): Promise<void> {
-    await this.http.json(
-      { ...call, method: 'DELETE', path: `${API}/registered-models/alias`, json: { name, alias } },
-      EmptyResponseSchema,
-    );
+    await this.apiSend('DELETE', 'registered-models/alias', { name, alias }, EmptyResponseSchema, call);
   }
 
   // --- internals ---------------------------------------------------------------------------------
+
+  /** `GET <endpoint>` below the REST API, with `query`, its answer checked against `schema`. */
+  private apiGet<S extends z.ZodType>(
+    endpoint: string,
+    query: RequestSpec['query'],
+    schema: S,
+    call: CallOptions | undefined,
+  ): Promise<z.output<S>> {
+    return this.http.json({ ...call, method: 'GET', path: `${API}/${endpoint}`, query }, schema);
+  }
+
+  /** `POST`, `PATCH` or `DELETE <endpoint>` below the REST API, with `json` as the body. */
+  private apiSend<S extends z.ZodType>(
+    method: 'POST' | 'PATCH' | 'DELETE',
+    endpoint: string,
+    json: unknown,
+    schema: S,
+    call: CallOptions | undefined,
+  ): Promise<z.output<S>> {
+    return this.http.json({ ...call, method, path: `${API}/${endpoint}`, json }, schema);
+  }
 
   private async storeAt(location: ArtifactLocation, call?: CallOptions): Promise<ArtifactStore> {
     switch (location.kind) {
@@ -765,16 +755,6 @@ export class MlflowClient {
       });
     }
     return this.s3Client;
-  }
-}
-
-/** The value, or undefined when MLflow says the thing is not there. */
-async function orUndefinedIfMissing<T>(pending: Promise<T>): Promise<T | undefined> {
-  try {
-    return await pending;
-  } catch (error) {
-    if (error instanceof MlflowApiError && error.isNotFound) return undefined;
-    throw error;
   }
 }
 

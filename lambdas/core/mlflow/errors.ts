@@ -2,9 +2,10 @@
  * The errors the MLflow client throws. Callers branch on the class (and on `errorCode` for an
  * API error), never on message text.
  */
+import { CoreError } from '../core-error';
 
 /** Base class: `instanceof MlflowError` catches everything this client throws on purpose. */
-export class MlflowError extends Error {
+export class MlflowError extends CoreError {
   override name = 'MlflowError';
 }
 
@@ -44,6 +45,16 @@ export class MlflowApiError extends MlflowError {
 
   get isAlreadyExists(): boolean {
     return this.errorCode === 'RESOURCE_ALREADY_EXISTS';
+  }
+}
+
+/** The value, or undefined when MLflow says the thing is not there (see `isNotFound`). */
+export async function orUndefinedIfMissing<T>(pending: Promise<T>): Promise<T | undefined> {
+  try {
+    return await pending;
+  } catch (error) {
+    if (error instanceof MlflowApiError && error.isNotFound) return undefined;
+    throw error;
   }
 }
 

@@ -40,6 +40,7 @@ export {
   MlflowError,
   MlflowResponseError,
   MlflowUnavailableError,
+  orUndefinedIfMissing,
 } from './errors';
 export {
   type KeyValue,

@@ -19,6 +19,18 @@ const double = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity']).tra
 
 const keyValue = z.object({ key: z.string(), value: z.string().default('') });
 
+/**
+ * One page of a search: the items under `key` (MLflow leaves an empty list out of the body) and
+ * the token of the next page, absent on the last.
+ */
+function searchPage<K extends string, T extends z.ZodType>(key: K, item: T) {
+  // A computed key widens to `string`; the cast names it again, so callers get `key`'s own type.
+  const shape = { [key]: z.array(item).default([]), next_page_token: z.string().optional() };
+  return z.object(
+    shape as Record<K, z.ZodDefault<z.ZodArray<T>>> & { next_page_token: z.ZodOptional<z.ZodString> },
+  );
+}
+
 // --- experiments ---------------------------------------------------------------------------------
 
 export const ExperimentSchema = z.object({
@@ -34,10 +46,7 @@ export const ExperimentSchema = z.object({
 export type Experiment = z.output<typeof ExperimentSchema>;
 
 export const ExperimentResponseSchema = z.object({ experiment: ExperimentSchema });
-export const SearchExperimentsResponseSchema = z.object({
-  experiments: z.array(ExperimentSchema).default([]),
-  next_page_token: z.string().optional(),
-});
+export const SearchExperimentsResponseSchema = searchPage('experiments', ExperimentSchema);
 export type SearchExperimentsResponse = z.output<typeof SearchExperimentsResponseSchema>;
 export const CreateExperimentResponseSchema = z.object({ experiment_id: z.string() });
 
@@ -105,10 +114,7 @@ export type Run = z.output<typeof RunSchema>;
 
 export const RunResponseSchema = z.object({ run: RunSchema });
 export const UpdateRunResponseSchema = z.object({ run_info: RunInfoSchema });
-export const SearchRunsResponseSchema = z.object({
-  runs: z.array(RunSchema).default([]),
-  next_page_token: z.string().optional(),
-});
+export const SearchRunsResponseSchema = searchPage('runs', RunSchema);
 export type SearchRunsResponse = z.output<typeof SearchRunsResponseSchema>;
 
 // --- artifacts -----------------------------------------------------------------------------------
@@ -173,17 +179,11 @@ export const RegisteredModelSchema = z.object({
 export type RegisteredModel = z.output<typeof RegisteredModelSchema>;
 
 export const RegisteredModelResponseSchema = z.object({ registered_model: RegisteredModelSchema });
-export const SearchRegisteredModelsResponseSchema = z.object({
-  registered_models: z.array(RegisteredModelSchema).default([]),
-  next_page_token: z.string().optional(),
-});
+export const SearchRegisteredModelsResponseSchema = searchPage('registered_models', RegisteredModelSchema);
 export type SearchRegisteredModelsResponse = z.output<typeof SearchRegisteredModelsResponseSchema>;
 
 export const ModelVersionResponseSchema = z.object({ model_version: ModelVersionSchema });
-export const SearchModelVersionsResponseSchema = z.object({
-  model_versions: z.array(ModelVersionSchema).default([]),
-  next_page_token: z.string().optional(),
-});
+export const SearchModelVersionsResponseSchema = searchPage('model_versions', ModelVersionSchema);
 export type SearchModelVersionsResponse = z.output<typeof SearchModelVersionsResponseSchema>;
 export const DownloadUriResponseSchema = z.object({ artifact_uri: z.string() });
 

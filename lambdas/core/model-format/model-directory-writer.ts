@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { exportToOnnx } from '../onnx/export-model';
+import { exportToOnnx, ONNX_METADATA_KEYS } from '../onnx/export-model';
 import { graphContractOf } from '../onnx/graph-contract';
 import { inspectOnnx } from '../onnx/inspect-model';
 import type { FittedModel } from '../training/model-types';
@@ -41,13 +41,11 @@ export const MLFLOW_VERSION = '3.17.2';
 /** The onnx release whose schema lambdas/core/onnx/proto-schema.ts vendors. */
 export const ONNX_VERSION = '1.23.2';
 
-/** Keys this writer sets in MLmodel `metadata`; the caller's metadata may not use them. */
-export const MODEL_METADATA_KEYS = {
-  features: 'feature_names',
-  task: 'task',
-  classes: 'class_labels',
-  kind: 'model_kind',
-} as const;
+/**
+ * Keys this writer sets in MLmodel `metadata`; the caller's metadata may not use them. The same
+ * keys as the ONNX file's `metadata_props`, so either file alone says what the model predicts from.
+ */
+export const MODEL_METADATA_KEYS = ONNX_METADATA_KEYS;
 
 export interface ModelDirectoryOptions {
   readonly model: FittedModel;

@@ -52,6 +52,7 @@ export {
   loadMonitoringFrames,
   type MonitoringFrameInputs,
   type MonitoringFrames,
+  type MonitoringInputs,
   type RowCounts,
 } from './monitoring-frames';
 export {

@@ -9,7 +9,7 @@
  * - the data contract: `data_contract/input_schema.json` in the model's artifacts.
  */
 import { type DataContract, DataError, parseContractJson } from '../data';
-import { MlflowApiError, MlflowError, type ModelVersion } from '../mlflow';
+import { MlflowError, type ModelVersion, orUndefinedIfMissing } from '../mlflow';
 import { PRODUCTION_ALIAS } from '../settings';
 import { MonitoringRequestError } from './monitoring-errors';
 import type { MonitoringTracking } from './monitoring-tracking';
@@ -35,15 +35,6 @@ export interface MonitoredModel {
   readonly referenceUri: string | null;
   readonly contract: DataContract | null;
   readonly notes: readonly string[];
-}
-
-async function orNotFound<T>(pending: Promise<T>): Promise<T | undefined> {
-  try {
-    return await pending;
-  } catch (error) {
-    if (error instanceof MlflowApiError && error.isNotFound) return undefined;
-    throw error;
-  }
 }
 
 async function modelContract(
@@ -75,12 +66,12 @@ export async function resolveMonitoredModel(
   const notes: string[] = [];
   let version: ModelVersion | undefined;
   if (request.modelVersion === undefined) {
-    version = await orNotFound(tracking.getModelVersionByAlias(modelName, SERVED_ALIAS));
+    version = await orUndefinedIfMissing(tracking.getModelVersionByAlias(modelName, SERVED_ALIAS));
     if (!version) {
       notes.push(`model ${modelName} has no ${SERVED_ALIAS} alias: the run is not tied to a version`);
     }
   } else if (request.needReference || request.needContract) {
-    version = await orNotFound(tracking.getModelVersion(modelName, request.modelVersion));
+    version = await orUndefinedIfMissing(tracking.getModelVersion(modelName, request.modelVersion));
     if (!version) notes.push(`model ${modelName} has no version ${request.modelVersion} in the registry`);
   }
 

@@ -3,8 +3,10 @@
  * column, a column the current data lacks) is not an error: it is reported in the drift result.
  * These are for what stops a run: an input that cannot be read, or a request that cannot be met.
  */
+import { CoreError } from '../core-error';
+import { DataError } from '../data/errors';
 
-export class MonitoringError extends Error {
+export class MonitoringError extends CoreError {
   override name = 'MonitoringError';
 }
 
@@ -25,13 +27,26 @@ export class MonitoringInputError extends MonitoringError {
   }
 }
 
+/**
+ * A data module error about an input (unknown format, unparsable file) as a `MonitoringInputError`
+ * naming the input and its role; anything else is returned as is, to be rethrown.
+ */
+export function asInputError(error: unknown, role: MonitoringInputRole, source: string): unknown {
+  if (error instanceof DataError) {
+    // The data module's messages start with the source already; keep them whole.
+    const reason = error.message.startsWith(`${source}: `)
+      ? error.message.slice(source.length + 2)
+      : error.message;
+    return new MonitoringInputError(role, source, reason, { cause: error });
+  }
+  return error;
+}
+
 /** A request field is missing or malformed, or the registry cannot supply what it left out. */
 export class MonitoringRequestError extends MonitoringError {
   override name = 'MonitoringRequestError';
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
+  declare readonly field: string;
+  constructor(field: string, message: string) {
+    super(message, { field });
   }
 }

@@ -31,7 +31,7 @@ import {
   loadFrame,
   numericColumn,
 } from '../data';
-import { MonitoringInputError, type MonitoringInputRole } from './monitoring-errors';
+import { asInputError, type MonitoringInputRole } from './monitoring-errors';
 import type { InputBytes } from './monitoring-input';
 
 /** Columns of a predictions file that say which row and model, not what was predicted. */
@@ -39,17 +39,26 @@ const BOOKKEEPING_COLUMNS = new Set(['row_id', 'model_version', 'alias']);
 /** Prediction columns whose baseline, without reference predictions, is the reference's target. */
 const TARGET_LIKE_OUTPUTS = new Set(['label', 'prediction']);
 
-export interface MonitoringFrameInputs {
-  readonly reference: InputBytes;
-  readonly current: InputBytes;
-  readonly predictions?: InputBytes;
-  readonly referencePredictions?: InputBytes;
+/**
+ * What a monitoring run compares, each data input as `Input`: where it is in a request
+ * (`MonitoringRequest`), its bytes once read (`MonitoringFrameInputs`).
+ */
+export interface MonitoringInputs<Input> {
+  readonly reference: Input;
+  /** The newest window of data. */
+  readonly current: Input;
+  /** The model's outputs on the current window: labels, probabilities or values. */
+  readonly predictions?: Input;
+  /** The model's outputs on the reference set: the predictions' baseline (see above). */
+  readonly referencePredictions?: Input;
   readonly contract?: DataContract;
   /** The features to compare. @default the contract's features, else every reference column */
   readonly columns?: readonly string[];
   /** Which columns of the predictions file are model outputs. @default those that are not features or bookkeeping */
   readonly predictionColumns?: readonly string[];
 }
+
+export type MonitoringFrameInputs = MonitoringInputs<InputBytes>;
 
 export interface RowCounts {
   /** Rows in the file. */
@@ -112,17 +121,6 @@ interface LoadedSide {
   readonly frame: Frame;
   readonly rows: RowCounts;
   readonly notes: string[];
-}
-
-function asInputError(error: unknown, role: MonitoringInputRole, source: string): unknown {
-  if (error instanceof DataError) {
-    // The data module's messages start with the source already; keep them whole.
-    const reason = error.message.startsWith(`${source}: `)
-      ? error.message.slice(source.length + 2)
-      : error.message;
-    return new MonitoringInputError(role, source, reason, { cause: error });
-  }
-  return error;
 }
 
 async function loadByContract(input: InputBytes, contract: DataContract, role: MonitoringInputRole) {

@@ -6,8 +6,13 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DataError, type DataFormat, type DataInput, dataFormatOf } from '../data';
-import { MonitoringInputError, type MonitoringInputRole, MonitoringRequestError } from './monitoring-errors';
+import { type DataFormat, type DataInput, dataFormatOf } from '../data';
+import {
+  asInputError,
+  MonitoringInputError,
+  type MonitoringInputRole,
+  MonitoringRequestError,
+} from './monitoring-errors';
 
 /** One S3 object holding CSV, JSON, JSON Lines or Parquet (the format from the key's extension). */
 export interface S3DataInput {
@@ -53,13 +58,7 @@ function formatOf(name: string, given: DataFormat | undefined, role: MonitoringI
   try {
     return dataFormatOf(name);
   } catch (error) {
-    if (error instanceof DataError) {
-      const reason = error.message.startsWith(`${name}: `)
-        ? error.message.slice(name.length + 2)
-        : error.message;
-      throw new MonitoringInputError(role, name, reason, { cause: error });
-    }
-    throw error;
+    throw asInputError(error, role, name);
   }
 }
 

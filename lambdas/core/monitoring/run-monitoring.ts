@@ -25,7 +25,7 @@ import { driftedColumns, driftVerdict, measureDrift } from './drift-measurement'
 import type { EpisodeStore } from './episode-store';
 import { resolveMonitoredModel } from './monitored-model';
 import { MonitoringRequestError } from './monitoring-errors';
-import { loadMonitoringFrames, type RowCounts } from './monitoring-frames';
+import { loadMonitoringFrames, type MonitoringInputs, type RowCounts } from './monitoring-frames';
 import { dataInputFromUri, type MonitoringDataInput, readMonitoringInput } from './monitoring-input';
 import {
   DRIFT_REPORT_ARTIFACT,
@@ -34,25 +34,17 @@ import {
   monitoringExperimentName,
 } from './monitoring-tracking';
 
-export interface MonitoringRequest {
+/** The data to compare as `MonitoringFrameInputs` has it, but as locations (paths, S3 objects). */
+export interface MonitoringRequest
+  extends Omit<MonitoringInputs<MonitoringDataInput>, 'reference' | 'contract'> {
   /** The model watched: the metrics' dimension, the experiment's and the alert episode's key. */
   readonly modelName: string;
   /** @default the version the `Production` alias points at, when MLflow is wired */
   readonly modelVersion?: string;
   /** @default the model version's `mlops.reference_uri` tag */
   readonly reference?: MonitoringDataInput;
-  /** The newest window of data. */
-  readonly current: MonitoringDataInput;
-  /** The model's outputs on the current window: labels, probabilities or values. */
-  readonly predictions?: MonitoringDataInput;
-  /** The model's outputs on the reference set: the predictions' baseline (see monitoring-frames.ts). */
-  readonly referencePredictions?: MonitoringDataInput;
   /** @default the model's `data_contract/input_schema.json`, else column types are inferred */
   readonly contract?: DataContract;
-  /** Features to compare. @default the contract's features, else every reference column */
-  readonly columns?: readonly string[];
-  /** Which columns of `predictions` are outputs. @default those that are not features */
-  readonly predictionColumns?: readonly string[];
   /** Headline metric, threshold and PSI bins. @default share_drifted over 0.2, 10 bins */
   readonly drift?: Partial<DriftConfig>;
   /** @default `monitoring-<modelName>` */

@@ -17,6 +17,7 @@ export {
   rollbackTarget,
   serializeAliasHistory,
 } from './alias-history';
+export type { AliasChange, AliasMoveOptions } from './alias-move';
 export {
   type AliasComparison,
   type ApiStatusBody,
@@ -39,7 +40,7 @@ export {
   VersionNotFoundError,
   VersionNotReadyError,
 } from './errors';
-export { type AliasChange, type AliasMoveOptions, type PromoteRequest, promote } from './promote';
+export { type PromoteRequest, promote } from './promote';
 export { checkAlias, checkModelName, DEFAULT_ALIAS, parseVersion } from './registry-arguments';
 export type { RegistryClient } from './registry-client';
 export { type RollbackRequest, rollback } from './rollback';

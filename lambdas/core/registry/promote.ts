@@ -1,6 +1,6 @@
 /** `promote`: point an alias at a version, after checking the version can take it, and remember the move. */
-import { type AliasHistoryEntry, historyTagKey, parseAliasHistory } from './alias-history';
-import { moveAlias } from './alias-move';
+import { historyTagKey, parseAliasHistory } from './alias-history';
+import { type AliasChange, type AliasMoveOptions, changeAlias } from './alias-move';
 import { VersionNotReadyError } from './errors';
 import { checkAlias, checkModelName, DEFAULT_ALIAS, parseVersion } from './registry-arguments';
 import type { RegistryClient } from './registry-client';
@@ -15,29 +15,6 @@ export interface PromoteRequest {
   readonly reason?: string;
   /** Who: a user name, `training-pipeline`, … (cut to 100 characters). */
   readonly actor?: string;
-}
-
-export interface AliasChange {
-  readonly model: string;
-  readonly alias: string;
-  /** The version the alias points at now. */
-  readonly version: string;
-  /** The version it pointed at before (null: it was not set). */
-  readonly previous: string | null;
-  /** False when the alias already pointed at the version: nothing was written. */
-  readonly changed: boolean;
-  /** ISO time of the move (of the check, for a no-op). */
-  readonly at: string;
-  readonly runId: string | null;
-  /** The alias history as it stands afterwards, newest last. */
-  readonly history: readonly AliasHistoryEntry[];
-  /** One line for people. */
-  readonly message: string;
-}
-
-export interface AliasMoveOptions {
-  /** @default () => new Date() */
-  readonly now?: () => Date;
 }
 
 export async function promote(
@@ -71,24 +48,17 @@ export async function promote(
       message: `${model} alias ${alias} already points at version ${version}; nothing changed`,
     };
   }
-  const entry: AliasHistoryEntry = {
-    action: 'promote',
-    version,
-    at,
-    previous,
-    ...(request.reason?.trim() && { reason: request.reason.trim() }),
-    ...(request.actor?.trim() && { actor: request.actor.trim() }),
-  };
-  const written = await moveAlias(client, { model, alias, history, entry });
-  return {
+  return changeAlias(client, {
     model,
     alias,
+    history,
+    action: 'promote',
     version,
     previous,
-    changed: true,
     at,
+    reason: request.reason,
+    actor: request.actor,
     runId,
-    history: written,
     message: `${model} alias ${alias}: ${previous === null ? 'set to' : `version ${previous} →`} version ${version}`,
-  };
+  });
 }

@@ -1,5 +1,5 @@
 /** Reads shared by promote, rollback and status, turning MLflow's "not found" into the registry's errors. */
-import { MlflowApiError, type ModelVersion, type RegisteredModel } from '../mlflow';
+import { MlflowApiError, type ModelVersion, orUndefinedIfMissing, type RegisteredModel } from '../mlflow';
 import { ModelNotFoundError, VersionNotFoundError } from './errors';
 import type { RegistryClient } from './registry-client';
 
@@ -29,12 +29,7 @@ export async function findVersion(
   model: string,
   version: string,
 ): Promise<ModelVersion | undefined> {
-  try {
-    return await client.getModelVersion(model, version);
-  } catch (error) {
-    if (error instanceof MlflowApiError && error.isNotFound) return undefined;
-    throw error;
-  }
+  return orUndefinedIfMissing(client.getModelVersion(model, version));
 }
 
 /** The model's newest versions, newest first. */

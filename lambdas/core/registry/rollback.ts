@@ -1,8 +1,7 @@
 /** `rollback`: move an alias back to the version it pointed at before, as its history says. */
-import { type AliasHistoryEntry, historyTagKey, parseAliasHistory, rollbackTarget } from './alias-history';
-import { moveAlias } from './alias-move';
+import { historyTagKey, parseAliasHistory, rollbackTarget } from './alias-history';
+import { type AliasChange, type AliasMoveOptions, changeAlias } from './alias-move';
 import { AliasNotSetError, PreviousVersionDeletedError } from './errors';
-import type { AliasChange, AliasMoveOptions } from './promote';
 import { checkAlias, checkModelName, DEFAULT_ALIAS } from './registry-arguments';
 import type { RegistryClient } from './registry-client';
 import { aliasVersion, findVersion, getModel, tagValue } from './registry-lookups';
@@ -33,24 +32,17 @@ export async function rollback(
   const target = await findVersion(client, model, version);
   if (!target) throw new PreviousVersionDeletedError(model, alias, current, version);
 
-  const entry: AliasHistoryEntry = {
-    action: 'rollback',
-    version,
-    at,
-    previous: current,
-    reason: request.reason?.trim() || `rollback from version ${current}`,
-    ...(request.actor?.trim() && { actor: request.actor.trim() }),
-  };
-  const written = await moveAlias(client, { model, alias, history, entry });
-  return {
+  return changeAlias(client, {
     model,
     alias,
+    history,
+    action: 'rollback',
     version,
     previous: current,
-    changed: true,
     at,
+    reason: request.reason?.trim() || `rollback from version ${current}`,
+    actor: request.actor,
     runId: target.run_id || null,
-    history: written,
     message: `${model} alias ${alias} rolled back: version ${current} → version ${version}`,
-  };
+  });
 }

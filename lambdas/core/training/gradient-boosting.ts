@@ -15,6 +15,7 @@
 import { type BinnedFeatures, binFeatures } from './feature-binning';
 import { type GrownTree, growTree, toDecisionTree } from './histogram-tree';
 import type { DecisionTree, TreeEnsembleModel } from './model-types';
+import { softmaxRows } from './softmax';
 import type { ClassificationData, RegressionData, TrainingData } from './training-data';
 
 export interface GradientBoostingParams {
@@ -188,20 +189,5 @@ function addLeafSteps(
       const index = (grown.rows[i] as number) * stride + slot;
       raw[index] = (raw[index] as number) + step;
     }
-  }
-}
-
-function softmaxRows(scores: Float64Array, out: Float64Array, rows: number, width: number): void {
-  for (let i = 0; i < rows; i++) {
-    const offset = i * width;
-    let max = Number.NEGATIVE_INFINITY;
-    for (let k = 0; k < width; k++) max = Math.max(max, scores[offset + k] as number);
-    let total = 0;
-    for (let k = 0; k < width; k++) {
-      const e = Math.exp((scores[offset + k] as number) - max);
-      out[offset + k] = e;
-      total += e;
-    }
-    for (let k = 0; k < width; k++) out[offset + k] = (out[offset + k] as number) / total;
   }
 }

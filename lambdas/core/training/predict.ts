@@ -6,6 +6,7 @@
  */
 import { TrainingDataError } from './errors';
 import type { DecisionTree, FittedModel, LinearModel, TreeEnsembleModel } from './model-types';
+import { softmaxRows } from './softmax';
 
 export interface ClassificationPrediction {
   readonly task: 'classification';
@@ -181,19 +182,7 @@ function toProbabilities(
     }
     return probabilities;
   }
-  for (let i = 0; i < rows; i++) {
-    const offset = i * classCount;
-    let max = Number.NEGATIVE_INFINITY;
-    for (let k = 0; k < classCount; k++) max = Math.max(max, scores[offset + k] as number);
-    let total = 0;
-    for (let k = 0; k < classCount; k++) {
-      const e = Math.exp((scores[offset + k] as number) - max);
-      probabilities[offset + k] = e;
-      total += e;
-    }
-    for (let k = 0; k < classCount; k++)
-      probabilities[offset + k] = (probabilities[offset + k] as number) / total;
-  }
+  softmaxRows(scores, probabilities, rows, classCount);
   return probabilities;
 }
 

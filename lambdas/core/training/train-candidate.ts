@@ -20,7 +20,7 @@ import {
   type ClassificationData,
   type RegressionData,
   type TrainingData,
-  validateFeatureMatrix,
+  validateMatrixAndTargets,
   validateTrainingData,
 } from './training-data';
 
@@ -86,18 +86,8 @@ export function evaluate(model: FittedModel, data: TrainingData): ModelMetrics {
     );
   }
   checkSameNames(model.features, data.features, 'features');
-  validateFeatureMatrix(data);
-  if (data.y.length !== data.rows) {
-    throw new TrainingDataError('SHAPE_MISMATCH', `${data.y.length} labels for ${data.rows} rows`, 'y');
-  }
-  if (data.task === 'regression') {
-    const bad = data.y.findIndex((value) => !Number.isFinite(value));
-    if (bad !== -1) {
-      throw new TrainingDataError('NOT_FINITE', `the target is ${data.y[bad]} in row ${bad}`, 'y', bad);
-    }
-  } else {
-    checkSameNames(model.classes ?? [], data.classes, 'classes');
-  }
+  validateMatrixAndTargets(data);
+  if (data.task === 'classification') checkSameNames(model.classes ?? [], data.classes, 'classes');
   const prediction = predict(model, data.x, data.rows);
   return prediction.task === 'regression'
     ? regressionMetrics(data.y, prediction.values)

@@ -65,10 +65,10 @@ export function validateFeatureMatrix(data: FeatureMatrix): void {
 }
 
 /**
- * Checks everything a trainer relies on: shape, finite features, labels in range (at least two
- * distinct classes for classification), finite targets for regression.
+ * What training and scoring both need: the matrix checks, one label per row, and finite targets
+ * for regression. Class labels are checked by the caller (trainers and `evaluate` differ there).
  */
-export function validateTrainingData(data: TrainingData): void {
+export function validateMatrixAndTargets(data: TrainingData): void {
   validateFeatureMatrix(data);
   if (data.y.length !== data.rows) {
     throw new TrainingDataError('SHAPE_MISMATCH', `${data.y.length} labels for ${data.rows} rows`, 'y');
@@ -78,8 +78,16 @@ export function validateTrainingData(data: TrainingData): void {
     if (bad !== -1) {
       throw new TrainingDataError('NOT_FINITE', `the target is ${data.y[bad]} in row ${bad}`, 'y', bad);
     }
-    return;
   }
+}
+
+/**
+ * Checks everything a trainer relies on: shape, finite features, labels in range (at least two
+ * distinct classes for classification), finite targets for regression.
+ */
+export function validateTrainingData(data: TrainingData): void {
+  validateMatrixAndTargets(data);
+  if (data.task === 'regression') return;
   const classCount = data.classes.length;
   if (classCount < 2) {
     throw new TrainingDataError(
