@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { PromotionMode } from '../lambdas/core/settings';
 import {
   handlerModule,
   pascalCase,
@@ -14,7 +15,6 @@ import {
   type StepSpec,
 } from '../lambdas/steps/catalogue';
 import { grantPrefixAccess } from './bucket-access';
-import type { PromotionMode } from './config';
 import type { DataLake } from './data-lake';
 import type { DriftAlerts } from './drift-alerts';
 import { type MlflowAccess, MlopsFunction, PROJECT_ROOT } from './mlops-function';

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { PromotionMode } from '../lambdas/core/settings';
 import {
   type BucketKey,
   functionArnPlaceholder,
@@ -15,7 +16,6 @@ import {
   type StepName,
   stepsOf,
 } from '../lambdas/steps/catalogue';
-import type { PromotionMode } from './config';
 
 export { functionArnPlaceholder, PIPELINE_NAMES, type PipelineName, type StepName };
 

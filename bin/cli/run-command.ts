@@ -11,13 +11,13 @@
  * with its error and cause, bad arguments exit 2, Ctrl-C while following an AWS execution 130.
  */
 import type { Command } from 'commander';
+import { DRIFT_THRESHOLD, PROMOTION_MODES } from '../../lambdas/core/settings';
 import {
   executionNameFor,
   followExecution,
   sdkStepFunctionsApi,
 } from '../../localstack/deploy/execution-follower';
 import { historyProgress, readableCause } from '../../localstack/deploy/execution-progress';
-import { DRIFT_THRESHOLD, PROMOTION_MODES } from '../../lambdas/core/settings';
 import { CliError, createOutput, type Output } from './output';
 import {
   asAwsCliError,

@@ -258,7 +258,9 @@ export type RegisterModelOutput = RegisteredModel;
  * The state machine's `PromotionMode` setting (`production`: Production only when the new version
  * wins); promote-model maps it to the core's PROMOTION_MODES (`production-if-better`).
  */
-export type PromotionMode = 'none' | 'challenger' | 'production';
+export type { PromotionMode } from '../core/settings';
+
+import type { PromotionMode } from '../core/settings';
 
 export interface PromoteModelInput {
   /** `challenger` sets the alias; `production` sets Production only when the new version wins. */

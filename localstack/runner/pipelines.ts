@@ -10,6 +10,7 @@
  * Map, `StartRetraining` with `retrainOnDrift`) fails with UnboundTaskError naming the state.
  */
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { PromotionMode } from '../../lambdas/core/settings';
 import { DRIFT_THRESHOLD } from '../../lambdas/core/settings';
 import {
   type PipelineName,
@@ -18,7 +19,6 @@ import {
   stepsOf,
   taskModule,
 } from '../../lambdas/steps/catalogue';
-import type { PromotionMode } from '../../lambdas/steps/step-io';
 import { createStepContext, type StepContext } from '../../lambdas/steps/support/step-context';
 import { step as withStepErrors } from '../../lambdas/steps/support/step-errors';
 import { loadStageConfig } from '../../lib/config';

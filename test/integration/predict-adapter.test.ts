@@ -5,7 +5,13 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createPredictApp } from '../../lambdas/predict/app';
 import { createApiGatewayServer, type ProxyHandler } from '../../localstack/serve/api-gateway-adapter';
-import { irisClassifier, irisPredictConfig, irisRegistry, modelFiles, SETOSA } from '../support/predict-model-fixture';
+import {
+  irisClassifier,
+  irisPredictConfig,
+  irisRegistry,
+  modelFiles,
+  SETOSA,
+} from '../support/predict-model-fixture';
 
 const servers: { close: () => void }[] = [];
 afterEach(() => {

@@ -6,7 +6,13 @@ import { seededUniform } from '../../lambdas/core/seeded-random';
 import type { ModelStore } from '../../lambdas/core/serving/model-store';
 import { createPredictApp, type PredictHandler } from '../../lambdas/predict/app';
 import { lambdaContext } from '../../localstack/serve/api-gateway-adapter';
-import { IRIS_FEATURES, irisPredictConfig, irisRegistry, proxyEvent, SETOSA } from '../support/predict-model-fixture';
+import {
+  IRIS_FEATURES,
+  irisPredictConfig,
+  irisRegistry,
+  proxyEvent,
+  SETOSA,
+} from '../support/predict-model-fixture';
 
 const CASES = 10_000;
 const MAX_ROWS = 50;

@@ -16,7 +16,7 @@ export { CHALLENGER_ALIAS, PRODUCTION_ALIAS, PROMOTION_MODES } from '../settings
 
 /**
  * A mode as the gate takes it: settings.ts's PROMOTION_MODES, or `production-if-better`, the
- * core's earlier word for `production`, which lambdas/steps/impl/promote-model.ts still passes.
+ * core's earlier word for `production`, still accepted from callers of the core.
  * Decisions always carry the current word.
  */
 export type PromotionMode = Mode | RenamedPromotionMode;

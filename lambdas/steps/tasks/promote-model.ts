@@ -5,24 +5,17 @@
  */
 import { s3BlobStore } from '../../core/lifecycle/blob-store';
 import { promoteVersion } from '../../core/lifecycle/promote-version';
-import type { PromotionMode } from '../../core/settings';
 import type { PromoteModelInput, PromoteModelOutput } from '../step-io';
 import { loadPrepared } from '../support/dataset-manifest';
 import type { StepContext } from '../support/step-context';
 import { StepInputError } from '../support/step-errors';
 
-/** The state machine's `PromotionMode` setting, in the core's words. */
-const CORE_MODES: Readonly<Record<PromoteModelInput['mode'], PromotionMode>> = {
-  challenger: 'challenger',
-  production: 'production-if-better',
-};
-
 export async function promoteModel(
   input: PromoteModelInput,
   context: StepContext,
 ): Promise<PromoteModelOutput> {
-  const mode = CORE_MODES[input.mode];
-  if (!mode)
+  const mode = input.mode;
+  if (mode !== 'challenger' && mode !== 'production')
     throw new StepInputError('mode', `must be challenger or production, got ${JSON.stringify(input.mode)}`);
   const prepared = await loadPrepared(context, input.dataset, `promote-${input.model.version}`);
   const decision = await promoteVersion(
