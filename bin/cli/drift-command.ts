@@ -28,7 +28,6 @@ import {
   driftedColumns,
   findLatestMonitoringRun,
   isS3Input,
-  loadMonitoringFrames,
   type MonitoringDataInput,
   type MonitoringDeps,
   MonitoringError,
@@ -39,7 +38,7 @@ import {
   measureDrift,
   monitoringExperimentLister,
   PowertoolsDriftMetrics,
-  readMonitoringInput,
+  readMonitoringFrames,
   readMonitoringReport,
   runMonitoring,
   S3DriftHistoryStore,
@@ -189,22 +188,18 @@ async function computeCommand(raw: RawComputeOptions, out: Output): Promise<Drif
   const s3 = Object.values(inputs).some((input) => input !== undefined && isS3Input(input))
     ? s3ClientFromEnv()
     : undefined;
-  const [reference, current, predictions, referencePredictions] = await Promise.all([
-    readMonitoringInput(inputs.reference as MonitoringDataInput, 'reference', s3),
-    readMonitoringInput(inputs.current as MonitoringDataInput, 'current', s3),
-    inputs.predictions && readMonitoringInput(inputs.predictions, 'predictions', s3),
-    inputs.referencePredictions &&
-      readMonitoringInput(inputs.referencePredictions, 'reference predictions', s3),
-  ]);
   const columns = columnsOf(raw.columns);
-  const frames = await loadMonitoringFrames({
-    reference,
-    current,
-    ...(predictions && { predictions }),
-    ...(referencePredictions && { referencePredictions }),
-    ...(contract && { contract }),
-    ...(columns && { columns }),
-  });
+  const { frames, reference, current } = await readMonitoringFrames(
+    {
+      reference: inputs.reference as MonitoringDataInput,
+      current: inputs.current as MonitoringDataInput,
+      ...(inputs.predictions && { predictions: inputs.predictions }),
+      ...(inputs.referencePredictions && { referencePredictions: inputs.referencePredictions }),
+      ...(contract && { contract }),
+      ...(columns && { columns }),
+    },
+    s3,
+  );
   const { result, histograms } = measureDrift(frames, config);
   if (raw.report !== undefined) {
     const html = renderDriftReport(result, histograms, {

@@ -54,6 +54,7 @@ export {
   type MonitoringFrames,
   type MonitoringInputs,
   type RowCounts,
+  readMonitoringFrames,
 } from './monitoring-frames';
 export {
   dataInputFromUri,

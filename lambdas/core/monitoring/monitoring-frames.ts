@@ -20,6 +20,8 @@
  * Prediction columns need not have as many rows as the data: drift compares distributions, not
  * rows, and every statistic reads each column's own length.
  */
+
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   type Column,
   categoricalColumn,
@@ -32,7 +34,7 @@ import {
   numericColumn,
 } from '../data';
 import { asInputError, type MonitoringInputRole } from './monitoring-errors';
-import type { InputBytes } from './monitoring-input';
+import { type InputBytes, type MonitoringDataInput, readMonitoringInput } from './monitoring-input';
 
 /** Columns of a predictions file that say which row and model, not what was predicted. */
 const BOOKKEEPING_COLUMNS = new Set(['row_id', 'model_version', 'alias']);
@@ -293,4 +295,36 @@ export async function loadMonitoringFrames(inputs: MonitoringFrameInputs): Promi
     },
     notes,
   };
+}
+
+/**
+ * Reads each input (a path or an S3 object) and loads the frames: what a monitoring run and
+ * `mlops drift compute` both do. Returns the bytes' sources beside the frames for labels.
+ */
+export async function readMonitoringFrames(
+  inputs: MonitoringInputs<MonitoringDataInput>,
+  s3?: S3Client,
+): Promise<{
+  frames: MonitoringFrames;
+  reference: InputBytes;
+  current: InputBytes;
+  predictions: InputBytes | undefined;
+}> {
+  const [reference, current, predictions, referencePredictions] = await Promise.all([
+    readMonitoringInput(inputs.reference, 'reference', s3),
+    readMonitoringInput(inputs.current, 'current', s3),
+    inputs.predictions && readMonitoringInput(inputs.predictions, 'predictions', s3),
+    inputs.referencePredictions &&
+      readMonitoringInput(inputs.referencePredictions, 'reference predictions', s3),
+  ]);
+  const frames = await loadMonitoringFrames({
+    reference,
+    current,
+    ...(predictions && { predictions }),
+    ...(referencePredictions && { referencePredictions }),
+    ...(inputs.contract && { contract: inputs.contract }),
+    ...(inputs.columns && { columns: inputs.columns }),
+    ...(inputs.predictionColumns && { predictionColumns: inputs.predictionColumns }),
+  });
+  return { frames, reference, current, predictions: predictions || undefined };
 }

@@ -25,8 +25,8 @@ import { driftedColumns, driftVerdict, measureDrift } from './drift-measurement'
 import type { EpisodeStore } from './episode-store';
 import { resolveMonitoredModel } from './monitored-model';
 import { MonitoringRequestError } from './monitoring-errors';
-import { loadMonitoringFrames, type MonitoringInputs, type RowCounts } from './monitoring-frames';
-import { dataInputFromUri, type MonitoringDataInput, readMonitoringInput } from './monitoring-input';
+import { type MonitoringInputs, type RowCounts, readMonitoringFrames } from './monitoring-frames';
+import { dataInputFromUri, type MonitoringDataInput } from './monitoring-input';
 import {
   DRIFT_REPORT_ARTIFACT,
   logMonitoringRun,
@@ -132,22 +132,18 @@ export async function runMonitoring(
     );
   }
 
-  const [reference, current, predictions, referencePredictions] = await Promise.all([
-    readMonitoringInput(referenceInput, 'reference', deps.s3),
-    readMonitoringInput(request.current, 'current', deps.s3),
-    request.predictions && readMonitoringInput(request.predictions, 'predictions', deps.s3),
-    request.referencePredictions &&
-      readMonitoringInput(request.referencePredictions, 'reference predictions', deps.s3),
-  ]);
-  const frames = await loadMonitoringFrames({
-    reference,
-    current,
-    ...(predictions && { predictions }),
-    ...(referencePredictions && { referencePredictions }),
-    ...(contract && { contract }),
-    ...(request.columns && { columns: request.columns }),
-    ...(request.predictionColumns && { predictionColumns: request.predictionColumns }),
-  });
+  const { frames, reference, current, predictions } = await readMonitoringFrames(
+    {
+      reference: referenceInput,
+      current: request.current,
+      ...(request.predictions && { predictions: request.predictions }),
+      ...(request.referencePredictions && { referencePredictions: request.referencePredictions }),
+      ...(contract && { contract }),
+      ...(request.columns && { columns: request.columns }),
+      ...(request.predictionColumns && { predictionColumns: request.predictionColumns }),
+    },
+    deps.s3,
+  );
   const measured = measureDrift(frames, request.drift);
   const result: DriftResult =
     registryNotes.length > 0

@@ -2,6 +2,7 @@
  * The errors a step throws by name: the state machines retry `TransientStepError` and catch the
  * rest into `PipelineFailed` with the error's name and message as the cause.
  */
+import { CoreError } from '../../core/core-error';
 import { MlflowUnavailableError } from '../../core/mlflow';
 
 /**
@@ -25,14 +26,12 @@ export class StepConfigError extends Error {
 }
 
 /** A step's input or an object it reads does not have the shape it needs; names the field. */
-export class StepInputError extends Error {
+export class StepInputError extends CoreError {
   override name = 'StepInputError';
+  declare readonly field: string;
 
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
+  constructor(field: string, message: string) {
+    super(message, { field });
   }
 }
 
