@@ -129,12 +129,7 @@ export function registerDrift(program: Command): void {
       .requiredOption('--current <file>', 'the newest data'),
   )
     .option('--report <file.html>', 'also write the self-contained HTML report there')
-    .action(async (raw: RawComputeOptions) => {
-      const out = createOutput(Boolean(raw.json));
-      const result = await asDriftCliErrors(() => computeCommand(raw, out));
-      out.info(renderDriftResult(result));
-      out.result(result);
-    });
+    .action(driftAction(computeCommand, renderDriftResult));
 
   shared(
     drift
@@ -155,12 +150,7 @@ export function registerDrift(program: Command): void {
     .option('--alert-from <address>', 'verified SES sender of the drift e-mail (env ALERT_SENDER)')
     .option('--alert-to <addresses>', 'comma-separated recipients (env ALERT_RECIPIENTS)')
     .option('--emf', 'print the CloudWatch EMF metric lines on stderr')
-    .action(async (raw: RawRunOptions) => {
-      const out = createOutput(Boolean(raw.json));
-      const outcome = await asDriftCliErrors(() => runCommand(raw, out));
-      out.info(renderRunOutcome(outcome));
-      out.result(outcome);
-    });
+    .action(driftAction(runCommand, renderRunOutcome));
 
   drift
     .command('report')
@@ -376,6 +366,19 @@ async function writeReport(path: string, content: string | Uint8Array): Promise<
 }
 
 /** Bad input (arguments, files, contract, configuration) exits 2; failures of a service exit 1. */
+/** A subcommand's action: run it with the output mode `--json` picks, print its text, then its result. */
+function driftAction<Raw extends { json?: boolean }, Result>(
+  run: (raw: Raw, out: Output) => Promise<Result>,
+  render: (result: Result) => string,
+): (raw: Raw) => Promise<void> {
+  return async (raw) => {
+    const out = createOutput(Boolean(raw.json));
+    const result = await asDriftCliErrors(() => run(raw, out));
+    out.info(render(result));
+    out.result(result);
+  };
+}
+
 async function asDriftCliErrors<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
