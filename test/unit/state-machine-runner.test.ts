@@ -48,8 +48,9 @@ describe('substitute', () => {
   });
 
   it('refuses a definition with an unbound placeholder, naming it', () => {
-    expect(() => substitute('{"Resource": "${TrainArn}"}', {})).toThrow(
-      new UnboundPlaceholderError('no value for placeholder(s) ${TrainArn}'),
+    const placeholder = '$' + '{TrainArn}'; // an ASL placeholder, not a template literal
+    expect(() => substitute(`{"Resource": "${placeholder}"}`, {})).toThrow(
+      new UnboundPlaceholderError(`no value for placeholder(s) ${placeholder}`),
     );
   });
 });
