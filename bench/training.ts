@@ -36,6 +36,7 @@ import {
   type TrainingData,
   trainCandidate,
 } from '../lambdas/core/training';
+import { friedmanData } from '../test/support/training-fixtures';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench', 'results');
@@ -122,23 +123,7 @@ function syntheticClassification(rows: number): ClassificationData {
 }
 
 /** Friedman #1 (Friedman 1991; scikit-learn's make_friedman1): ten U(0,1) features, five used, N(0,1) noise. */
-function friedman1(rows: number): RegressionData {
-  const random = new SeededRandom(19910301);
-  const cols = 10;
-  const x = new Float64Array(rows * cols);
-  const y = new Float64Array(rows);
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) x[i * cols + j] = random.next();
-    const at = (j: number) => x[i * cols + j] as number;
-    y[i] =
-      10 * Math.sin(Math.PI * at(0) * at(1)) +
-      20 * (at(2) - 0.5) ** 2 +
-      10 * at(3) +
-      5 * at(4) +
-      random.normal();
-  }
-  return { task: 'regression', x, rows, cols, features: columnNames(cols), y };
-}
+const friedman1 = (rows: number): RegressionData => friedmanData(rows, 19910301);
 
 // ---------------------------------------------------------------- split files
 
