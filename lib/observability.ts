@@ -17,7 +17,7 @@ import { DRIFT_THRESHOLD, isEmailAddress } from '../lambdas/core/settings';
 import { METRICS_NAMESPACE, MlopsFunction } from './mlops-function';
 import { acknowledgeRule, acknowledgeWildcards } from './nag-acknowledgements';
 
-/** Custom metrics read here; lambdas/steps/contracts.ts (PIPELINE_METRICS) names the same ones for the emitters. */
+/** Custom metrics read here; lambdas/steps/pipeline-metrics.ts (PIPELINE_METRICS) names the same ones for the emitters. */
 export const CUSTOM_METRICS = {
   namespace: METRICS_NAMESPACE,
   driftScore: { name: 'DriftScore', service: 'monitoring-pipeline' },

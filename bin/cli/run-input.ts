@@ -1,7 +1,7 @@
 /**
  * `mlops run`'s arguments: which pipeline, the execution input built from the flags (on top of
  * `--input` / `--input-file`), and where it runs. The input follows the pipelines' contracts
- * (`lambdas/steps/contracts.ts`: DataPipelineInput, TrainingPipelineInput, InferencePipelineInput,
+ * (`lambdas/steps/step-io.ts`: DataPipelineInput, TrainingPipelineInput, InferencePipelineInput,
  * MonitoringPipelineInput), so the same object starts a local run and a deployed state machine.
  * A bad flag is a CliError (exit 2) that names it.
  */

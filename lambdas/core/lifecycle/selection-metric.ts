@@ -6,7 +6,7 @@ import { HIGHER_IS_BETTER, type MetricName } from '../training/metrics';
 import type { Task } from '../training/model-types';
 import { TrainingRequestError } from './errors';
 
-/** As the training pipeline's contract spells it (lambdas/steps/contracts.ts `SelectionMetric`). */
+/** As the training pipeline's contract spells it (lambdas/steps/step-io.ts `SelectionMetric`). */
 export interface SelectionMetric {
   readonly name: string;
   readonly higherIsBetter: boolean;

@@ -6,7 +6,7 @@
  *   `service` and `model`, in POWERTOOLS_METRICS_NAMESPACE (default `ServerlessMlops`);
  * - `DriftScore` (the headline value again) with the `service` dimension only: the metric the
  *   dashboard and the drift alarm in lib/observability.ts read (PIPELINE_METRICS.driftScore in
- *   lambdas/steps/contracts.ts), which does not know the model's name.
+ *   lambdas/steps/pipeline-metrics.ts), which does not know the model's name.
  *
  * Powertools 2.x always prints EMF to its own stdout console (its `logger` option carries only its
  * warnings), which would break a CLI's one-line `--json` stdout. So outside a Lambda, pass
