@@ -108,7 +108,7 @@ async function logModel(mlflow: TrackingClient, artifactUri: string, files: Mode
   await Promise.all([...files].map(([path, bytes]) => store.put(`${MODEL_ARTIFACT_PATH}/${path}`, bytes)));
 }
 
-// What a candidate's run records, shared with the training pipeline's steps (lambdas/steps/tasks/
+// What a candidate's run records, shared with the training pipeline's steps (lambdas/steps/support/
 // candidate-mlflow-run.ts), which log the same run over three Lambdas: runs from the CLI and the
 // pipeline compare.
 
