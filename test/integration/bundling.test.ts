@@ -261,7 +261,8 @@ describe('the Lambda bundles', () => {
       .filter((b) => (b.code?.length ?? 0) > MAX_BUNDLE_BYTES)
       .map((b) => `${b.id}: ${b.code?.length} bytes`);
     expect(tooLarge).toEqual([]);
-    expect(bundles.filter((b) => (b.code?.length ?? 0) < 10_000).map((b) => b.id)).toEqual([]);
+    // An entry that bundled nothing is a few hundred bytes; the smallest real one (select-best) is ~3 KB.
+    expect(bundles.filter((b) => (b.code?.length ?? 0) < 1_500).map((b) => b.id)).toEqual([]);
   });
 
   it('loads every bundle in Node with nothing beside it but its layers', async () => {
