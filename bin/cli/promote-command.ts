@@ -7,7 +7,7 @@ export function registerPromote(program: Command): void {
   program
     .command('promote')
     .description(
-      'point an MLflow alias (default Production) at a model version; the move is kept for rollback',
+      `point an MLflow alias (default ${DEFAULT_ALIAS}) at a model version; the move is kept for rollback`,
     )
     .argument('<model>', 'registered model name')
     .argument('<version>', 'model version number (1, 2, …)')

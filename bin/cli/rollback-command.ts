@@ -6,7 +6,7 @@ import { asCliErrors, currentActor, historyTable, registryClientFromEnv } from '
 export function registerRollback(program: Command): void {
   program
     .command('rollback')
-    .description('move an MLflow alias (default Production) back to the version it pointed at before')
+    .description(`move an MLflow alias (default ${DEFAULT_ALIAS}) back to the version it pointed at before`)
     .argument('<model>', 'registered model name')
     .option('--alias <alias>', 'alias to roll back', DEFAULT_ALIAS)
     .option('--reason <text>', 'why, kept in the alias history')

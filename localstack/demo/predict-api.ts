@@ -4,6 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PRODUCTION_ALIAS } from '../../lambdas/core/settings';
 import { createPredictApp } from '../../lambdas/predict/app';
 import { loadPredictConfig } from '../../lambdas/predict/config';
 import { createObservability } from '../../lambdas/predict/observability';
@@ -24,7 +25,7 @@ export async function startPredictApi(model: string): Promise<PredictApi> {
   const config = loadPredictConfig({
     ...process.env,
     MODEL_NAME: model,
-    MODEL_ALIAS: 'Production',
+    MODEL_ALIAS: PRODUCTION_ALIAS,
     ALIAS_TTL_SECONDS: '1',
   });
   // Powertools writes EMF metrics to stdout, which `--json` keeps for the summary line.
