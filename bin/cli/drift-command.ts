@@ -19,6 +19,7 @@ import {
   type DriftResult,
   isColumnError,
   loadDriftConfig,
+  noVerdictReason,
   renderDriftReport,
 } from '../../lambdas/core/drift';
 import { MlflowClient, MlflowConfigError, MlflowError } from '../../lambdas/core/mlflow';
@@ -66,7 +67,41 @@ interface RawDriftOptions {
 
 interface RawComputeOptions extends RawDriftOptions {
   readonly report?: string;
+  readonly failOnDrift?: boolean;
 }
+
+/**
+ * `mlops drift compute`'s exit codes, for CI (as Evidently's test suites fail a build). The result
+ * is printed before a non-zero code of 3 or 4, so a script can read why.
+ */
+export const DRIFT_EXIT_CODES = {
+  /** The drift was measured (drifted or not, unless --fail-on-drift). */
+  measured: 0,
+  /** An unexpected error. */
+  failure: 1,
+  /** Bad arguments or input: a flag, an unreadable file or S3 object, a contract. */
+  badInput: 2,
+  /** --fail-on-drift, and dataset drift was detected. */
+  drifted: 3,
+  /** Nothing could be measured: no feature could be compared, or none has the headline metric. */
+  unmeasured: 4,
+} as const;
+
+const COMPUTE_EXIT_HELP = `
+Exit codes:
+  ${DRIFT_EXIT_CODES.measured}  drift measured: no dataset drift, or drift without --fail-on-drift
+  ${DRIFT_EXIT_CODES.failure}  an unexpected error
+  ${DRIFT_EXIT_CODES.badInput}  bad arguments or input: a flag, an unreadable file, S3 object or contract
+  ${DRIFT_EXIT_CODES.drifted}  --fail-on-drift and dataset drift detected: the headline metric (--metric,
+     default share_drifted) is above --threshold; prediction drift alone does not count
+  ${DRIFT_EXIT_CODES.unmeasured}  nothing measured: no feature column could be compared (no column in common,
+     an empty window, every value missing) or none has the --metric's statistic
+With 3 and 4 the result is printed first (--json: one line on stdout), the reason last on stderr.
+
+Categorical columns are compared by their category strings (their order in each file does not
+matter); a category new in the current window makes chi-square infinite (p = 0). Missing values
+(an empty cell, null; NaN in a number column) are counted per side (reference_missing,
+current_missing) and left out of every statistic: a number column drifts on its present values.`;
 
 interface RawRunOptions extends RawDriftOptions {
   readonly model?: string;
@@ -129,7 +164,19 @@ export function registerDrift(program: Command): void {
       .requiredOption('--current <file>', 'the newest data'),
   )
     .option('--report <file.html>', 'also write the self-contained HTML report there')
-    .action(driftAction(computeCommand, renderDriftResult));
+    .option(
+      '--fail-on-drift',
+      `exit ${DRIFT_EXIT_CODES.drifted} when dataset drift is detected (for CI; see the exit codes below)`,
+    )
+    .addHelpText('after', COMPUTE_EXIT_HELP)
+    .action(async (raw: RawComputeOptions) => {
+      const out = createOutput(Boolean(raw.json));
+      const computed = await asDriftCliErrors(() => computeCommand(raw, out));
+      out.info(renderDriftResult(computed.result));
+      out.result(computed.result);
+      const failure = computeFailure(computed, Boolean(raw.failOnDrift));
+      if (failure) throw failure;
+    });
 
   shared(
     drift
@@ -171,7 +218,13 @@ export function registerDrift(program: Command): void {
 
 // --- compute -------------------------------------------------------------------------------------
 
-async function computeCommand(raw: RawComputeOptions, out: Output): Promise<DriftResult> {
+interface Computed {
+  readonly result: DriftResult;
+  /** The current window's columns, to name them when none is a reference column. */
+  readonly currentColumns: readonly string[];
+}
+
+async function computeCommand(raw: RawComputeOptions, out: Output): Promise<Computed> {
   const config = driftConfigOf(raw);
   const contract = raw.contract !== undefined ? await contractOf(raw.contract) : undefined;
   const inputs = inputsOf(raw);
@@ -199,7 +252,30 @@ async function computeCommand(raw: RawComputeOptions, out: Output): Promise<Drif
     await writeReport(raw.report, html);
     out.progress(`report written to ${raw.report}`);
   }
-  return result;
+  return { result, currentColumns: [...frames.current.columns.keys()] };
+}
+
+/** The error `compute` exits with after printing its result: nothing measured, or drift when failing on it. */
+function computeFailure({ result, currentColumns }: Computed, failOnDrift: boolean): CliError | null {
+  const reason = noVerdictReason(result);
+  if (reason !== null) {
+    const disjoint = reason.includes('the current data has none of the');
+    const theirs =
+      currentColumns.length > 6
+        ? `${currentColumns.slice(0, 6).join(', ')} and ${currentColumns.length - 6} more`
+        : currentColumns.join(', ');
+    return new CliError(
+      disjoint && currentColumns.length > 0 ? `${reason}; it has ${theirs}` : reason,
+      DRIFT_EXIT_CODES.unmeasured,
+    );
+  }
+  if (failOnDrift && result.drifted) {
+    return new CliError(
+      `drift detected (--fail-on-drift): ${result.drift_metric} ${num(result.value)} > threshold ${num(result.threshold)}`,
+      DRIFT_EXIT_CODES.drifted,
+    );
+  }
+  return null;
 }
 
 // --- run -----------------------------------------------------------------------------------------
@@ -365,7 +441,6 @@ async function writeReport(path: string, content: string | Uint8Array): Promise<
   }
 }
 
-/** Bad input (arguments, files, contract, configuration) exits 2; failures of a service exit 1. */
 /** A subcommand's action: run it with the output mode `--json` picks, print its text, then its result. */
 function driftAction<Raw extends { json?: boolean }, Result>(
   run: (raw: Raw, out: Output) => Promise<Result>,
@@ -379,6 +454,7 @@ function driftAction<Raw extends { json?: boolean }, Result>(
   };
 }
 
+/** Bad input (arguments, files, contract, configuration) exits 2; failures of a service exit 1. */
 async function asDriftCliErrors<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
@@ -414,6 +490,25 @@ function num(value: unknown): string {
 
 type LooseColumns = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 
+/** Missing values of one side as a share of its rows: "4.9%", "0", or "-" when not counted. */
+function missingShare(missing: unknown, present: unknown): string {
+  if (typeof missing !== 'number' || typeof present !== 'number') return '-';
+  if (missing === 0) return '0';
+  return `${Number(((100 * missing) / (missing + present)).toPrecision(2))}%`;
+}
+
+/** A compared categorical column's new and vanished categories (results read back may predate them). */
+function categoryNote(column: Readonly<Record<string, unknown>>): string {
+  const list = (key: string, label: string) => {
+    const names = Array.isArray(column[key]) ? (column[key] as unknown[]).map(String) : [];
+    if (names.length === 0) return [];
+    const shown =
+      names.length > 3 ? `${names.slice(0, 3).join(', ')} +${names.length - 3}` : names.join(', ');
+    return [`${label}: ${shown}`];
+  };
+  return [...list('new_categories', 'new'), ...list('absent_categories', 'absent')].join('; ');
+}
+
 function columnTable(columns: LooseColumns): string {
   const rows = Object.entries(columns).map(([name, column]) => {
     const error = typeof column.error === 'string' ? column.error : undefined;
@@ -427,11 +522,24 @@ function columnTable(columns: LooseColumns): string {
       num(column.psi),
       num(column.wasserstein_normed),
       num(column.jensenshannon),
-      error ?? '',
+      `${missingShare(column.reference_missing, column.reference_rows)} / ${missingShare(column.current_missing, column.current_rows)}`,
+      error ?? categoryNote(column),
     ];
   });
   return table(
-    ['COLUMN', 'ROLE', 'TYPE', 'DRIFT', 'DECIDED BY', 'KS P', 'PSI', 'WASS. NORMED', 'JS', 'NOTE'],
+    [
+      'COLUMN',
+      'ROLE',
+      'TYPE',
+      'DRIFT',
+      'DECIDED BY',
+      'KS P',
+      'PSI',
+      'WASS. NORMED',
+      'JS',
+      'MISSING REF / CUR',
+      'NOTE',
+    ],
     rows,
   );
 }

@@ -117,7 +117,7 @@ describe('renderDriftReport', () => {
   it('lists the statistics of compared columns and the reason for the others', () => {
     const income = result.columns['income <b>'];
     expect(income && 'psi' in income).toBe(true);
-    expect(html).toContain('<td class="error" colspan="10">the column is missing from the current data</td>');
+    expect(html).toContain('<td class="error" colspan="11">the column is missing from the current data</td>');
     expect(html).toContain('Wasserstein (normed)');
     expect(html).toContain('gone: left out of the share: the column is missing from the current data');
   });

@@ -178,7 +178,11 @@ export function numericColumnDrift(
   };
 }
 
-/** Counts of each level's code; -1 (missing) and out-of-range codes are counted as missing. */
+/**
+ * Counts of each level's code; -1 (missing: an empty cell or null) and out-of-range codes are
+ * counted as missing, never as a category of their own, so a change in how often a value is
+ * missing shows in `*_missing`, not in the category statistics.
+ */
 function countCodes(column: CategoricalColumn): { counts: Float64Array; missing: number } {
   const counts = new Float64Array(column.levels.length);
   const levels = column.levels.length;
@@ -247,8 +251,9 @@ export function categoricalColumnDrift(
   const index = new Map<string, number>();
   const refCounts: number[] = [];
   const curCounts: number[] = [];
-  alignCounts(reference.levels, ref.counts, index, refCounts, curCounts);
+  const referenceCategories = alignCounts(reference.levels, ref.counts, index, refCounts, curCounts);
   const newCategories = alignCounts(current.levels, cur.counts, index, curCounts, refCounts);
+  const absentCategories = referenceCategories.filter((_, slot) => curCounts[slot] === 0);
 
   const jensenshannon = jensenShannonDistance(refCounts, curCounts);
   const chi = chiSquareTest(refCounts, curCounts);
@@ -263,6 +268,7 @@ export function categoricalColumnDrift(
     chi2_statistic: chi.statistic,
     chi2_pvalue: chi.pvalue,
     new_categories: newCategories,
+    absent_categories: absentCategories,
     ...decision,
   };
 }

@@ -3,6 +3,7 @@
  * script, and a Content-Security-Policy that forbids every fetch), so it can be stored in S3 or
  * MLflow and opened anywhere, offline. All text from data or callers is escaped.
  */
+import { categoryChanges } from './category-changes';
 import { type ColumnDrift, type DriftResult, isColumnError } from './drift-result';
 import type { ColumnHistogram } from './histograms';
 import { escapeHtml } from './html-escape';
@@ -85,6 +86,11 @@ function testComparison(column: ColumnDrift): string {
   return `${TEST_LABEL[column.test]} ${formatStatistic(column.test_value)} ${holds} ${formatStatistic(column.test_threshold)}`;
 }
 
+/** `missing (share)` of one side, e.g. `11 (4.93%)`: missing values are counted, not compared. */
+function missing(count: number, present: number): string {
+  return count === 0 ? '0' : `${count} (${formatShare(count / (count + present))})`;
+}
+
 function statisticsRow(name: string, column: ColumnDrift): string {
   const cells = [
     `<td class="name">${escapeHtml(name)}</td>`,
@@ -93,7 +99,7 @@ function statisticsRow(name: string, column: ColumnDrift): string {
     `<td class="text">${badge(column)}</td>`,
   ];
   if (isColumnError(column)) {
-    cells.push(`<td class="error" colspan="10">${escapeHtml(column.error)}</td>`);
+    cells.push(`<td class="error" colspan="11">${escapeHtml(column.error)}</td>`);
   } else {
     const numeric = column.kind === 'numeric' ? column : undefined;
     cells.push(
@@ -107,6 +113,7 @@ function statisticsRow(name: string, column: ColumnDrift): string {
       `<td>${formatStatistic(column.chi2_statistic)}</td>`,
       `<td>${formatStatistic(column.chi2_pvalue)}</td>`,
       `<td>${column.reference_rows} / ${column.current_rows}</td>`,
+      `<td>${missing(column.reference_missing, column.reference_rows)} / ${missing(column.current_missing, column.current_rows)}</td>`,
     );
   }
   return `<tr${!isColumnError(column) && column.drifted ? ' class="is-drifted"' : ''}>${cells.join('')}</tr>`;
@@ -144,9 +151,10 @@ function verdict(result: DriftResult): string {
 
 function chartCard(name: string, column: ColumnDrift | undefined, histogram: ColumnHistogram): string {
   const summary = column && !isColumnError(column) ? testComparison(column) : column?.error;
+  const changes = column ? categoryChanges(column) : '';
   return `<section class="card"><h3>${escapeHtml(name)} ${column ? badge(column) : ''}</h3>${
     summary ? `<p>${escapeHtml(summary)}</p>` : ''
-  }${renderHistogramSvg(name, histogram)}</section>`;
+  }${changes ? `<p>${escapeHtml(changes)}</p>` : ''}${renderHistogramSvg(name, histogram)}</section>`;
 }
 
 /** Renders the report page for one drift run. */
@@ -196,7 +204,7 @@ ${
 }
 <h2>Statistics</h2>
 <div class="table-wrap"><table>
-<thead><tr><th class="name">Column</th><th class="text">Role</th><th class="text">Type</th><th class="text">Drift</th><th class="text">Decided by</th><th>KS D</th><th>KS p</th><th>PSI</th><th>Wasserstein</th><th>W. normed</th><th>Jensen–Shannon</th><th>χ²</th><th>χ² p</th><th>Rows ref / cur</th></tr></thead>
+<thead><tr><th class="name">Column</th><th class="text">Role</th><th class="text">Type</th><th class="text">Drift</th><th class="text">Decided by</th><th>KS D</th><th>KS p</th><th>PSI</th><th>Wasserstein</th><th>W. normed</th><th>Jensen–Shannon</th><th>χ²</th><th>χ² p</th><th>Rows ref / cur</th><th>Missing ref / cur</th></tr></thead>
 <tbody>
 ${names.map((name) => statisticsRow(name, result.columns[name] as ColumnDrift)).join('\n')}
 </tbody>

@@ -17,6 +17,10 @@ interface ColumnCounts {
   /** Non-missing values compared (NaN, ±Infinity and missing categories are left out). */
   readonly reference_rows: number;
   readonly current_rows: number;
+  /**
+   * Missing values on each side: counted here and left out of every statistic (a numeric column
+   * drifts on its present values; a missing category is not a category).
+   */
   readonly reference_missing: number;
   readonly current_missing: number;
 }
@@ -54,6 +58,8 @@ export interface CategoricalColumnDrift extends ColumnCounts, Decision {
   readonly chi2_pvalue: number;
   /** Categories seen in the current window and never in the reference. */
   readonly new_categories: readonly string[];
+  /** Categories seen in the reference and never in the current window (their share fell to 0). */
+  readonly absent_categories: readonly string[];
 }
 
 /** A column whose statistics could not be computed; it is left out of the share. */

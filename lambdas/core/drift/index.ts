@@ -3,6 +3,8 @@
  * (KS, Wasserstein, Jensen–Shannon, chi-square) plus PSI, Evidently-style drift decisions, the
  * share of drifted features, typed config, histograms and the self-contained HTML report.
  */
+
+export { categoryChanges } from './category-changes';
 export {
   type ChiSquareResult,
   chiSquareTest,
@@ -47,6 +49,7 @@ export {
 } from './histograms';
 export { kstwoSf } from './kolmogorov-distribution';
 export { KS_EXACT_MAX_N, type KsMethod, type KsResult, ksTwoSample } from './ks-two-sample';
+export { noVerdictReason } from './no-verdict-reason';
 export { DEFAULT_PSI_BINS, populationStabilityIndex, psiBinEdges } from './psi';
 export { finiteSorted } from './sorted-samples';
 export { WASSERSTEIN_NORM_FLOOR, wassersteinDistance, wassersteinDistanceNormed } from './wasserstein';

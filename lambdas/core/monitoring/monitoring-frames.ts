@@ -211,6 +211,43 @@ function alignEmptyColumns(frame: Frame, like: Frame): Frame {
   return columns ? { rowCount: frame.rowCount, columns } : frame;
 }
 
+/**
+ * A predictions file is read without a contract, so its column types are inferred from the
+ * cells: class labels 0/1/2 read as numbers while their baseline, the reference's target read by
+ * the contract, holds the categories "0", "1", "2". Such a column is compared as its baseline's
+ * kind: numbers as their decimal text (4 → "4"), or categories as numbers when every one of them
+ * is a number. Null when the kinds already agree or the categories are not all numbers (the drift
+ * entry then reports the mismatch).
+ */
+function likeBaseline(column: Column, baseline: Column): Column | null {
+  if (column.kind === baseline.kind) return null;
+  if (column.kind === 'numeric') {
+    const levels: string[] = [];
+    const codeOf = new Map<string, number>();
+    const codes = new Int32Array(column.values.length);
+    for (let i = 0; i < codes.length; i++) {
+      const value = column.values[i] as number;
+      if (!Number.isFinite(value)) {
+        codes[i] = -1;
+        continue;
+      }
+      const text = String(value);
+      let code = codeOf.get(text);
+      if (code === undefined) {
+        code = levels.push(text) - 1;
+        codeOf.set(text, code);
+      }
+      codes[i] = code;
+    }
+    return categoricalColumn(codes, levels);
+  }
+  const numbers = column.levels.map((level) => (level.trim() === '' ? Number.NaN : Number(level)));
+  if (!numbers.every(Number.isFinite)) return null;
+  return numericColumn(
+    Float64Array.from(column.codes, (code) => (code < 0 ? Number.NaN : (numbers[code] as number))),
+  );
+}
+
 function withColumns(frame: Frame, added: ReadonlyMap<string, Column>): Frame {
   if (added.size === 0) return frame;
   return { rowCount: frame.rowCount, columns: new Map([...frame.columns, ...added]) };
@@ -250,9 +287,6 @@ export async function loadMonitoringFrames(inputs: MonitoringFrameInputs): Promi
       else notes.push(`the predictions have no column "${name}"`);
     }
     predictionColumns = [...currentOutputs.keys()];
-    // A prediction named like the target replaces the current window's actual labels, if any:
-    // only the prediction is compared.
-    currentFrame = withColumns(currentFrame, currentOutputs);
 
     const baselines = new Map<string, Column>();
     if (inputs.referencePredictions) {
@@ -281,6 +315,18 @@ export async function loadMonitoringFrames(inputs: MonitoringFrameInputs): Promi
       }
     }
     referenceFrame = withColumns(referenceFrame, baselines);
+    for (const [name, column] of currentOutputs) {
+      const baseline = referenceFrame.columns.get(name);
+      const aligned = baseline && likeBaseline(column, baseline);
+      if (!aligned) continue;
+      currentOutputs.set(name, aligned);
+      notes.push(
+        `prediction column "${name}" was read as ${column.kind === 'numeric' ? 'numbers' : 'categories'} and is compared as ${aligned.kind === 'numeric' ? 'numbers' : 'categories'}, as its baseline in the reference`,
+      );
+    }
+    // A prediction named like the target replaces the current window's actual labels, if any:
+    // only the prediction is compared.
+    currentFrame = withColumns(currentFrame, currentOutputs);
   }
 
   return {
