@@ -20,6 +20,7 @@ import {
   runMonitoring,
 } from '../../lambdas/core/monitoring';
 import { FakeTracking } from '../support/lifecycle-fake-tracking';
+import { PROJECT_ROOT } from '../support/project-paths';
 
 // runMonitoring with the project's own seams stubbed: MLflow tracking (the lifecycle's in-memory
 // fake plus the two artifact calls monitoring adds), the history store, the alert store and
@@ -391,6 +392,46 @@ describe('runMonitoring', () => {
     expect(outcome.result.prediction_drifted).toBe(true);
     expect(outcome.result.share_drifted).toBe(0);
     expect(outcome.rows.predictions).toEqual({ input: 60, valid: 60 });
+  });
+
+  it('monitors the cars fixture: Origin strings, missing values counted, their shares as metrics', async () => {
+    const { tracking, history, deps } = wiring();
+    const cars = join(PROJECT_ROOT, 'test/fixtures/drift-cars');
+
+    const outcome = await runMonitoring(
+      {
+        modelName: 'cars-mpg',
+        reference: join(cars, 'reference.json'),
+        current: join(cars, 'current.csv'),
+        contract: await readContractFile(join(cars, 'input_schema.json')),
+      },
+      deps,
+    );
+
+    expect(outcome.result.columns.Origin).toMatchObject({
+      kind: 'categorical',
+      reference_rows: 212,
+      reference_missing: 11,
+      current_rows: 114,
+      current_missing: 5,
+      test: 'chisquare',
+      drifted: true,
+    });
+    expect(outcome.result.features_compared).toBe(5);
+    const run = tracking.runs.get(outcome.run_id ?? '');
+    expect(run?.metrics.get('drift.Origin.reference_missing_share')).toBeCloseTo(11 / 223, 12);
+    expect(run?.metrics.get('drift.Horsepower.current_missing_share')).toBeCloseTo(4 / 119, 12);
+    expect(run?.metrics.get('drift.Weight_in_lbs.current_missing_share')).toBe(0);
+    const html = tracking.text(`${run?.info.artifact_uri ?? ''}/drift_report.html`);
+    expect(html).toContain('<th>Missing ref / cur</th>');
+    expect(html).toContain('<td>11 (4.93%) / 5 (4.2%)</td>');
+    const [key] = [...history.objects.keys()];
+    const origin = (history.objects.get(key ?? '') ?? '')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
+      .find((line) => line.column === 'Origin');
+    expect(origin).toMatchObject({ reference_missing: 11, current_missing: 5, absent_categories: [] });
   });
 
   it('names the file it cannot read', async () => {

@@ -62,6 +62,10 @@ const COLUMN_STATISTICS = [
   'test_value',
 ] as const;
 
+function missingShare(missing: number, present: number): number {
+  return missing === 0 ? 0 : missing / (missing + present);
+}
+
 /** Every statistic of every compared column, plus the run's headline numbers. */
 export function driftRunMetrics(result: DriftResult, timestamp: number): MetricInput[] {
   const metrics: MetricInput[] = [];
@@ -77,6 +81,9 @@ export function driftRunMetrics(result: DriftResult, timestamp: number): MetricI
       if (typeof value === 'number') add(`${prefix}.${statistic}`, value);
     }
     add(`${prefix}.drifted`, column.drifted ? 1 : 0);
+    // Missing values are left out of the statistics; their share is its own signal to trend.
+    add(`${prefix}.reference_missing_share`, missingShare(column.reference_missing, column.reference_rows));
+    add(`${prefix}.current_missing_share`, missingShare(column.current_missing, column.current_rows));
   }
   add('share_drifted', result.share_drifted);
   add('drift_value', result.value);
