@@ -2,20 +2,25 @@
  * Our drift statistics against scipy's, computed by the project venv's scipy on the same data:
  * ks_2samp (exact and asymptotic regimes, ties, unequal sizes), wasserstein_distance,
  * jensenshannon(base=2), chisquare with Evidently's expected counts, and PSI over
- * reference-quantile bins with numpy.quantile.
+ * reference-quantile bins with numpy.quantile. And on files: the cars fixture's string categories
+ * and missing values as the monitoring path loads them, against the cells Python's json and csv
+ * modules read from the same files.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readContractFile } from '../../lambdas/core/data';
 import { categoricalColumn } from '../../lambdas/core/data/frame';
 import {
   type CategoricalColumnDrift,
   categoricalColumnDrift,
+  isColumnError,
   type NumericColumnDrift,
   numericColumnDrift,
 } from '../../lambdas/core/drift';
+import { measureDrift, readMonitoringFrames } from '../../lambdas/core/monitoring';
 import { categoryCodes, normalSample } from '../support/seeded-samples';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -23,7 +28,7 @@ const PYTHON = path.join(ROOT, 'localstack/.venv/bin/python');
 const VENV_READY = path.join(ROOT, 'localstack/.venv/.requirements.sha256');
 
 const SCRIPT = `
-import json, sys, warnings
+import csv, json, sys, warnings
 from pathlib import Path
 import numpy as np
 from scipy import stats
@@ -57,20 +62,42 @@ def categorical(ref, cur):
     return {'jensenshannon': float(jensenshannon(rc / rc.sum(), cc / cc.sum(), base=2)),
             'chi2_statistic': num(chi.statistic), 'chi2_pvalue': float(chi.pvalue)}
 
-data = Path(sys.argv[1])
-manifest = json.loads((data / 'manifest.json').read_text())
-out = {}
-for case in manifest['numeric']:
-    ref = np.fromfile(data / (case['name'] + '.ref.f64'), dtype='<f8')
-    cur = np.fromfile(data / (case['name'] + '.cur.f64'), dtype='<f8')
-    ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
+def read_column(path, column):
+    # The file as Python reads it: JSON records (null = missing) or CSV (empty cell = missing).
+    if path.endswith('.json'):
+        cells = [row.get(column) for row in json.loads(Path(path).read_text())]
+    else:
+        with open(path, newline='') as f:
+            cells = [row[column] for row in csv.DictReader(f)]
+    return [None if cell is None or cell == '' else cell for cell in cells]
+
+def numeric(ref, cur):
     ks = stats.ks_2samp(ref, cur)
     wd = stats.wasserstein_distance(ref, cur)
     result = {'ks_statistic': float(ks.statistic), 'ks_pvalue': float(ks.pvalue), 'wasserstein': float(wd),
               'wasserstein_normed': float(wd / max(np.std(ref), 0.001)), 'psi': psi(ref, cur)}
     if len(np.unique(np.concatenate([ref, cur]))) <= 5:
         result.update(categorical(ref.tolist(), cur.tolist()))
-    out[case['name']] = result
+    return result
+
+data = Path(sys.argv[1])
+manifest = json.loads((data / 'manifest.json').read_text())
+out = {}
+for case in manifest['numeric']:
+    ref = np.fromfile(data / (case['name'] + '.ref.f64'), dtype='<f8')
+    cur = np.fromfile(data / (case['name'] + '.cur.f64'), dtype='<f8')
+    out[case['name']] = numeric(ref[np.isfinite(ref)], cur[np.isfinite(cur)])
+for case in manifest['files']:
+    ref = read_column(case['reference'], case['column'])
+    cur = read_column(case['current'], case['column'])
+    counts = {'reference_missing': sum(v is None for v in ref), 'current_missing': sum(v is None for v in cur)}
+    ref = [v for v in ref if v is not None]
+    cur = [v for v in cur if v is not None]
+    if case['kind'] == 'categorical':
+        result = categorical([str(v) for v in ref], [str(v) for v in cur])
+    else:
+        result = numeric(np.array(ref, dtype=float), np.array(cur, dtype=float))
+    out[case['name']] = {**result, **counts, 'reference_rows': len(ref), 'current_rows': len(cur)}
 for case in manifest['categorical']:
     ref = [v for v in case['reference'] if v is not None]
     cur = [v for v in case['current'] if v is not None]
@@ -187,6 +214,29 @@ const CATEGORICAL: readonly CategoricalCase[] = [
   },
 ];
 
+/**
+ * A column of two files (the cars fixture and windows derived from it, with string categories
+ * and missing values) as the monitoring path loads them, against scipy on the cells Python reads
+ * from the same files. `current` names a file in the test's directory or the fixture's.
+ */
+interface FileCase {
+  readonly name: string;
+  readonly column: string;
+  readonly kind: 'categorical' | 'numeric';
+  readonly current: string;
+}
+
+const CARS = path.join(ROOT, 'test/fixtures/drift-cars');
+const FILE_CASES: readonly FileCase[] = [
+  { name: 'cars_origin', column: 'Origin', kind: 'categorical', current: 'current.csv' },
+  { name: 'cars_origin_renamed', column: 'Origin', kind: 'categorical', current: 'renamed.csv' },
+  { name: 'cars_origin_no_europe', column: 'Origin', kind: 'categorical', current: 'no-europe.csv' },
+  { name: 'cars_horsepower', column: 'Horsepower', kind: 'numeric', current: 'current.csv' },
+  { name: 'cars_cylinders', column: 'Cylinders', kind: 'numeric', current: 'no-europe.csv' },
+];
+const currentPath = (c: FileCase) =>
+  c.current === 'current.csv' ? path.join(CARS, c.current) : path.join(dir, c.current);
+
 type Expected = Record<string, number | 'Infinity'>;
 let expected: Record<string, Expected> = {};
 let dir = '';
@@ -206,12 +256,30 @@ beforeAll(async () => {
     writeFileSync(path.join(dir, `${c.name}.ref.f64`), new Uint8Array(c.reference.buffer));
     writeFileSync(path.join(dir, `${c.name}.cur.f64`), new Uint8Array(c.current.buffer));
   }
+  // Windows derived from the fixture: Europe renamed Germany (one category gone, one new), and
+  // no European car at all (the window's category codes then differ from the reference's).
+  const currentCsv = readFileSync(path.join(CARS, 'current.csv'), 'utf8');
+  writeFileSync(path.join(dir, 'renamed.csv'), currentCsv.replaceAll('\nEurope,', '\nGermany,'));
+  writeFileSync(
+    path.join(dir, 'no-europe.csv'),
+    currentCsv
+      .split('\n')
+      .filter((line) => !line.startsWith('Europe,'))
+      .join('\n'),
+  );
   const asNames = (codes: Int32Array, levels: readonly string[]) =>
     Array.from(codes, (code) => (code < 0 ? null : (levels[code] as string)));
   writeFileSync(
     path.join(dir, 'manifest.json'),
     JSON.stringify({
       numeric: NUMERIC.map((c) => ({ name: c.name })),
+      files: FILE_CASES.map((c) => ({
+        name: c.name,
+        column: c.column,
+        kind: c.kind,
+        reference: path.join(CARS, 'reference.json'),
+        current: currentPath(c),
+      })),
       categorical: CATEGORICAL.map((c) => ({
         name: c.name,
         reference: asNames(c.reference, c.levels),
@@ -301,6 +369,44 @@ describe('drift statistics agree with scipy', () => {
       expectClose(result.chi2_statistic, value(theirs, 'chi2_statistic'), 1e-6, 'chi2_statistic');
       expectClose(result.chi2_pvalue, value(theirs, 'chi2_pvalue'), 1e-6, 'chi2_pvalue');
     });
+  });
+
+  describe.each(FILE_CASES)('files: $name ($column of reference.json against $current)', (c) => {
+    it('matches scipy on the cells Python reads, and counts the same missing values', async () => {
+      const contract = await readContractFile(path.join(CARS, 'input_schema.json'));
+      const { frames } = await readMonitoringFrames({
+        reference: path.join(CARS, 'reference.json'),
+        current: currentPath(c),
+        contract,
+      });
+      const column = measureDrift(frames).result.columns[c.column];
+      if (!column || isColumnError(column)) throw new Error(`${c.column} was not compared`);
+      const theirs = expected[c.name] as Expected;
+
+      expect(column.kind).toBe(c.kind);
+      for (const key of ['reference_rows', 'reference_missing', 'current_rows', 'current_missing'] as const) {
+        expect(column[key], key).toBe(value(theirs, key));
+      }
+      const keys =
+        column.kind === 'numeric'
+          ? ['ks_statistic', 'ks_pvalue', 'wasserstein', 'wasserstein_normed', 'psi']
+          : ['jensenshannon', 'chi2_statistic', 'chi2_pvalue'];
+      if (column.kind === 'numeric' && column.jensenshannon !== undefined) {
+        keys.push('jensenshannon', 'chi2_statistic', 'chi2_pvalue');
+      }
+      const ours = column as unknown as Record<string, number>;
+      for (const key of keys) expectClose(ours[key] as number, value(theirs, key), 1e-6, key);
+    });
+  });
+
+  it('covers string categories that are new, absent and differently coded (the file cases are not all alike)', () => {
+    const pvalue = (name: string) => value(expected[name] as Expected, 'chi2_pvalue');
+
+    expect(value(expected.cars_origin_renamed as Expected, 'chi2_statistic')).toBe(Number.POSITIVE_INFINITY);
+    expect(pvalue('cars_origin')).toBeGreaterThan(0);
+    expect(pvalue('cars_origin')).toBeLessThan(1e-3);
+    expect(Number.isFinite(value(expected.cars_origin_no_europe as Expected, 'chi2_statistic'))).toBe(true);
+    expect(value(expected.cars_horsepower as Expected, 'current_missing')).toBe(4);
   });
 
   it('covers tiny, moderate and vanishing p-values (the comparison is not all p = 0 or 1)', () => {
