@@ -5,7 +5,9 @@
  * - `run`: the monitoring step against the configured services (MLflow run, S3 history, e-mail);
  * - `report`: the newest monitoring run in MLflow, its verdict, statistics and HTML report.
  *
- * Progress on stderr, results on stdout; with --json exactly one JSON line on stdout.
+ * Progress on stderr, results on stdout; with --json exactly one JSON line on stdout. `compute`
+ * exits non-zero after its result when nothing could be measured, or on drift with
+ * --fail-on-drift (DRIFT_EXIT_CODES, listed in its --help).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

@@ -18,7 +18,12 @@
  * target is compared with the reference's target column: the label or value distribution the
  * model was trained on. Probabilities have no such baseline without reference predictions.
  * Prediction columns need not have as many rows as the data: drift compares distributions, not
- * rows, and every statistic reads each column's own length.
+ * rows, and every statistic reads each column's own length. A prediction column whose inferred
+ * type differs from its baseline's (labels 0/1 read as numbers, the target's categories "0"/"1")
+ * is compared as the baseline's type (see `likeBaseline`).
+ *
+ * Each frame codes its categories its own way (levels sorted, unused ones dropped); the drift
+ * module matches them by their strings, so the two frames need not agree on codes.
  */
 
 import type { S3Client } from '@aws-sdk/client-s3';
