@@ -57,6 +57,19 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.requirements.sha256" 2>/dev/n
   echo "$req_hash" > "$venv/.requirements.sha256"
 fi
 
+# --- ministack ------------------------------------------------------------------------------
+# The emulator `npm run local:deploy` deploys the CDK app to without Docker. Its own venv inside
+# .venv: ministack pins botocore exactly, to a version boto3 above does not accept.
+ministack_venv="$venv/ministack"
+ministack_req="$here/deploy/ministack-requirements.txt"
+ministack_hash="$(sha256sum "$ministack_req" | cut -d' ' -f1)"
+if [ ! -x "$ministack_venv/bin/ministack" ] || [ "$(cat "$ministack_venv/.requirements.sha256" 2>/dev/null)" != "$ministack_hash" ]; then
+  say "installing ministack into localstack/.venv/ministack ($(grep -m1 '^ministack==' "$ministack_req"))"
+  [ -x "$ministack_venv/bin/python" ] || "$python_bin" -m venv "$ministack_venv"
+  "$ministack_venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ministack_req"
+  echo "$ministack_hash" > "$ministack_venv/.requirements.sha256"
+fi
+
 # --- PostgreSQL -----------------------------------------------------------------------------
 find_pg_ctl() {
   if command -v pg_ctl >/dev/null 2>&1; then command -v pg_ctl; return 0; fi
