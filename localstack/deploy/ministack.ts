@@ -7,11 +7,12 @@
  * the state directory like the other local services. Each Lambda runs as a local `node` worker, so
  * the project's Node 22 goes first on its PATH.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { localDir, logFile, ROOT } from '../services/local-paths';
+import { localDir, logFile, pidFile, ROOT } from '../services/local-paths';
 import { portFromEnv } from '../services/port-setting';
-import { isHealthy, readPid, startDetached, stopDetached, tail } from '../services/processes';
+import { isHealthy, readPid, stopDetached, tail } from '../services/processes';
 import { DeploymentError } from './localstack-deployment';
 
 export const MINISTACK_REQUIREMENTS = join(ROOT, 'localstack', 'deploy', 'ministack-requirements.txt');
@@ -38,9 +39,21 @@ export function ministackUrl(env: NodeJS.ProcessEnv = process.env): string {
   return `http://127.0.0.1:${ministackPort(env)}`;
 }
 
-/** The environment ministack runs with: its port on 127.0.0.1 only, S3 data on disk, Node 22 first. */
+/**
+ * The environment ministack runs with: its port on 127.0.0.1 only, S3 data on disk, Node 22 first.
+ * Nothing AWS_* is inherited: ministack hands its own environment to the Lambda workers, and an
+ * AWS_ENDPOINT_URL from `.local/env` (the moto endpoint of `local up`) would send the functions'
+ * S3 and SES calls there instead of to ministack.
+ */
 export function ministackEnv(port: number, dataDir: string, base: NodeJS.ProcessEnv): Record<string, string> {
+  const inherited = Object.fromEntries(
+    Object.entries(base).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && !entry[0].startsWith('AWS_'),
+    ),
+  );
   return {
+    ...inherited,
+    AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
     GATEWAY_PORT: String(port),
     BIND_HOST: '127.0.0.1',
     S3_DATA_DIR: join(dataDir, 's3'),
@@ -98,7 +111,16 @@ export async function startMinistack(
     mkdirSync(dir, { recursive: true });
   }
   log(`starting ministack ${pinnedMinistackVersion()} on ${url} (log ${logFile(MINISTACK_SERVICE)})`);
-  startDetached(MINISTACK_SERVICE, MINISTACK_BIN, [], ministackEnv(port, dataDir, env));
+  const out = openSync(logFile(MINISTACK_SERVICE), 'a');
+  const child = spawn(MINISTACK_BIN, [], {
+    detached: true, // its own process group: stopping it stops its Lambda workers too
+    stdio: ['ignore', out, out],
+    env: ministackEnv(port, dataDir, env),
+    cwd: dataDir,
+  });
+  child.unref();
+  if (!child.pid) throw new DeploymentError(`could not start ${MINISTACK_BIN}`);
+  writeFileSync(pidFile(MINISTACK_SERVICE), String(child.pid));
   const pid = readPid(MINISTACK_SERVICE);
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
