@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the local stack needs, idempotently: npm packages (with Node 22 from the
-# `node` dev dependency), the Python venv with MLflow and the local AWS endpoint, and Debian's
-# PostgreSQL. A second run finds everything in place and installs nothing.
+# `node` dev dependency), the Python venv with MLflow and the local AWS endpoint, ministack (its own
+# venv) and Debian's PostgreSQL. A second run finds everything in place and installs nothing.
 #
 #   bash localstack/setup.sh            # all of it
 #   bash localstack/setup.sh --no-npm   # venv and Postgres only (called from npm scripts)
