@@ -121,10 +121,12 @@ export const stageConfigSchema = z.object({
     monitoring: cronExpression,
   }),
   /**
-   * A deployment to LocalStack (`npm run local:deploy`, `-c localstack=true`): the functions use the
-   * MLflow server of localstack/deploy/compose.yml at `mlflowTrackingUri` instead of the ECS service, and
-   * no container image is published — ECS, the load balancer, RDS, ECR and SageMaker are not in
-   * LocalStack's free edition.
+   * A deployment to a local emulator (`npm run local:deploy`, `-c localstack=true`: LocalStack in
+   * Docker or ministack without): the functions use the MLflow server at `mlflowTrackingUri` (the
+   * compose file's, or `mlops local up`'s) instead of the ECS service, no container image is
+   * published — ECS, the load balancer, RDS, ECR and SageMaker do not run there — and the stack
+   * leaves out the NAT gateway, EIP, flow log, metric-math alarm and CDK's own custom resources
+   * (see localstack/README.md).
    */
   localStack: z.object({
     enabled: z.boolean(),

@@ -14,6 +14,13 @@ export interface DataLakeProps {
   readonly quarantineExpirationDays?: number;
   /** Days before server access logs expire. @default 365 */
   readonly accessLogExpirationDays?: number;
+  /**
+   * Without retainData: empty the buckets on stack deletion through CDK's auto-delete custom
+   * resource. A local emulator (`-c localstack=true`) turns it off: the custom resource's Lambda
+   * needs the AWS SDK and bucket tags there, and `npm run local:deploy -- --destroy` empties the
+   * buckets itself. @default true
+   */
+  readonly autoDeleteObjects?: boolean;
 }
 
 /** The data lake's buckets, one per kind of data, so each function's grant names its bucket. */
@@ -56,7 +63,7 @@ export class DataLake extends Construct {
 
     const removal = props.retainData
       ? { removalPolicy: RemovalPolicy.RETAIN }
-      : { removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true };
+      : { removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: props.autoDeleteObjects ?? true };
     const secure = {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,

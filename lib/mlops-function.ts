@@ -1,13 +1,14 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeRule, acknowledgeWildcards } from './nag-acknowledgements';
+import { PRIVATE_SUBNET_GROUP } from './network';
 
 /** The repository root: entries, the lock file and tsconfig.json are resolved from here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -123,7 +124,7 @@ export class MlopsFunction extends Construct {
       ...(props.mlflow
         ? {
             vpc: props.mlflow.vpc,
-            vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+            vpcSubnets: { subnetGroupName: PRIVATE_SUBNET_GROUP },
             securityGroups: [props.mlflow.clientSecurityGroup],
           }
         : {}),

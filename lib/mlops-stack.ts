@@ -42,12 +42,19 @@ export class MlopsStack extends Stack {
     const logRetention = config.logRetentionDays as logs.RetentionDays;
     const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
-    this.dataLake = new DataLake(this, 'DataLake', { retainData: config.retainData });
+    // -c localstack=true: what a local emulator neither needs nor can run stays out (NAT gateway,
+    // EIP, flow log, metric-math alarm, CDK's own custom resources); see localstack/README.md.
+    const emulator = config.localStack.enabled;
+    this.dataLake = new DataLake(this, 'DataLake', {
+      retainData: config.retainData,
+      autoDeleteObjects: !emulator,
+    });
     this.network = new Network(this, 'Network', {
       natGateways: config.network.natGateways,
       flowLogBucket: this.dataLake.accessLogs,
+      emulator,
     });
-    this.mlflow = config.localStack.enabled
+    this.mlflow = emulator
       ? new ExternalMlflow(this, 'Mlflow', {
           vpc: this.network.vpc,
           trackingUri: config.localStack.mlflowTrackingUri,
@@ -149,6 +156,7 @@ export class MlopsStack extends Stack {
       logRetention,
       removalPolicy,
       dashboardName: `ServerlessMlops-${config.stage}`,
+      metricMathAlarms: !emulator,
     });
 
     new CfnOutput(this, 'PredictApiUrl', { value: this.predictApi.api.url });

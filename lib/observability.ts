@@ -51,6 +51,12 @@ export interface ObservabilityProps {
   readonly healthCheckInterval?: Duration;
   /** @default RemovalPolicy.DESTROY */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Alarms on metric math (the 5xx rate). A local emulator (`-c localstack=true`) cannot create
+   * them, so the local variant leaves the ServerErrorRate alarm out; the dashboard keeps its graph.
+   * @default true
+   */
+  readonly metricMathAlarms?: boolean;
 }
 
 /**
@@ -170,13 +176,15 @@ export class Observability extends Construct {
     });
 
     // --- alarms --------------------------------------------------------------------------------
-    this.alarm('ServerErrorRate', {
-      metric: serverErrorRate,
-      threshold: errorRate,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      alarmDescription: `Predict API: more than ${errorRate}% of requests answered 5xx`,
-    });
+    if (props.metricMathAlarms ?? true) {
+      this.alarm('ServerErrorRate', {
+        metric: serverErrorRate,
+        threshold: errorRate,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        alarmDescription: `Predict API: more than ${errorRate}% of requests answered 5xx`,
+      });
+    }
     this.alarm('LatencyP99', {
       metric: props.api.metricLatency({ period, statistic: 'p99' }),
       threshold: latencyThreshold,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the local stack needs, idempotently: npm packages (with Node 22 from the
-# `node` dev dependency), the Python venv with MLflow and the local AWS endpoint, and Debian's
-# PostgreSQL. A second run finds everything in place and installs nothing.
+# `node` dev dependency), the Python venv with MLflow and the local AWS endpoint, ministack (its own
+# venv) and Debian's PostgreSQL. A second run finds everything in place and installs nothing.
 #
 #   bash localstack/setup.sh            # all of it
 #   bash localstack/setup.sh --no-npm   # venv and Postgres only (called from npm scripts)
@@ -55,6 +55,19 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.requirements.sha256" 2>/dev/n
   [ -x "$venv/bin/python" ] || "$python_bin" -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
   echo "$req_hash" > "$venv/.requirements.sha256"
+fi
+
+# --- ministack ------------------------------------------------------------------------------
+# The emulator `npm run local:deploy` deploys the CDK app to without Docker. Its own venv inside
+# .venv: ministack pins botocore exactly, to a version boto3 above does not accept.
+ministack_venv="$venv/ministack"
+ministack_req="$here/deploy/ministack-requirements.txt"
+ministack_hash="$(sha256sum "$ministack_req" | cut -d' ' -f1)"
+if [ ! -x "$ministack_venv/bin/ministack" ] || [ "$(cat "$ministack_venv/.requirements.sha256" 2>/dev/null)" != "$ministack_hash" ]; then
+  say "installing ministack into localstack/.venv/ministack ($(grep -m1 '^ministack==' "$ministack_req"))"
+  [ -x "$ministack_venv/bin/python" ] || "$python_bin" -m venv "$ministack_venv"
+  "$ministack_venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ministack_req"
+  echo "$ministack_hash" > "$ministack_venv/.requirements.sha256"
 fi
 
 # --- PostgreSQL -----------------------------------------------------------------------------

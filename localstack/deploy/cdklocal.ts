@@ -5,6 +5,7 @@
  * deployment to AWS; it insists on AWS_ENDPOINT_URL_S3 (with an `.s3.` host) whenever
  * AWS_ENDPOINT_URL is set, which `.local/env` of the Docker-free stack does.
  */
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../services/local-paths';
 import { DeploymentError } from './localstack-deployment';
@@ -35,18 +36,52 @@ export function cdkLocalEnv(base: NodeJS.ProcessEnv, awsPort: number, region: st
   };
 }
 
+/**
+ * The environment of a cdklocal run against ministack: every endpoint at
+ * `http://127.0.0.1:<port>` (no DNS; `localhost.localstack.cloud` does not resolve offline), so S3
+ * goes path-style, and the project's Node 22 first on PATH.
+ */
+export function cdkMinistackEnv(base: NodeJS.ProcessEnv, awsUrl: string, region: string): NodeJS.ProcessEnv {
+  return {
+    ...base,
+    PATH: `${join(ROOT, 'node_modules', 'node', 'bin')}:${join(ROOT, 'node_modules', '.bin')}:${base.PATH ?? ''}`,
+    AWS_ENDPOINT_URL: awsUrl,
+    AWS_ENDPOINT_URL_S3: awsUrl,
+    AWS_S3_FORCE_PATH_STYLE: 'true',
+    AWS_ENVAR_ALLOWLIST: 'AWS_REGION,AWS_DEFAULT_REGION,AWS_S3_FORCE_PATH_STYLE',
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    CDK_DISABLE_LEGACY_EXPORT_WARNING: '1',
+  };
+}
+
 /** `-c key=value` for each context entry. */
 export function contextArgs(context: Readonly<Record<string, string>>): string[] {
   return Object.entries(context).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
 }
 
-/** Runs cdklocal with its output shown as it comes; fails with the CDK's last lines. */
+/**
+ * Runs cdklocal with its output shown as it comes; fails with the CDK's last lines. The CDK CLI
+ * caches the emulator's availability-zone lookup (account 000000000000) in the checkout's
+ * cdk.context.json; that file is put back as it was, so a local deploy leaves the checkout clean.
+ */
 export async function runCdkLocal(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
   log: (line: string) => void,
 ): Promise<void> {
-  const result = await runStreaming(CDKLOCAL, args, { cwd: ROOT, env, onLine: (line) => log(`   ${line}`) });
+  const contextFile = join(ROOT, 'cdk.context.json');
+  const before = existsSync(contextFile) ? readFileSync(contextFile, 'utf8') : undefined;
+  const result = await runStreaming(CDKLOCAL, args, {
+    cwd: ROOT,
+    env,
+    onLine: (line) => log(`   ${line}`),
+  }).finally(() => {
+    if (before === undefined) rmSync(contextFile, { force: true });
+    else writeFileSync(contextFile, before);
+  });
   if (result.exitCode === 0) return;
   const what = `cdklocal ${args.slice(0, 2).join(' ')}`;
   if (result.startError) {

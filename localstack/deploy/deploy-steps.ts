@@ -14,6 +14,7 @@ import {
   OUTPUTS_FILE,
   readStackOutputs,
   STACK_NAME,
+  writeDeploymentRecord,
 } from './localstack-deployment';
 import { lambdaDockerFlags, prepareOnnxRuntimeMount } from './onnxruntime-mount';
 
@@ -70,6 +71,12 @@ export async function deployToLocalStack(
     log,
   );
 
+  writeDeploymentRecord({
+    emulator: 'localstack',
+    awsUrl: endpoints.awsUrl,
+    mlflowUrl: endpoints.mlflowUrl,
+    region: endpoints.region,
+  });
   const outputs = readStackOutputs();
   log('');
   log(`${STACK_NAME} is deployed on LocalStack (${((performance.now() - started) / 1000).toFixed(0)}s):`);

@@ -1,15 +1,19 @@
 /**
- * The checks of `npm run local:e2e` against the stack `npm run local:deploy` put on LocalStack:
- * the deployed state machines started through the Step Functions API (their Lambdas run in
- * LocalStack's containers), MLflow of the compose file, and the deployed predict API.
+ * The checks of `npm run local:e2e` against the stack `npm run local:deploy` put on the local
+ * emulator (LocalStack in Docker, or ministack as a plain process): the deployed state machines
+ * started through the Step Functions API (their Lambdas run in LocalStack's containers or as
+ * ministack's local node workers), MLflow, and the deployed predict API.
  *
  *   services → data (iris + 3 broken rows) → training → Production → batch inference →
- *   monitoring of a drifted batch (+ the alert e-mail) → POST /predict with the API key
+ *   monitoring of a drifted batch (+ the alert e-mail from the emulator's mailbox) →
+ *   POST /predict with the API key → a second training run, Production moved to it, the API
+ *   follows → a one-off copy of a deployed schedule fires its target
  *
- * A check that fails stops the ones that need it; each result says what it saw.
+ * A check that fails stops the ones that need it; each result says what it saw. The report
+ * also lists every execution of the four state machines, the drift e-mails and the predict answers.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { MlflowClient } from '../../lambdas/core/mlflow';
 import { promote } from '../../lambdas/core/registry';
 import type {
@@ -30,9 +34,16 @@ import {
   withoutTarget,
 } from '../demo/datasets';
 import { predictApiKey } from './api-key';
-import { ExecutionFailedError, runExecution } from './execution-follower';
+import { createSchedule, deleteSchedule, getSchedule, listSchedules } from './emulator-api';
+import {
+  ExecutionFailedError,
+  followExecution,
+  runExecution,
+  sdkStepFunctionsApi,
+} from './execution-follower';
 import {
   deploymentConfig,
+  type Emulator,
   type LocalStackEndpoints,
   localInvokeUrl,
   regionOf,
@@ -49,6 +60,74 @@ export interface CheckResult {
   readonly seconds: number;
 }
 
+/** One execution of a deployed state machine, for the report. */
+export interface ExecutionRow {
+  readonly stateMachine: string;
+  readonly name: string;
+  readonly status: string;
+  /** null while it runs. */
+  readonly seconds: number | null;
+}
+
+/** A sent e-mail as the emulator's mailbox shows it. */
+export interface MailMessage {
+  readonly from: string;
+  readonly to: readonly string[];
+  readonly subject: string;
+  readonly body: string;
+}
+
+/** One answer of the deployed predict API. */
+export interface PredictAnswer {
+  readonly version: string;
+  readonly labels: readonly string[];
+}
+
+export interface E2eReport {
+  readonly results: CheckResult[];
+  readonly executions: ExecutionRow[];
+  readonly mail: MailMessage[];
+  readonly predictions: PredictAnswer[];
+}
+
+/** Where an emulator shows the e-mails SES sent. */
+export function mailboxUrl(emulator: Emulator, awsUrl: string, sender: string): string {
+  return emulator === 'ministack'
+    ? `${awsUrl}/_ministack/ses/messages`
+    : `${awsUrl}/_aws/ses?email=${encodeURIComponent(sender)}`;
+}
+
+/**
+ * The messages from `sender` in a mailbox answer: LocalStack's `/_aws/ses` lists them
+ * (`{ messages: [{ Source, Destination, Subject, Body }] }`), ministack's `/_ministack/ses/messages`
+ * groups them by account (`{ messages: { <account>: [{ Source, To, Subject, BodyText }] } }`).
+ */
+export function parseMailbox(emulator: Emulator, body: unknown, sender: string): MailMessage[] {
+  const messages = (body as { messages?: unknown } | null)?.messages;
+  type Raw = {
+    Source?: string;
+    To?: string[];
+    Destination?: { ToAddresses?: string[] };
+    Subject?: string;
+    BodyText?: string;
+    Body?: { text_part?: string; html_part?: string };
+  };
+  const raw: Raw[] =
+    emulator === 'ministack'
+      ? Object.values((messages ?? {}) as Record<string, Raw[]>).flat()
+      : Array.isArray(messages)
+        ? (messages as Raw[])
+        : [];
+  return raw
+    .filter((m) => m.Source === sender)
+    .map((m) => ({
+      from: m.Source ?? '',
+      to: m.To ?? m.Destination?.ToAddresses ?? [],
+      subject: m.Subject ?? '',
+      body: m.BodyText ?? m.Body?.text_part ?? m.Body?.html_part ?? '',
+    }));
+}
+
 const MINUTES = 60_000;
 const TIMEOUTS = {
   data: 10 * MINUTES,
@@ -61,7 +140,11 @@ export async function runE2eChecks(
   outputs: StackOutputs,
   endpoints: LocalStackEndpoints,
   log: (line: string) => void,
-): Promise<CheckResult[]> {
+  emulator: Emulator = 'localstack',
+): Promise<E2eReport> {
+  const emulatorName = emulator === 'ministack' ? 'ministack' : 'LocalStack';
+  const mail: MailMessage[] = [];
+  const predictions: PredictAnswer[] = [];
   const region = regionOf(outputs.DataPipelineArn);
   const config = deploymentConfig(region);
   const aws = {
@@ -114,12 +197,13 @@ export async function runE2eChecks(
   try {
     const iris = await readIris();
 
-    await check('LocalStack and MLflow answer', async () => {
+    await check(`${emulatorName} and MLflow answer`, async () => {
+      const healthPath = emulator === 'ministack' ? '/_ministack/health' : '/_localstack/health';
       const [localstack, tracking] = await Promise.all([
-        fetch(`${endpoints.awsUrl}/_localstack/health`, { signal: AbortSignal.timeout(5000) }),
+        fetch(`${endpoints.awsUrl}${healthPath}`, { signal: AbortSignal.timeout(5000) }),
         fetch(`${endpoints.mlflowUrl}/health`, { signal: AbortSignal.timeout(5000) }),
       ]);
-      expect(localstack.ok, `LocalStack health answered HTTP ${localstack.status}`);
+      expect(localstack.ok, `${emulatorName} health (${healthPath}) answered HTTP ${localstack.status}`);
       expect(tracking.ok, `MLflow health answered HTTP ${tracking.status}`);
       return { value: null, detail: `${endpoints.awsUrl} and ${endpoints.mlflowUrl} are up` };
     });
@@ -225,12 +309,24 @@ export async function runE2eChecks(
       },
     );
 
-    await check('the alert e-mail is in LocalStack’s mailbox', async () => {
+    await check(`the alert e-mail is in ${emulatorName}’s mailbox`, async () => {
       const sender = config.alerts.senderEmail;
-      const response = await fetch(`${endpoints.awsUrl}/_aws/ses?email=${encodeURIComponent(sender)}`);
-      const { messages = [] } = (await response.json()) as { messages?: { Subject?: string }[] };
-      const subjects = messages.map((m) => m.Subject ?? '').filter((s) => s.startsWith('[drift]'));
-      expect(subjects.length > 0, `no drift e-mail from ${sender} at ${endpoints.awsUrl}/_aws/ses`);
+      const url = mailboxUrl(emulator, endpoints.awsUrl, sender);
+      const response = await fetch(url);
+      expect(response.ok, `the mailbox ${url} answered HTTP ${response.status}`);
+      const drift = parseMailbox(emulator, await response.json(), sender).filter((m) =>
+        m.subject.startsWith('[drift]'),
+      );
+      mail.push(...drift);
+      const subjects = drift.map((m) => m.subject);
+      expect(subjects.length > 0, `no drift e-mail from ${sender} at ${url}`);
+      const recipients = new Set(drift.flatMap((m) => m.to));
+      for (const recipient of config.alerts.recipients) {
+        expect(
+          recipients.has(recipient),
+          `the drift e-mail did not go to ${recipient} (it went to ${[...recipients].join(', ')})`,
+        );
+      }
       return {
         value: null,
         detail: `${subjects.length} drift e-mail(s) from ${sender}, last: ${subjects.at(-1)}${alert?.decision === 'none' ? ' (from the earlier breach)' : ''}`,
@@ -243,6 +339,15 @@ export async function runE2eChecks(
       const health = await withRetries(() => fetch(`${base}/health`));
       expect(health.ok, `GET ${base}/health answered HTTP ${health.status}: ${await health.text()}`);
       const key = await predictApiKey(outputs.PredictApiKeyId, aws);
+      const keyless = await fetch(`${base}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ instances: SAMPLE }),
+      });
+      expect(
+        keyless.status === 403,
+        `POST ${base}/predict without the API key answered HTTP ${keyless.status}, not 403`,
+      );
       const response = await withRetries(() =>
         fetch(`${base}/predict`, {
           method: 'POST',
@@ -254,20 +359,161 @@ export async function runE2eChecks(
       expect(response.ok, `POST ${base}/predict answered HTTP ${response.status}: ${text.slice(0, 300)}`);
       const body = JSON.parse(text) as { predictions: { label?: string }[]; model: { version: string } };
       expect(body.predictions.length === SAMPLE.length, `expected ${SAMPLE.length} predictions, got ${text}`);
+      predictions.push({ version: body.model.version, labels: body.predictions.map((p) => String(p.label)) });
       expect(
         body.model.version === registered.version,
         `expected version ${registered.version} (Production), the API served ${body.model.version}`,
       );
       return {
         value: null,
-        detail: `${body.predictions.map((p) => p.label).join(', ')} from ${registered.name} v${body.model.version} at ${base}`,
+        detail: `${body.predictions.map((p) => p.label).join(', ')} from ${registered.name} v${body.model.version} at ${base} (403 without the key)`,
       };
+    });
+
+    await check('alias move: a second training run, Production moved to it, the API follows', async () => {
+      if (!dataset || !registered) throw new Error('no dataset or first version');
+      const second = await pipeline<{ registered: RegisteredModel }>(
+        'training',
+        outputs.TrainingPipelineArn,
+        {
+          dataset: { name: dataset.name, version: dataset.version },
+          candidates: CANDIDATES,
+          reason: 'manual',
+        },
+      );
+      expect(
+        second.registered.version !== registered.version,
+        `the second training run registered version ${second.registered.version} again`,
+      );
+      const change = await promote(mlflow, {
+        model: second.registered.name,
+        version: second.registered.version,
+        alias: 'Production',
+        reason: 'npm run local:e2e (alias move)',
+        actor: 'local:e2e',
+      });
+      const base = localInvokeUrl(outputs.PredictApiUrl, endpoints.awsUrl);
+      const key = await predictApiKey(outputs.PredictApiKeyId, aws);
+      // The function re-reads the alias at most aliasTtlSeconds after the move.
+      const limitMs = (config.predict.aliasTtlSeconds + 30) * 1000;
+      const moved = performance.now();
+      let served = '';
+      while (performance.now() - moved < limitMs) {
+        const response = await withRetries(() =>
+          fetch(`${base}/predict`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-api-key': key },
+            body: JSON.stringify({ instances: SAMPLE }),
+          }),
+        );
+        const text = await response.text();
+        expect(response.ok, `POST ${base}/predict answered HTTP ${response.status}: ${text.slice(0, 300)}`);
+        const body = JSON.parse(text) as { predictions: { label?: string }[]; model: { version: string } };
+        served = body.model.version;
+        if (served === second.registered.version) {
+          predictions.push({ version: served, labels: body.predictions.map((p) => String(p.label)) });
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+      const followed = (performance.now() - moved) / 1000;
+      expect(
+        served === second.registered.version,
+        `Production moved to v${second.registered.version}, the API still served v${served} after ${followed.toFixed(0)}s (alias TTL ${config.predict.aliasTtlSeconds}s)`,
+      );
+      return {
+        value: null,
+        detail: `${change.message}; the API served v${served} ${followed.toFixed(0)}s later (alias TTL ${config.predict.aliasTtlSeconds}s)`,
+      };
+    });
+
+    await check('schedule: a one-off copy of the deployed Inference schedule fires its target', async () => {
+      const summaries = await listSchedules(aws);
+      const schedules = await Promise.all(summaries.map((s) => getSchedule(aws, s.Name, s.GroupName)));
+      const deployed = schedules.find((s) => s.Target.Arn === outputs.InferencePipelineArn);
+      expect(
+        deployed !== undefined,
+        `no deployed schedule targets ${outputs.InferencePipelineArn} (schedules: ${summaries.map((s) => s.Name).join(', ') || 'none'})`,
+      );
+      const seen = new Set(await executionArns(sfn, outputs.InferencePipelineArn));
+      const at = new Date(Date.now() + 3000).toISOString().replace(/\.\d+Z$/, '');
+      const copy = `e2e-${stamp}-inference-once`;
+      await createSchedule(aws, copy, {
+        ScheduleExpression: `at(${at})`,
+        Target: deployed.Target,
+        ActionAfterCompletion: 'DELETE',
+      });
+      try {
+        const deadline = Date.now() + 90_000;
+        let fired: string | undefined;
+        while (!fired && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          fired = (await executionArns(sfn, outputs.InferencePipelineArn)).find((arn) => !seen.has(arn));
+        }
+        expect(
+          fired !== undefined,
+          `${copy} (at(${at})) started no execution of ${outputs.InferencePipelineArn} within 90s`,
+        );
+        const end = await followExecution(sdkStepFunctionsApi(sfn), fired, {
+          signal: AbortSignal.timeout(TIMEOUTS.inference),
+        });
+        if (end.status !== 'SUCCEEDED') {
+          throw new ExecutionFailedError(fired, end.status, end.error ?? 'unknown error', end.cause ?? '');
+        }
+        return {
+          value: null,
+          detail: `${deployed.Name} (${deployed.ScheduleExpression}, input ${deployed.Target.Input ?? '{}'}) copied as at(${at}): ${fired.split(':').at(-1)} SUCCEEDED`,
+        };
+      } finally {
+        await deleteSchedule(aws, copy).catch(() => undefined); // gone already after firing (DELETE)
+      }
     });
   } finally {
     s3.destroy();
+  }
+  let executions: ExecutionRow[] = [];
+  try {
+    executions = await listAllExecutions(sfn, outputs);
+  } finally {
     sfn.destroy();
   }
-  return results;
+  return { results, executions, mail, predictions };
+}
+
+async function executionArns(sfn: SFNClient, stateMachineArn: string): Promise<string[]> {
+  const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1000 }));
+  return (page.executions ?? []).map((e) => e.executionArn ?? '').filter((arn) => arn !== '');
+}
+
+/** Every execution of the four deployed state machines, oldest first. */
+async function listAllExecutions(sfn: SFNClient, outputs: StackOutputs): Promise<ExecutionRow[]> {
+  const machines = [
+    outputs.DataPipelineArn,
+    outputs.TrainingPipelineArn,
+    outputs.InferencePipelineArn,
+    outputs.MonitoringPipelineArn,
+  ];
+  const rows: (ExecutionRow & { started: number })[] = [];
+  for (const stateMachineArn of machines) {
+    let nextToken: string | undefined;
+    do {
+      const page = await sfn.send(
+        new ListExecutionsCommand({ stateMachineArn, maxResults: 1000, ...(nextToken && { nextToken }) }),
+      );
+      for (const e of page.executions ?? []) {
+        const started = e.startDate?.getTime() ?? 0;
+        rows.push({
+          stateMachine: stateMachineArn.split(':').at(-1) ?? stateMachineArn,
+          name: e.name ?? '',
+          status: e.status ?? 'UNKNOWN',
+          seconds: e.stopDate && e.startDate ? (e.stopDate.getTime() - started) / 1000 : null,
+          started,
+        });
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+  }
+  return rows.sort((a, b) => a.started - b.started).map(({ started: _started, ...row }) => row);
 }
 
 /** A failed expectation, with the message a user reads. */
@@ -297,7 +543,7 @@ export function explain(error: unknown): string {
     return `${message}\n     onnxruntime-node did not load in the Lambda container: run npm run local:deploy again (it mounts the layer's content)`;
   }
   if (/ECONNREFUSED|fetch failed/.test(message)) {
-    return `${message}\n     is the compose stack up? npm run local:deploy starts it`;
+    return `${message}\n     is the emulator up? npm run local:deploy starts it (LocalStack: the compose stack; no Docker: ministack)`;
   }
   return message;
 }

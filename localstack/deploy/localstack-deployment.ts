@@ -3,8 +3,8 @@
  * context it is deployed with, where LocalStack and MLflow listen on this machine, and the
  * outputs file the deploy writes and the e2e reads.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { loadStageConfig, type StageConfig } from '../../lib/config';
 import { LOCAL_DIR, ROOT } from '../services/local-paths';
@@ -16,6 +16,57 @@ export const STACK_NAME = 'MlopsStack-dev';
 export const OUTPUTS_FILE = join(LOCAL_DIR, 'localstack-outputs.json');
 /** Kept apart from `cdk.out`, so a deploy here never mixes with a `cdk synth` for AWS. */
 export const CDK_OUT_DIR = join(LOCAL_DIR, 'localstack', 'cdk.out');
+
+/** Which emulator `local:deploy` used and where it and MLflow answer: `local:e2e` and `--destroy` read it. */
+export const DEPLOYMENT_FILE = join(LOCAL_DIR, 'local-deployment.json');
+
+/** LocalStack in Docker (compose.yml), or ministack as a plain process (no Docker). */
+export type Emulator = 'localstack' | 'ministack';
+
+const deploymentRecordSchema = z.object({
+  emulator: z.enum(['localstack', 'ministack']),
+  awsUrl: z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL'),
+  mlflowUrl: z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL'),
+  region: z.string().min(1),
+});
+
+export type DeploymentRecord = z.infer<typeof deploymentRecordSchema>;
+
+export function writeDeploymentRecord(record: DeploymentRecord, file = DEPLOYMENT_FILE): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** The record of the last deploy; undefined when there is none (a LocalStack deploy before it existed). */
+export function readDeploymentRecord(file = DEPLOYMENT_FILE): DeploymentRecord | undefined {
+  if (!existsSync(file)) return undefined;
+  const parsed = deploymentRecordSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new DeploymentError(
+      `${file} is not a deployment record (${problems.join('; ')}): run npm run local:deploy again`,
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * The emulator to deploy to: MLOPS_EMULATOR when set (`ministack` or `localstack`), else LocalStack
+ * when a Docker engine is there and ministack when not.
+ */
+export function chooseEmulator(
+  env: NodeJS.ProcessEnv,
+  dockerAvailable: () => Promise<boolean>,
+): Promise<Emulator> {
+  const wanted = env.MLOPS_EMULATOR?.trim();
+  if (wanted === 'ministack' || wanted === 'localstack') return Promise.resolve(wanted);
+  if (wanted) {
+    return Promise.reject(
+      new DeploymentError(`MLOPS_EMULATOR must be ministack or localstack, got "${wanted}"`),
+    );
+  }
+  return dockerAvailable().then((yes) => (yes ? 'localstack' : 'ministack'));
+}
 
 /** Exit code when local:e2e finds no deployment to test (run local:deploy first). */
 export const EXIT_NOT_DEPLOYED = 2;

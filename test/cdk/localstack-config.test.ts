@@ -90,7 +90,54 @@ describe('MlopsStack with localstack=true', () => {
   it('publishes the function and layer assets but no container image (LocalStack has no ECR)', () => {
     expect(Object.keys(local.assets.dockerImages)).toEqual([]);
     expect(Object.keys(aws.assets.dockerImages).length).toBe(2); // the MLflow server and the trainer
-    expect(Object.keys(local.assets.files).length).toBe(Object.keys(aws.assets.files).length);
+    const names = (files: Record<string, unknown>) =>
+      Object.values(files).map((file) => (file as { displayName?: string }).displayName ?? '');
+    const localNames = new Set(names(local.assets.files));
+    // The same function, layer and template assets, less the code of CDK's own custom resources.
+    expect(names(aws.assets.files).filter((name) => !localNames.has(name))).toEqual([
+      'MlopsStack-dev/Custom::S3AutoDeleteObjectsCustomResourceProvider Code',
+      'MlopsStack-dev/Custom::VpcRestrictDefaultSGCustomResourceProvider Code',
+    ]);
+    expect(localNames.size).toBe(Object.keys(aws.assets.files).length - 2);
+  });
+
+  it('leaves out what a local emulator neither needs nor runs; the AWS variant keeps all of it', () => {
+    const count = (template: Template, type: string) => Object.keys(template.findResources(type)).length;
+    for (const type of ['AWS::EC2::NatGateway', 'AWS::EC2::EIP', 'AWS::EC2::FlowLog']) {
+      expect(count(local.template, type), `local ${type}`).toBe(0);
+      expect(count(aws.template, type), `aws ${type}`).toBe(1);
+    }
+    const customResources = (template: Template) =>
+      Object.values(template.toJSON().Resources as Record<string, { Type: string }>)
+        .map((resource) => resource.Type)
+        .filter((type) => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource');
+    expect(customResources(local.template)).toEqual([]);
+    expect(new Set(customResources(aws.template))).toEqual(
+      new Set(['Custom::S3AutoDeleteObjects', 'Custom::VpcRestrictDefaultSG']),
+    );
+    const mathAlarms = (template: Template) =>
+      Object.entries(template.findResources('AWS::CloudWatch::Alarm'))
+        .filter(([, alarm]) => (alarm.Properties as Json).Metrics !== undefined)
+        .map(([id]) => id);
+    expect(mathAlarms(local.template)).toEqual([]);
+    expect(mathAlarms(aws.template)).toEqual([expect.stringMatching(/ServerErrorRate/)]);
+    // Every other alarm stays.
+    expect(count(local.template, 'AWS::CloudWatch::Alarm')).toBe(
+      count(aws.template, 'AWS::CloudWatch::Alarm') - 1,
+    );
+  });
+
+  it('puts the functions in the isolated `private` subnets, routed to no NAT gateway', () => {
+    const routes = Object.values(local.template.findResources('AWS::EC2::Route')).map(
+      (route) => route.Properties as Json,
+    );
+    expect(routes.filter((route) => route.NatGatewayId !== undefined)).toEqual([]);
+    expect(routes.length).toBe(2); // the public subnets' internet gateway routes
+    const inVpc = Object.values(local.template.findResources('AWS::Lambda::Function')).filter(
+      (fn) => (fn.Properties as Json).VpcConfig !== undefined,
+    );
+    expect(inVpc.length).toBeGreaterThan(10);
+    expect(local.stack.network.privateSubnetIds).toHaveLength(2);
   });
 
   it('keeps the four pipelines, the predict API and its key, and the outputs local:e2e reads', () => {

@@ -1,7 +1,9 @@
 /**
- * The parts of `npm run local:deploy` / `local:e2e` that need no Docker: the outputs file, the
- * LocalStack URLs, cdklocal's environment, LocalStack's health answer, the compose failure hints,
- * the API key lookup and following an execution (with a stand-in for the SDK client's `send`).
+ * The parts of `npm run local:deploy` / `local:e2e` that need no emulator: the outputs file, the
+ * deployment record and the choice of emulator, the LocalStack URLs, cdklocal's environment (for
+ * LocalStack and for ministack), ministack's settings, the two mailboxes' answers, LocalStack's
+ * health answer, the compose failure hints, the API key lookup and following an execution (with a
+ * stand-in for the SDK client's `send`).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,18 +16,24 @@ import {
 } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import { predictApiKey } from '../../localstack/deploy/api-key';
-import { cdkLocalEnv, contextArgs } from '../../localstack/deploy/cdklocal';
+import { cdkLocalEnv, cdkMinistackEnv, contextArgs } from '../../localstack/deploy/cdklocal';
 import { composeHints, parseHealth } from '../../localstack/deploy/compose-stack';
+import { mailboxUrl, parseMailbox } from '../../localstack/deploy/e2e-checks';
 import { ExecutionFailedError, runExecution } from '../../localstack/deploy/execution-follower';
 import {
+  chooseEmulator,
   DeploymentError,
   deploymentConfig,
   localInvokeUrl,
   localStackEndpoints,
   parseStackOutputs,
+  readDeploymentRecord,
   readStackOutputs,
   regionOf,
+  writeDeploymentRecord,
 } from '../../localstack/deploy/localstack-deployment';
+import { ministackEnv, ministackPort, pinnedMinistackVersion } from '../../localstack/deploy/ministack';
+import { ministackContext } from '../../localstack/deploy/ministack-steps';
 import { lambdaDockerFlags } from '../../localstack/deploy/onnxruntime-mount';
 
 const sm = (name: string) => `arn:aws:states:us-east-1:000000000000:stateMachine:mlops-dev-${name}`;
@@ -104,6 +112,133 @@ describe('LocalStack endpoints', () => {
     const config = deploymentConfig('us-east-1');
     expect(config.localStack).toEqual({ enabled: true, mlflowTrackingUri: 'http://mlflow:5000' });
     expect([config.stage, config.modelName, config.datasetName]).toEqual(['dev', 'iris-classifier', 'iris']);
+  });
+});
+
+describe('the emulator', () => {
+  it('is LocalStack with a Docker engine and ministack without, unless MLOPS_EMULATOR picks one', async () => {
+    expect(await chooseEmulator({}, async () => true)).toBe('localstack');
+    expect(await chooseEmulator({}, async () => false)).toBe('ministack');
+    expect(await chooseEmulator({ MLOPS_EMULATOR: 'ministack' }, async () => true)).toBe('ministack');
+    expect(await chooseEmulator({ MLOPS_EMULATOR: 'localstack' }, async () => false)).toBe('localstack');
+    await expect(chooseEmulator({ MLOPS_EMULATOR: 'moto' }, async () => true)).rejects.toThrow(
+      'MLOPS_EMULATOR must be ministack or localstack, got "moto"',
+    );
+  });
+
+  it('is recorded by local:deploy for local:e2e, and a broken record names the field', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'deployment-')), 'local-deployment.json');
+    expect(readDeploymentRecord(file)).toBeUndefined();
+    const record = {
+      emulator: 'ministack' as const,
+      awsUrl: 'http://127.0.0.1:4567',
+      mlflowUrl: 'http://127.0.0.1:5000',
+      region: 'us-east-1',
+    };
+    writeDeploymentRecord(record, file);
+    expect(readDeploymentRecord(file)).toEqual(record);
+    writeFileSync(file, JSON.stringify({ ...record, emulator: 'moto', awsUrl: 'localhost' }));
+    expect(() => readDeploymentRecord(file)).toThrow(/emulator: .*; awsUrl: must be an http\(s\) URL/);
+  });
+});
+
+describe('ministack', () => {
+  it('installs the version pinned in its own requirements file', () => {
+    expect(pinnedMinistackVersion()).toMatch(/^\d+\.\d+\.\d+$/);
+    const file = join(mkdtempSync(join(tmpdir(), 'ministack-req-')), 'requirements.txt');
+    writeFileSync(file, '# nothing pinned\nministack>=1\n');
+    expect(() => pinnedMinistackVersion(file)).toThrow(/pins no ministack version/);
+  });
+
+  it('listens on MLOPS_MINISTACK_PORT (default 4567) and rejects a bad one by name', () => {
+    expect(ministackPort({})).toBe(4567);
+    expect(ministackPort({ MLOPS_MINISTACK_PORT: '56410' })).toBe(56410);
+    expect(() => ministackPort({ MLOPS_MINISTACK_PORT: 'http' })).toThrow(
+      'MLOPS_MINISTACK_PORT must be a port number (1-65535), got "http"',
+    );
+  });
+
+  it('runs on 127.0.0.1 with the Lambdas as local node workers on the project Node 22', () => {
+    const env = ministackEnv(4567, '/tmp/state/ministack', {
+      PATH: '/usr/bin',
+      HOME: '/root',
+      // `. .local/env`: the moto endpoint must not reach the Lambda workers.
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+      AWS_PROFILE: 'prod',
+    });
+    expect(env).toMatchObject({
+      HOME: '/root',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:4567',
+      GATEWAY_PORT: '4567',
+      BIND_HOST: '127.0.0.1',
+      S3_DATA_DIR: '/tmp/state/ministack/s3',
+      LAMBDA_EXECUTOR: 'local',
+    });
+    expect(env.PATH).toMatch(/node_modules\/node\/bin:\/usr\/bin$/);
+    expect(env.AWS_PROFILE).toBeUndefined();
+  });
+
+  it('deploys with MLflow on this machine and every endpoint at 127.0.0.1, path-style', () => {
+    expect(ministackContext('us-east-1', 'http://127.0.0.1:5000')).toEqual({
+      stage: 'dev',
+      localstack: 'true',
+      region: 'us-east-1',
+      localstackMlflowUri: 'http://127.0.0.1:5000',
+    });
+    const env = cdkMinistackEnv(
+      { PATH: '/usr/bin', AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' },
+      'http://127.0.0.1:4567',
+      'us-east-1',
+    );
+    expect(env).toMatchObject({
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:4567',
+      AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4567',
+      AWS_S3_FORCE_PATH_STYLE: 'true',
+      AWS_ENVAR_ALLOWLIST: 'AWS_REGION,AWS_DEFAULT_REGION,AWS_S3_FORCE_PATH_STYLE',
+      AWS_ACCESS_KEY_ID: 'test',
+    });
+    expect(env.PATH).toMatch(/node_modules\/node\/bin:.*node_modules\/\.bin:\/usr\/bin$/);
+  });
+});
+
+describe('the mailbox', () => {
+  const sender = 'mlops-alerts@example.com';
+
+  it("reads ministack's messages, grouped by account, from the sender only", () => {
+    expect(mailboxUrl('ministack', 'http://127.0.0.1:4567', sender)).toBe(
+      'http://127.0.0.1:4567/_ministack/ses/messages',
+    );
+    const answer = {
+      messages: {
+        '000000000000': [
+          { Source: sender, To: ['a@example.com'], Subject: '[drift] x', BodyText: 'drifted' },
+          { Source: 'other@example.com', To: ['b@example.com'], Subject: 'hi', BodyText: '' },
+        ],
+      },
+    };
+    expect(parseMailbox('ministack', answer, sender)).toEqual([
+      { from: sender, to: ['a@example.com'], subject: '[drift] x', body: 'drifted' },
+    ]);
+  });
+
+  it("reads LocalStack's /_aws/ses list", () => {
+    expect(mailboxUrl('localstack', 'http://127.0.0.1:4566', sender)).toBe(
+      'http://127.0.0.1:4566/_aws/ses?email=mlops-alerts%40example.com',
+    );
+    const answer = {
+      messages: [
+        {
+          Source: sender,
+          Destination: { ToAddresses: ['a@example.com'] },
+          Subject: '[drift] y',
+          Body: { text_part: 'text' },
+        },
+      ],
+    };
+    expect(parseMailbox('localstack', answer, sender)).toEqual([
+      { from: sender, to: ['a@example.com'], subject: '[drift] y', body: 'text' },
+    ]);
+    expect(parseMailbox('localstack', { messages: {} }, sender)).toEqual([]);
   });
 });
 
