@@ -110,7 +110,9 @@ async function runOnnx(model: FittedModel, rows: number[][]): Promise<Prediction
     if (columns.some((column) => column === undefined)) {
       throw new Error(`unexpected outputs ${session.outputNames.join(', ')}`);
     }
-    const values = rows.map((_, i) => columns.map((column) => (column?.data as Float32Array)[i] as number));
+    const values = rows.map((_, i) =>
+      columns.map((column) => ((column as ort.Tensor).data as Float32Array)[i] as number),
+    );
     return outputs.label ? { labels: outputs.label.data as string[], values } : { values };
   } finally {
     await session.release();

@@ -98,7 +98,7 @@ function rankOneOutputs(model: FittedModel, estimator: EstimatorOutputs): NodePr
   const classes = model.classes ?? [];
   const columns = classes.map((_, k) => `${INTERNAL_NAME_PREFIX}probability/${k}`);
   return [
-    node('Split', [estimator.probabilities], columns, [{ name: 'axis', type: 2, i: 1 }]),
+    node('Split', [estimator.probabilities], columns, [attribute.int('axis', 1)]),
     ...classes.map((name, k) =>
       node('Squeeze', [columns[k] as string, AXIS_ONE], [probabilityOutputName(name)]),
     ),
