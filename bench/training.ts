@@ -6,6 +6,11 @@
  *   TRAINING_BENCH_ROWS=300000 npx tsx bench/training.ts   # a larger large set
  *
  * Datasets: iris (classification) and diabetes (regression) from scikit-learn's bundled files;
+ * cars (the bundled vega-datasets cars: a string category and missing values), as regression of
+ * Miles_per_Gallon and, under the test contract test/fixtures/cars-cylinders.input_schema.json,
+ * classification of Cylinders — raw columns on both sides: ours preprocesses them (one-hot,
+ * mean imputation fitted on the training rows), scikit-learn runs the equivalent ColumnTransformer
+ * (OneHotEncoder(handle_unknown='ignore') + SimpleImputer(mean), + StandardScaler for linear);
  * Friedman #1 regression, 20 000 rows; and the large set, TRAINING_BENCH_ROWS rows (default
  * 150 000, so 105 000 training rows) of a 10-feature 3-class problem with non-linear class
  * scores. Every family runs its default candidate; TRAINING_BENCH_FOREST_TREES (default 100, the
@@ -23,6 +28,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import {
+  categoryAt,
+  type DataContract,
+  type Frame,
+  readContractFile,
+  resolveDataset,
+  splitFrame,
+} from '../lambdas/core/data';
+import { categoryLevelsOf, toTrainingData } from '../lambdas/core/lifecycle/trainer-input';
 import { SeededRandom } from '../lambdas/core/seeded-random';
 import {
   type CandidateSpec,
@@ -135,6 +149,67 @@ interface DatasetEntry {
   readonly features: readonly string[];
   readonly classes?: readonly string[];
   readonly candidates: readonly CandidateSpec[];
+  /** Raw columns (cars): scikit-learn reads train.json / test.json and preprocesses them itself. */
+  readonly raw?: { readonly numeric: readonly string[]; readonly categorical: readonly string[] };
+}
+
+/** The in-memory splits of the raw-column datasets (ours), by dataset name. */
+const rawSplits = new Map<string, { train: TrainingData; test: TrainingData }>();
+
+/**
+ * A bundled dataset with raw columns, split 70/30 (seeded random, stratified for classification,
+ * the pipeline's split); both sides get the same rows: ours as frames, scikit-learn as JSON columns
+ * (null for a missing value).
+ */
+async function writeRawSplit(dir: string, name: string, contractFile?: string): Promise<DatasetEntry> {
+  const contract: DataContract | undefined = contractFile ? await readContractFile(contractFile) : undefined;
+  const cars = await resolveDataset('cars', contract ? { contract } : {});
+  if (!cars.contract) throw new Error('cars has no contract');
+  const { frame } = await cars.load();
+  const split = splitFrame(frame, cars.contract, { method: 'random', seed: SPLIT_SEED, testFraction: 0.3 });
+  const levels = categoryLevelsOf(frame);
+  const whole = toTrainingData(frame, cars.contract, levels);
+  const classes = whole.task === 'classification' ? whole.classes : undefined;
+  const train = toTrainingData(split.train, cars.contract, levels, classes);
+  const test = toTrainingData(split.test, cars.contract, levels, classes);
+  rawSplits.set(name, { train, test });
+  const inputs = train.inputs ?? [];
+  const folder = path.join(dir, name);
+  mkdirSync(folder, { recursive: true });
+  for (const [part, data] of [
+    ['train', train],
+    ['test', test],
+  ] as const) {
+    const raw = data.raw as Frame;
+    writeFileSync(
+      path.join(folder, `${part}.json`),
+      JSON.stringify({
+        columns: Object.fromEntries(inputs.map((input) => [input.name, columnValues(raw, input.name)])),
+        y: Array.from(data.y),
+      }),
+    );
+  }
+  return {
+    name,
+    task: train.task,
+    rows: train.rows + test.rows,
+    cols: inputs.length,
+    features: inputs.map((input) => input.name),
+    ...(train.task === 'classification' ? { classes: train.classes } : {}),
+    candidates: defaultCandidates(train.task),
+    raw: {
+      numeric: inputs.filter((input) => input.kind === 'numeric').map((input) => input.name),
+      categorical: inputs.filter((input) => input.kind === 'category').map((input) => input.name),
+    },
+  };
+}
+
+function columnValues(frame: Frame, name: string): (number | string | null)[] {
+  const column = frame.columns.get(name);
+  if (!column) throw new Error(`no column ${name}`);
+  if (column.kind === 'categorical')
+    return Array.from({ length: frame.rowCount }, (_, i) => categoryAt(column, i));
+  return Array.from(column.values, (value) => (Number.isNaN(value) ? null : value));
 }
 
 function writeFloat64(file: string, values: ArrayLike<number>): void {
@@ -191,8 +266,9 @@ interface Run {
 }
 
 function runOurs(dir: string, entry: DatasetEntry): Record<string, Run> {
-  const train = readSplit(dir, entry, 'train');
-  const test = readSplit(dir, entry, 'test');
+  const raw = rawSplits.get(entry.name);
+  const train = raw?.train ?? readSplit(dir, entry, 'train');
+  const test = raw?.test ?? readSplit(dir, entry, 'test');
   const runs: Record<string, Run> = {};
   for (const spec of entry.candidates) {
     const start = performance.now();
@@ -257,7 +333,7 @@ function updateReadme(line: string): void {
   writeFileSync(file, lines.join('\n').replace(/\n*$/, '\n'));
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const largeRows = Number(process.env.TRAINING_BENCH_ROWS ?? 150_000);
   if (!Number.isInteger(largeRows) || largeRows < 100) {
     throw new Error(`TRAINING_BENCH_ROWS must be an integer ≥ 100 (got ${process.env.TRAINING_BENCH_ROWS})`);
@@ -283,6 +359,12 @@ function main(): void {
       writeSplit(dir, 'diabetes', diabetes()),
       writeSplit(dir, `friedman1-${FRIEDMAN_ROWS}`, friedman1(FRIEDMAN_ROWS)),
       writeSplit(dir, `synthetic-3class-${largeRows}`, syntheticClassification(largeRows), largeCandidates),
+      await writeRawSplit(dir, 'cars'),
+      await writeRawSplit(
+        dir,
+        'cars-cylinders',
+        path.join(ROOT, 'test/fixtures/cars-cylinders.input_schema.json'),
+      ),
     ];
     writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ seed: TRAIN_SEED, datasets: entries }));
 
@@ -326,8 +408,8 @@ function main(): void {
         task: entry.task,
         rows: entry.rows,
         cols: entry.cols,
-        train_rows: entry.rows - Math.round(entry.rows * 0.3),
-        test_rows: Math.round(entry.rows * 0.3),
+        train_rows: rawSplits.get(entry.name)?.train.rows ?? entry.rows - Math.round(entry.rows * 0.3),
+        test_rows: rawSplits.get(entry.name)?.test.rows ?? Math.round(entry.rows * 0.3),
         metric,
         families,
       };
@@ -361,6 +443,7 @@ function main(): void {
         `the large set's random forests grow ${forestTrees} trees on both sides (TRAINING_BENCH_FOREST_TREES)`,
         'sklearn HistGradientBoosting runs with early_stopping=False, as ours has none',
         'random forests: ours splits on ≤255 quantile bins per feature, sklearn on exact thresholds',
+        "cars, cars-cylinders: raw columns (Origin a string category; missing Horsepower, Miles_per_Gallon) split by splitFrame 70/30 (seed 1, stratified for classification); sklearn: ColumnTransformer(SimpleImputer(mean) on numbers, OneHotEncoder(handle_unknown='ignore') on categories) [+ StandardScaler for the linear families] + the same estimator",
       ],
       datasets,
     };
@@ -399,4 +482,4 @@ function main(): void {
   }
 }
 
-main();
+await main();

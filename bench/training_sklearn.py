@@ -4,7 +4,9 @@ prints one JSON document of holdout metrics and training seconds (wall clock and
 
 Usage: localstack/.venv/bin/python bench/training_sklearn.py SPLIT_DIR
 SPLIT_DIR/meta.json lists the datasets; each has train_x.f64, train_y.f64, test_x.f64, test_y.f64
-(little-endian float64, row-major) and the candidate params per family.
+(little-endian float64, row-major) and the candidate params per family. A dataset with `raw`
+(cars) has train.json / test.json instead: raw columns (strings, null for missing) and y; its
+estimators run behind the equivalent preprocessing (`raw_pipeline`).
 """
 
 import json
@@ -14,7 +16,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import sklearn
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.preprocessing import OneHotEncoder
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
@@ -23,7 +29,7 @@ from sklearn.ensemble import (
 )
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, f1_score, log_loss, mean_absolute_error, r2_score, root_mean_squared_error
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info
 
@@ -69,6 +75,30 @@ def estimator(family, task, params, seed):
     raise ValueError(f"unknown family {family}")
 
 
+def raw_pipeline(model, raw):
+    """Our preprocessing, scikit-learn's way: mean imputation of numbers, one-hot of categories
+    (unknown → zeros), then for the linear families a StandardScaler over every column, as ours."""
+    columns = ColumnTransformer(
+        [
+            ("numbers", SimpleImputer(strategy="mean"), raw["numeric"]),
+            ("categories", OneHotEncoder(handle_unknown="ignore", sparse_output=False), raw["categorical"]),
+        ]
+    )
+    steps = list(model.steps) if hasattr(model, "steps") else [("estimator", model)]
+    return Pipeline([("columns", columns), *steps])
+
+
+def read_raw(folder, part, raw):
+    data = json.loads((folder / f"{part}.json").read_text())
+    frame = pd.DataFrame(
+        {
+            name: pd.Series(values, dtype="object" if name in raw["categorical"] else "float64")
+            for name, values in data["columns"].items()
+        }
+    )
+    return frame, np.asarray(data["y"], dtype=np.float64)
+
+
 def read(folder, name, cols):
     values = np.fromfile(folder / name, dtype="<f8")
     return values.reshape(-1, cols) if cols else values
@@ -99,13 +129,19 @@ def main():
     for dataset in meta["datasets"]:
         folder = root / dataset["name"]
         cols = dataset["cols"]
-        x_train, y_train = read(folder, "train_x.f64", cols), read(folder, "train_y.f64", 0)
-        x_test, y_test = read(folder, "test_x.f64", cols), read(folder, "test_y.f64", 0)
+        raw = dataset.get("raw")
+        if raw:
+            (x_train, y_train), (x_test, y_test) = read_raw(folder, "train", raw), read_raw(folder, "test", raw)
+        else:
+            x_train, y_train = read(folder, "train_x.f64", cols), read(folder, "train_y.f64", 0)
+            x_test, y_test = read(folder, "test_x.f64", cols), read(folder, "test_y.f64", 0)
         task = dataset["task"]
         fit_y = y_train.astype(np.int64) if task == "classification" else y_train
         per_family = {}
         for candidate in dataset["candidates"]:
             model = estimator(candidate["family"], task, candidate["params"], meta["seed"])
+            if raw:
+                model = raw_pipeline(model, raw)
             start, cpu_start = time.perf_counter(), time.process_time()
             model.fit(x_train, fit_y)
             seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start

@@ -12,6 +12,9 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { categoryAt, type Frame, numericColumn } from '../../lambdas/core/data';
+import { columnFeeds } from '../../lambdas/core/lifecycle/frame-feeds';
+import { exampleRows } from '../../lambdas/core/lifecycle/trainer-input';
 import {
   type ModelDirectory,
   readModelDirectory,
@@ -19,7 +22,9 @@ import {
   writeModelDirectory,
 } from '../../lambdas/core/model-format';
 import { inspectOnnx } from '../../lambdas/core/onnx';
+import { modelInputs, parseCandidateSpec, predictFrame, trainCandidate } from '../../lambdas/core/training';
 import type { FittedModel, LinearModel, TreeEnsembleModel } from '../../lambdas/core/training/model-types';
+import { carsSplits, UNKNOWN_ORIGIN } from '../fixtures/cars-data';
 
 const PYTHON = resolve('localstack/.venv/bin/python');
 
@@ -39,9 +44,23 @@ result = {"ours": {}, "python": {}}
 for name, spec in job["ours"].items():
     mlflow.onnx.load_model(spec["dir"])  # runs onnx.checker.check_model on our bytes
     model = mlflow.pyfunc.load_model(spec["dir"])
-    frame = pd.DataFrame(spec["rows"], columns=spec["columns"], dtype="float64")
-    prediction = model.predict(frame)
-    result["ours"][name] = {key: np.asarray(value).tolist() for key, value in prediction.items()}
+    dtypes = spec["dtypes"]
+    # Columns in reverse order: pyfunc must map them by name, not by position.
+    order = list(reversed(list(dtypes)))
+    frame = pd.DataFrame({c: pd.Series(spec["data"][c], dtype=dtypes[c]) for c in order})
+    variants = {
+        "float64": frame,
+        "float32": frame.astype({c: "float32" for c in order if dtypes[c] == "float64"}),
+        # pandas 3 makes "str" the default dtype of string columns.
+        "string_dtype": frame.astype({c: "str" for c in order if dtypes[c] == "object"}),
+    }
+    result["ours"][name] = {}
+    for variant, data in variants.items():
+        try:
+            prediction = model.predict(data)
+            result["ours"][name][variant] = {key: np.asarray(value).tolist() for key, value in prediction.items()}
+        except Exception as error:  # reported to the test, which asserts what each variant does
+            result["ours"][name][variant] = {"error": f"{type(error).__name__}: {error}"}
 
 rng = np.random.default_rng(7)
 requirements = ["onnx", "onnxruntime"]  # given, so save_model skips its slow dependency inference
@@ -104,8 +123,10 @@ result["python"]["zipmap"] = {"rows": rows.astype(np.float64).tolist(), "labels"
 print(json.dumps(result))
 `;
 
+type PyfuncAnswer = Record<string, (string | number)[]> & { error?: string };
+
 interface PythonResult {
-  ours: Record<string, { label?: string[]; probabilities?: number[][]; variable?: number[][] }>;
+  ours: Record<string, Record<'float64' | 'float32' | 'string_dtype', PyfuncAnswer>>;
   python: {
     wide: { rows: number[][]; y: number[][] | number[] };
     zipmap: { rows: number[][]; labels: number[] };
@@ -178,15 +199,72 @@ const regressor: TreeEnsembleModel = {
   postTransform: 'none',
 };
 
-const ours: Record<string, FittedModel> = { multiclass, binaryForest, regressor };
-
-/** Float32-exact rows, so Python's float64 → float32 cast feeds onnxruntime the same values. */
-function rowsFor(width: number, count: number): number[][] {
-  return Array.from({ length: count }, (_, i) =>
-    Array.from({ length: width }, (_, j) =>
-      Math.fround(Math.sin(i * 7.3 + j * 1.9) * 2.5 + (j === 0 ? 0.3 : 0)),
-    ),
+/** A frame of float32-exact numbers, one column per feature (the hand-written models' input). */
+function numericFrame(features: readonly string[], count: number): Frame {
+  const columns = new Map(
+    features.map((name, j) => [
+      name,
+      numericColumn(
+        Float64Array.from({ length: count }, (_, i) =>
+          Math.fround(Math.sin(i * 7.3 + j * 1.9) * 2.5 + (j === 0 ? 0.3 : 0)),
+        ),
+      ),
+    ]),
   );
+  return { rowCount: count, columns };
+}
+
+const [carsRegression, carsClassification] = await Promise.all([
+  carsSplits('regression'),
+  carsSplits('classification'),
+]);
+const candidate = (family: string, params: Record<string, unknown> = {}) =>
+  parseCandidateSpec({ name: family, family, params });
+
+/** Each model with the rows it is asked about (cars: unknown and missing Origin, missing Horsepower). */
+const ours: Record<string, { model: FittedModel; frame: Frame }> = {
+  multiclass: { model: multiclass, frame: numericFrame(multiclass.features, 40) },
+  binaryForest: { model: binaryForest, frame: numericFrame(binaryForest.features, 40) },
+  regressor: { model: regressor, frame: numericFrame(regressor.features, 40) },
+  carsBoosting: {
+    model: trainCandidate(candidate('gradient_boosting', { max_iter: 50 }), carsRegression.train, 1),
+    frame: carsRegression.probe,
+  },
+  carsRidge: {
+    model: trainCandidate(candidate('ridge'), carsRegression.train, 1),
+    frame: carsRegression.probe,
+  },
+  carsCylindersForest: {
+    model: trainCandidate(candidate('random_forest', { n_estimators: 30 }), carsClassification.train, 1),
+    frame: carsClassification.probe,
+  },
+  carsCylindersLogistic: {
+    model: trainCandidate(candidate('logistic_regression'), carsClassification.train, 1),
+    frame: carsClassification.probe,
+  },
+};
+
+/** The frame as pandas columns: numbers (null = NaN), strings ("" for a missing category), with a dtype each. */
+function pandasColumns(model: FittedModel, frame: Frame) {
+  const data: Record<string, (number | string | boolean | null)[]> = {};
+  const dtypes: Record<string, string> = {};
+  for (const input of modelInputs(model)) {
+    const column = frame.columns.get(input.name);
+    if (!column) throw new Error(input.name);
+    if (column.kind === 'categorical') {
+      data[input.name] = Array.from({ length: frame.rowCount }, (_, i) => categoryAt(column, i) ?? '');
+      dtypes[input.name] = 'object';
+    } else {
+      data[input.name] = Array.from(column.values, (v) => (Number.isNaN(v) ? null : v));
+      dtypes[input.name] =
+        input.kind === 'numeric' && input.dtype === 'int64'
+          ? 'int64'
+          : input.kind === 'numeric' && input.dtype === 'bool'
+            ? 'bool'
+            : 'float64';
+    }
+  }
+  return { data, dtypes };
 }
 
 async function runSession(
@@ -197,6 +275,22 @@ async function runSession(
   const session = await ort.InferenceSession.create(bytes);
   try {
     return await (outputNames ? session.run(feeds, outputNames) : session.run(feeds));
+  } finally {
+    await session.release();
+  }
+}
+
+/** onnxruntime-node's answer for the frame, fed column by column, as {output: values}. */
+async function nodeAnswer(bytes: Uint8Array, frame: Frame): Promise<Record<string, (string | number)[]>> {
+  const session = await ort.InferenceSession.create(bytes);
+  try {
+    const outputs = await session.run(columnFeeds(session.inputMetadata, frame));
+    return Object.fromEntries(
+      Object.entries(outputs).map(([name, tensor]) => [
+        name,
+        Array.from(tensor.data as ArrayLike<string | number>),
+      ]),
+    );
   } finally {
     await session.release();
   }
@@ -223,7 +317,6 @@ function maxRelativeDiff(actual: number[][], expected: number[][]): number {
 describe('MLflow onnx-flavor directories across TypeScript and Python', () => {
   let root: string;
   let python: PythonResult;
-  const rows: Record<string, number[][]> = {};
   let wide: ModelDirectory;
   let zipmap: ModelDirectory;
   let wideRawOnnx: Uint8Array | undefined;
@@ -235,15 +328,14 @@ describe('MLflow onnx-flavor directories across TypeScript and Python', () => {
       ours: {},
       python: { wide: join(root, 'python-wide'), zipmap: join(root, 'python-zipmap') },
     };
-    for (const [name, model] of Object.entries(ours)) {
+    for (const [name, { model, frame }] of Object.entries(ours)) {
       const dir = join(root, name);
-      rows[name] = rowsFor(model.features.length, 40);
       await writeModelDirectory(dir, {
         model,
-        inputExample: rows[name].slice(0, 3),
+        inputExample: exampleRows(frame, modelInputs(model), 3),
         dataContract: { fields: model.features.map((feature) => ({ name: feature, type: 'number' })) },
       });
-      job.ours[name] = { dir, columns: model.features, rows: rows[name] };
+      job.ours[name] = { dir, ...pandasColumns(model, frame) };
     }
     const jobFile = join(root, 'job.json');
     const scriptFile = join(root, 'interop.py');
@@ -251,8 +343,8 @@ describe('MLflow onnx-flavor directories across TypeScript and Python', () => {
     await writeFile(scriptFile, PYTHON_SCRIPT);
 
     const { stdout } = await promisify(execFile)(PYTHON, [scriptFile, jobFile], {
-      timeout: 180_000,
-      maxBuffer: 32 * 1024 * 1024,
+      timeout: 300_000,
+      maxBuffer: 64 * 1024 * 1024,
     });
     python = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as PythonResult;
 
@@ -260,46 +352,91 @@ describe('MLflow onnx-flavor directories across TypeScript and Python', () => {
     wideRawOnnx = wideFiles.get('model.onnx');
     wide = readModelDirectory(wideFiles);
     zipmap = readModelDirectory(await readModelFiles(job.python.zipmap as string));
-  });
+  }, 360_000);
 
   afterAll(async () => {
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  it.each(['multiclass', 'binaryForest'])(
-    'pyfunc predicts the labels and probabilities onnxruntime-node does for our %s classifier',
+  it.each(Object.keys(ours))(
+    'pyfunc answers %s by column name (reversed order) as onnxruntime-node and the TS predictor do, from float64 and float32 frames',
     async (name) => {
-      const model = ours[name] as FittedModel;
-      const input = rows[name] as number[][];
+      const { model, frame } = ours[name] as { model: FittedModel; frame: Frame };
       const directory = readModelDirectory(await readModelFiles(join(root, name)));
+      const node = await nodeAnswer(directory.onnxBytes, frame);
+      const ts = predictFrame(model, frame);
 
-      const node = await runSession(directory.onnxBytes, {
-        input: new ort.Tensor('float32', Float32Array.from(input.flat()), [
-          input.length,
-          model.features.length,
-        ]),
-      });
-      const fromPython = python.ours[name];
-
-      expect(fromPython?.label).toEqual(node.label?.data);
-      expect(new Set(fromPython?.label).size).toBeGreaterThan(1);
-      expect(
-        maxRelativeDiff(rowsOf(node.probabilities), fromPython?.probabilities ?? []),
-      ).toBeLessThanOrEqual(1e-5);
+      for (const variant of ['float64', 'float32'] as const) {
+        const answer = python.ours[name]?.[variant];
+        expect(answer?.error, `${variant}: ${answer?.error}`).toBeUndefined();
+        expect(Object.keys(answer ?? {}).sort()).toEqual(Object.keys(node).sort());
+        for (const [output, values] of Object.entries(node)) {
+          const fromPython = answer?.[output] ?? [];
+          if (typeof values[0] === 'string') {
+            expect(fromPython, `${variant} ${output}`).toEqual(values);
+          } else {
+            expect(maxRelativeDiff([fromPython as number[]], [values as number[]])).toBeLessThanOrEqual(1e-5);
+          }
+        }
+      }
+      if (ts.task === 'regression') {
+        expect(maxRelativeDiff([node.prediction as number[]], [Array.from(ts.values)])).toBeLessThanOrEqual(
+          1e-4,
+        );
+        expect(new Set(ts.values).size).toBeGreaterThan(2);
+      } else {
+        const k = ts.classes.length;
+        ts.classes.forEach((c, j) => {
+          const column = Array.from(
+            { length: frame.rowCount },
+            (_, i) => ts.probabilities[i * k + j] as number,
+          );
+          expect(maxRelativeDiff([node[`probability_${c}`] as number[]], [column])).toBeLessThanOrEqual(1e-5);
+        });
+        expect(new Set(node.label).size).toBeGreaterThan(1);
+      }
     },
   );
 
-  it('pyfunc predicts the values onnxruntime-node does for our regressor', async () => {
-    const input = rows.regressor as number[][];
-    const directory = readModelDirectory(await readModelFiles(join(root, 'regressor')));
+  it('writes a column signature and an input example with the category strings', async () => {
+    const directory = readModelDirectory(await readModelFiles(join(root, 'carsCylindersForest')));
 
-    const node = await runSession(directory.onnxBytes, {
-      input: new ort.Tensor('float32', Float32Array.from(input.flat()), [input.length, 3]),
+    expect(directory.signature?.inputs).toContainEqual({
+      kind: 'column',
+      name: 'Origin',
+      type: 'string',
+      required: true,
     });
-    const values = rowsOf(node.variable);
+    expect(directory.signature?.inputs).toContainEqual({
+      kind: 'column',
+      name: 'Horsepower',
+      type: 'double',
+      required: false,
+    });
+    expect(directory.signature?.outputs?.map((spec) => spec.name)).toEqual([
+      'label',
+      'probability_3',
+      'probability_4',
+      'probability_5',
+      'probability_6',
+      'probability_8',
+    ]);
+    const example = directory.inputExample;
+    expect(example?.kind === 'dataframe' && example.columns.at(-1)).toBe('Origin');
+    expect(example?.kind === 'dataframe' && example.data[0]?.at(-1)).toBe(UNKNOWN_ORIGIN);
+  });
 
-    expect(maxRelativeDiff(values, python.ours.regressor?.variable ?? [])).toBeLessThanOrEqual(1e-5);
-    expect(new Set(values.map((row) => row[0])).size).toBeGreaterThan(2);
+  it("pandas 3's default string dtype: pyfunc refuses it or answers as object strings do", () => {
+    // Recorded, not wished: the README tells Python users which dtype to send.
+    const answer = python.ours.carsCylindersForest?.string_dtype;
+    const objectAnswer = python.ours.carsCylindersForest?.float64;
+    if (answer?.error) {
+      expect(answer.error).toMatch(/./);
+      console.info(`pandas "str" dtype through mlflow.pyfunc: ${answer.error.split('\n')[0]}`);
+    } else {
+      expect(answer?.label).toEqual(objectAnswer?.label);
+      console.info('pandas "str" dtype through mlflow.pyfunc: answered as object strings');
+    }
   });
 
   it('reads a Python-saved model with a column signature and external weights, and serves it', async () => {

@@ -99,9 +99,48 @@ describe('bundled seattle-weather', () => {
   });
 });
 
+describe('bundled cars', () => {
+  it('quarantines the 8 rows without a target, keeps missing Horsepower, and skips Name', async () => {
+    const cars = await bundled('cars');
+
+    const result = await cars.load();
+
+    expect(result.counts).toEqual({ input: 406, valid: 398, quarantined: 8 });
+    expect(result.quarantined.every((row) => row.reasons[0]?.column === 'Miles_per_Gallon')).toBe(true);
+    expect(result.unknownColumns).toEqual(['Name']);
+    expect(featureNames(cars.contract)).toEqual([
+      'Cylinders',
+      'Displacement',
+      'Horsepower',
+      'Weight_in_lbs',
+      'Acceleration',
+      'Year',
+      'Origin',
+    ]);
+    const horsepower = result.frame.columns.get('Horsepower');
+    expect(horsepower?.kind === 'numeric' && horsepower.values.filter(Number.isNaN).length).toBe(6);
+    const origin = result.frame.columns.get('Origin');
+    expect(origin?.kind === 'categorical' && origin.levels).toEqual(['Europe', 'Japan', 'USA']);
+    const year = result.frame.columns.get('Year');
+    expect(year?.kind === 'numeric' && year.values[0]).toBe(Date.UTC(1970, 0, 1));
+    expect(cars.description).toContain('vega-datasets');
+  });
+
+  it('is a byte-for-byte copy of the vega-datasets file', async () => {
+    const require = createRequire(import.meta.url);
+    const packageDir = dirname(dirname(require.resolve('vega-datasets')));
+    const cars = await resolveDataset('cars');
+
+    const ours = await readFile((cars.input as { path: string }).path);
+    const theirs = await readFile(join(packageDir, 'data', 'cars.json'));
+
+    expect(ours.equals(theirs)).toBe(true);
+  });
+});
+
 describe('resolveDataset', () => {
   it('lists the bundled datasets with source and license', () => {
-    expect([...bundledDatasets.keys()]).toEqual(['iris', 'seattle-weather']);
+    expect([...bundledDatasets.keys()]).toEqual(['iris', 'seattle-weather', 'cars']);
     expect(bundledDatasets.get('seattle-weather')?.license).toBe('U.S. Government work (public domain)');
   });
 
@@ -144,7 +183,7 @@ describe('resolveDataset', () => {
 
     expect(unknown.code).toBe('UNKNOWN_DATASET');
     expect(unknown.message).toContain(
-      'unknown dataset "irises": it is not a bundled dataset; use a bundled dataset (iris, seattle-weather)',
+      'unknown dataset "irises": it is not a bundled dataset; use a bundled dataset (iris, seattle-weather, cars)',
     );
     expect(missing.message).toContain('there is no such file');
   });

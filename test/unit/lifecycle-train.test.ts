@@ -367,7 +367,7 @@ describe('promotion gate', () => {
       productionScore: null,
     });
     expect(result.promotion?.reason).toBe(
-      "Production v1 could not be scored on this holdout (the holdout has no column 'petal_area'); kept it",
+      "Production v1 could not be scored on this holdout (the data has no column 'petal_area', an input of the model); kept it",
     );
     expect(mlflow.aliases.get('gated')?.get('Production')).toBe('1');
   });

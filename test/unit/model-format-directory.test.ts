@@ -143,8 +143,17 @@ describe('buildModelDirectory', () => {
     expect(mlmodel.model_uuid).toBe('0123456789abcdef0123456789abcdef');
     expect(mlmodel.run_id).toBe('run-123');
     expect(mlmodel.utc_time_created).toBe('2026-01-02 03:04:05.678000');
-    expect(JSON.parse(mlmodel.signature.inputs)).toEqual([
-      { type: 'tensor', 'tensor-spec': { dtype: 'float64', shape: [-1, 3] } },
+    // A model fitted on a bare matrix: each feature a nullable double column (no imputation).
+    expect(JSON.parse(mlmodel.signature.inputs)).toEqual(
+      classifier.features.map((name) => ({ type: 'double', name, required: false })),
+    );
+    expect(JSON.parse(mlmodel.signature.outputs)).toEqual([
+      { type: 'string', name: 'label', required: true },
+      ...(classifier.classes ?? []).map((name) => ({
+        type: 'float',
+        name: `probability_${name}`,
+        required: true,
+      })),
     ]);
     expect(mlmodel.saved_input_example_info).toEqual({
       artifact_path: 'input_example.json',
@@ -182,7 +191,7 @@ describe('buildModelDirectory', () => {
             onnxBytes: exportToOnnx(regressor),
             dataContract: contract,
           }),
-        /does not take 'input' \[N, 3\]/,
+        /onnxBytes takes rooms, age, the model's input columns are sepal_length, sepal_width, petal_length/,
       ],
       [
         () => buildModelDirectory({ model: classifier, inputExample: [[1, 2]], dataContract: contract }),
@@ -223,8 +232,11 @@ describe('readModelDirectory', () => {
     });
     expect(directory.dataContract).toEqual(contract);
     expect(directory.onnxBytes).toBe(files.get('model.onnx'));
-    expect(directory.onnx.inputs.map((input) => input.name)).toEqual(['input']);
-    expect(directory.onnx.outputs.map((output) => output.name)).toEqual(['label', 'probabilities']);
+    expect(directory.onnx.inputs.map((input) => input.name)).toEqual(classifier.features);
+    expect(directory.onnx.outputs.map((output) => output.name)).toEqual([
+      'label',
+      ...(classifier.classes ?? []).map((name) => `probability_${name}`),
+    ]);
     expect(directory.mlmodel).toMatchObject({
       runId: 'run-123',
       artifactPath: 'model',
@@ -344,7 +356,7 @@ describe('readModelDirectory', () => {
     expect(directory.mlmodel.pythonFunction).toBeNull();
     expect(directory.mlmodel.onnx.providers).toEqual([]);
     expect(directory.featureNames).toEqual(['rooms', 'age']);
-    expect(directory.onnx.outputs.map((output) => output.name)).toEqual(['variable']);
+    expect(directory.onnx.outputs.map((output) => output.name)).toEqual(['prediction']);
   });
 
   it.each<[string, (files: ModelFiles) => ModelFiles, string, string, RegExp]>([

@@ -88,17 +88,31 @@ function reference(model: FittedModel, rows: number[][]): Prediction {
   return model.kind === 'linear' ? referenceLinear(model, rows) : referenceTrees(model, rows);
 }
 
-async function runOnnx(bytes: Uint8Array, rows: number[][]): Promise<Prediction> {
-  const session = await ort.InferenceSession.create(bytes);
+/** Exports the model and runs it: one double [N] input per feature, rank-1 outputs gathered back into rows. */
+async function runOnnx(model: FittedModel, rows: number[][]): Promise<Prediction> {
+  const session = await ort.InferenceSession.create(exportToOnnx(model));
   try {
-    const width = rows[0]?.length ?? 0;
-    const input = new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, width]);
-    const outputs = await session.run({ input });
-    const valuesTensor = outputs.probabilities ?? outputs.variable;
-    if (!valuesTensor) throw new Error(`unexpected outputs ${session.outputNames.join(', ')}`);
-    const columns = valuesTensor.dims[1] as number;
-    const flat = Array.from(valuesTensor.data as Float32Array);
-    const values = rows.map((_, i) => flat.slice(i * columns, (i + 1) * columns));
+    const feeds = Object.fromEntries(
+      model.features.map((name, j) => [
+        name,
+        new ort.Tensor(
+          'float64',
+          Float64Array.from(rows, (row) => row[j] as number),
+          [rows.length],
+        ),
+      ]),
+    );
+    const outputs = await session.run(feeds);
+    const columns =
+      model.task === 'classification'
+        ? (model.classes ?? []).map((name) => outputs[`probability_${name}`])
+        : [outputs.prediction];
+    if (columns.some((column) => column === undefined)) {
+      throw new Error(`unexpected outputs ${session.outputNames.join(', ')}`);
+    }
+    const values = rows.map((_, i) =>
+      columns.map((column) => ((column as ort.Tensor).data as Float32Array)[i] as number),
+    );
     return outputs.label ? { labels: outputs.label.data as string[], values } : { values };
   } finally {
     await session.release();
@@ -267,7 +281,7 @@ describe('exportToOnnx', () => {
     const rows = randomRows(random, 300, model.features.length);
 
     const expected = reference(model, rows);
-    const actual = await runOnnx(exportToOnnx(model), rows);
+    const actual = await runOnnx(model, rows);
 
     expect(actual.labels).toEqual(expected.labels);
     expect(actual.values.map((row) => row.length)).toEqual(expected.values.map((row) => row.length));
@@ -285,7 +299,7 @@ describe('exportToOnnx', () => {
 
   it('answers a binary logistic model as two columns [1 - p, p] with the label of p > 0.5', async () => {
     // score = -0.25 + 0.8·(0.2-0.2)/1.1 - 1.3·(-0.1+0.1)/0.9 + 0.45·(0.4-0.4)/1.3 = -0.25 at the means.
-    const actual = await runOnnx(exportToOnnx(binaryLogistic), [[0.2, -0.1, 0.4]]);
+    const actual = await runOnnx(binaryLogistic, [[0.2, -0.1, 0.4]]);
 
     const p = sigmoid(-0.25);
     expect(actual.labels).toEqual(['stays']);
@@ -317,7 +331,7 @@ describe('exportToOnnx', () => {
       baseValues: [-0.9],
     };
 
-    const actual = await runOnnx(exportToOnnx(positive), [
+    const actual = await runOnnx(positive, [
       [-1, 0, 0],
       [-1, 2, 0],
       [1, 0, 0],
@@ -346,7 +360,7 @@ describe('exportToOnnx', () => {
     const rows = randomRows(random, 200, 2);
 
     const expected = reference(twoScores, rows);
-    const actual = await runOnnx(exportToOnnx(twoScores), rows);
+    const actual = await runOnnx(twoScores, rows);
 
     expect(actual.labels).toEqual(expected.labels);
     const maxDiff = Math.max(
@@ -376,7 +390,7 @@ describe('exportToOnnx', () => {
     };
     const justBelow = float32AtOrBelow(0.1);
 
-    const actual = await runOnnx(exportToOnnx(stump), [[Math.fround(0.1)], [justBelow], [-5], [Number.NaN]]);
+    const actual = await runOnnx(stump, [[Math.fround(0.1)], [justBelow], [-5], [Number.NaN]]);
 
     // NaN is not <= the threshold: it goes right (BRANCH_LEQ without missing-value tracking).
     expect(actual.values.map((row) => row[0])).toEqual([2, 1, 1, 2]);

@@ -78,10 +78,17 @@ describe('inspectOnnx', () => {
   it('reports the graph contract, opsets and metadata of an exported model', () => {
     const info = inspectOnnx(exportToOnnx(forest));
 
-    expect(info.inputs).toEqual([{ name: 'input', kind: 'tensor', elementType: 'float', shape: ['N', 3] }]);
+    expect(info.inputs).toEqual(
+      forest.features.map((name) => ({ name, kind: 'tensor', elementType: 'double', shape: ['N'] })),
+    );
     expect(info.outputs).toEqual([
       { name: 'label', kind: 'tensor', elementType: 'string', shape: ['N'] },
-      { name: 'probabilities', kind: 'tensor', elementType: 'float', shape: ['N', 3] },
+      ...(forest.classes ?? []).map((name) => ({
+        name: `probability_${name}`,
+        kind: 'tensor',
+        elementType: 'float',
+        shape: ['N'],
+      })),
     ]);
     expect(info.opsets).toEqual([
       { domain: '', version: 16 },
@@ -91,6 +98,7 @@ describe('inspectOnnx', () => {
     expect(JSON.parse(info.metadata.feature_names ?? '')).toEqual(forest.features);
     expect(JSON.parse(info.metadata.class_labels ?? '')).toEqual(forest.classes);
     expect(info.metadata.task).toBe('classification');
+    expect(JSON.parse(info.metadata.feature_categories ?? '')).toEqual({});
     expect(info.externalDataFiles).toEqual([]);
   });
 

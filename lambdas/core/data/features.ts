@@ -1,13 +1,100 @@
 /**
- * What the trainers take: a dense row-major matrix of the contract's features and a label vector.
+ * From a frame to what models take.
  *
- * Categorical features are ordinal-encoded: the value is the level's index (the contract's
- * `values` order when it gives one, so codes are stable across files), NaN when missing. Missing
- * numeric values stay NaN: imputing is the trainer's choice, not the loader's.
+ * - `fitPreprocessing`: the raw input columns of a model and their preprocessing (training-set
+ *   means for missing numbers, one-hot levels for categories), fitted on the training rows; the
+ *   trainers' matrix is `preprocessFrame` of it (lambdas/core/training/preprocessing.ts).
+ * - `featureMatrix`: the single `[N, F]` float tensor of models registered before the per-column
+ *   format: categories ordinal-encoded (the level's index), NaN when missing. Kept to score those.
+ * - `labelVector`: the target.
  */
-import { type DataContract, featureNames } from './contract';
+import type { CategoryInput, InputColumn, NumericInput } from '../training/model-types';
+import { type ContractColumn, type DataContract, featureNames } from './contract';
 import { DataError } from './errors';
 import type { Frame } from './frame';
+
+/**
+ * A category column without `values` in the contract keeps its most frequent levels, at most this
+ * many (ties: alphabetical); the rest encode as unknown (all-zero one-hot). An id-like column would
+ * otherwise add a feature per row and bloat every model without teaching it anything.
+ */
+export const MAX_CATEGORY_LEVELS = 100;
+
+/**
+ * The model's raw inputs (default: the contract's features, in contract order) with their
+ * preprocessing fitted on `frame`, the training rows:
+ * - number / datetime → `double`; integer / boolean → `int64` / `bool` unless nullable (then
+ *   `double`, NaN = missing); the mean of the present values is imputed for a missing one;
+ * - category → one-hot levels: the contract's `values` (in its order) when it gives them, else the
+ *   levels the rows hold, sorted (scikit-learn's OneHotEncoder order), capped at MAX_CATEGORY_LEVELS.
+ */
+export function fitPreprocessing(
+  frame: Frame,
+  contract: DataContract,
+  features: readonly string[] = featureNames(contract),
+): InputColumn[] {
+  const declared = new Map(contract.columns.map((column) => [column.name, column]));
+  return features.map((name) => {
+    const column = frame.columns.get(name);
+    const spec = declared.get(name);
+    if (!column || !spec) {
+      throw new DataError('INVALID_FRAME', `feature "${name}" is not a column of the frame`, { field: name });
+    }
+    const nullable = spec.nullable === true;
+    if (column.kind === 'categorical') {
+      const input: CategoryInput = { name, kind: 'category', nullable, levels: categoryLevels(spec, column) };
+      return input;
+    }
+    let sum = 0;
+    let count = 0;
+    for (const value of column.values) {
+      if (!Number.isNaN(value)) {
+        sum += value;
+        count++;
+      }
+    }
+    const input: NumericInput = {
+      name,
+      kind: 'numeric',
+      dtype: numericDtype(spec),
+      nullable,
+      // No present value to average: impute 0, as a constant is all the model can learn from it.
+      mean: count > 0 ? sum / count : 0,
+    };
+    return input;
+  });
+}
+
+function numericDtype(spec: ContractColumn): NumericInput['dtype'] {
+  if (spec.nullable) return 'double';
+  if (spec.type === 'integer') return 'int64';
+  if (spec.type === 'boolean') return 'bool';
+  return 'double';
+}
+
+function categoryLevels(
+  spec: ContractColumn,
+  column: { readonly codes: Int32Array; readonly levels: readonly string[] },
+): string[] {
+  if (spec.values) return [...spec.values];
+  const counts = new Array<number>(column.levels.length).fill(0);
+  for (const code of column.codes) if (code >= 0) counts[code] = (counts[code] as number) + 1;
+  const present = column.levels
+    .map((level, code) => ({ level, count: counts[code] as number }))
+    .filter((entry) => entry.count > 0);
+  const kept =
+    present.length <= MAX_CATEGORY_LEVELS
+      ? present
+      : [...present]
+          .sort((a, b) => b.count - a.count || compareText(a.level, b.level))
+          .slice(0, MAX_CATEGORY_LEVELS);
+  return kept.map((entry) => entry.level).sort(compareText);
+}
+
+/** Code-point order, as Python's sorted() (and so scikit-learn's categories_) orders strings. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 export interface FeatureMatrix {
   /** rowCount × featureCount, row-major: x[row * featureCount + feature]. */
@@ -36,7 +123,10 @@ export interface TrainingData {
   readonly y: Labels;
 }
 
-/** The features (default: the contract's, in contract order) as a dense matrix. */
+/**
+ * The features (default: the contract's, in contract order) as a dense matrix, categories as
+ * ordinal codes: the input layout of models registered before the per-column format.
+ */
 export function featureMatrix(
   frame: Frame,
   contract: DataContract,

@@ -34,8 +34,10 @@ export { DataError, type DataErrorCode } from './errors';
 export {
   type FeatureMatrix,
   featureMatrix,
+  fitPreprocessing,
   type Labels,
   labelVector,
+  MAX_CATEGORY_LEVELS,
   type TrainingData,
   trainingData,
 } from './features';

@@ -49,6 +49,16 @@ export const bundledDatasets: ReadonlyMap<string, BundledDataset> = new Map(
         'NOAA National Climatic Data Center via the vega-datasets npm package (data/seattle-weather.csv)',
       license: 'U.S. Government work (public domain)',
     },
+    {
+      name: 'cars',
+      title:
+        'Cars 1970-1982, the Auto MPG data (regression of Miles_per_Gallon; a string category, missing values)',
+      dataFile: 'cars/cars.json',
+      contractFile: `cars/${CONTRACT_FILE}`,
+      rows: 406,
+      origin: 'StatLib Datasets Archive (CMU) via the vega-datasets npm package (data/cars.json)',
+      license: 'distributed in 1982 for educational and scientific purposes (UCI copy: CC BY 4.0)',
+    },
   ].map((dataset) => [dataset.name, dataset]),
 );
 

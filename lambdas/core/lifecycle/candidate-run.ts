@@ -13,6 +13,7 @@ import { type DatasetInputRequest, datasetInput, keyValues } from '../mlflow';
 import { buildModelDirectory, type ModelFiles } from '../model-format';
 import { type CandidateSpec, parseCandidateSpec } from '../training/candidate-specs';
 import type { FittedModel } from '../training/model-types';
+import { modelInputs } from '../training/preprocessing';
 import { evaluate, trainCandidate } from '../training/train-candidate';
 import type { TrainingData } from '../training/training-data';
 import type { BlobStore } from './blob-store';
@@ -182,7 +183,9 @@ export function candidateModelDirectory(request: CandidateModelRequest): ModelFi
   const { prepared, spec } = request;
   return buildModelDirectory({
     model: request.model,
-    inputExample: exampleRows(request.test, INPUT_EXAMPLE_ROWS),
+    ...(request.test.raw
+      ? { inputExample: exampleRows(request.test.raw, modelInputs(request.model), INPUT_EXAMPLE_ROWS) }
+      : {}),
     dataContract: prepared.contract,
     runId: request.runId,
     artifactPath: MODEL_ARTIFACT_PATH,

@@ -3,15 +3,19 @@
  * compares the new version with the current Production version, both through the same path (the
  * artifact that will be served, not the trainer's in-memory model), on the same rows.
  *
- * Works for the project's graph contract (lambdas/core/onnx/graph-contract.ts) and for the usual
- * shapes of a Python-logged model: a 1-D label output (string or int64) beside a 2-D float
- * probabilities output, or a single float output for a regressor.
+ * Works for the project's graph contract (lambdas/core/onnx/graph-contract.ts: per-column inputs,
+ * `label` + `probability_<class>` or `prediction`), for the earlier one (one [N, F] input, `label`
+ * + `probabilities` [N, K] or `variable`) and for the usual shapes of a Python-logged model: a
+ * 1-D label output (string or int64) beside a 2-D float probabilities output, or a single float
+ * output for a regressor. Inputs are fed from the raw rows by frame-feeds.ts.
  */
 import * as ort from 'onnxruntime-node';
+import type { Frame } from '../data/frame';
 import { MODEL_METADATA_KEYS, type ModelDirectory } from '../model-format';
-import { ONNX_METADATA_KEYS } from '../onnx';
+import { ONNX_METADATA_KEYS, PROBABILITY_OUTPUT_PREFIX } from '../onnx';
 import { classificationMetrics, type MetricName, regressionMetrics } from '../training/metrics';
 import type { TrainingData } from '../training/training-data';
+import { columnFeeds, FeedMismatchError, isSingleTensorGraph, ordinalMatrix } from './frame-feeds';
 
 export type OnnxPrediction =
   | {
@@ -29,33 +33,55 @@ export class HoldoutMismatchError extends Error {
 }
 
 /**
- * Runs the directory's graph on `data`, whose columns are picked by the model's feature names
- * (the holdout may hold more, or order them differently).
+ * Runs the directory's graph on raw rows: a frame, or a holdout's `raw` rows. Columns are found
+ * by name (the data may hold more, or order them differently). A holdout without raw rows (a bare
+ * matrix) can only feed the earlier single-tensor graphs.
  */
 export async function predictWithOnnx(
   directory: ModelDirectory,
-  data: TrainingData,
+  data: TrainingData | Frame,
 ): Promise<OnnxPrediction> {
-  const features = directory.featureNames;
-  if (!features) throw new HoldoutMismatchError('the model names no input features');
-  const x = columnsOf(data, features);
+  const frame = 'columns' in data ? data : (data.raw ?? null);
+  const rows = 'columns' in data ? data.rowCount : data.rows;
   const session = await ort.InferenceSession.create(directory.onnxBytes, { intraOpNumThreads: 1 });
   try {
-    const input = session.inputMetadata[0];
-    if (session.inputNames.length !== 1 || !input?.isTensor) {
-      throw new HoldoutMismatchError(
-        `the graph takes ${session.inputNames.length} inputs; one [N, F] tensor is scored`,
-      );
+    let feeds: Record<string, ort.Tensor>;
+    try {
+      feeds = isSingleTensorGraph(session.inputMetadata)
+        ? singleTensorFeed(session, directory, data, frame)
+        : columnFeeds(session.inputMetadata, requireFrame(frame));
+    } catch (error) {
+      if (error instanceof FeedMismatchError) throw new HoldoutMismatchError(error.message, { cause: error });
+      throw error;
     }
-    const tensor =
-      input.type === 'float64'
-        ? new ort.Tensor('float64', x, [data.rows, features.length])
-        : new ort.Tensor('float32', Float32Array.from(x), [data.rows, features.length]);
-    const outputs = await session.run({ [input.name]: tensor });
-    return decodeOutputs(session, outputs, data.rows, directory);
+    const outputs = await session.run(feeds);
+    return decodeOutputs(session, outputs, rows, directory);
   } finally {
     await session.release().catch(() => {});
   }
+}
+
+function requireFrame(frame: Frame | null): Frame {
+  if (!frame) throw new HoldoutMismatchError('the model takes raw columns; the holdout has only a matrix');
+  return frame;
+}
+
+function singleTensorFeed(
+  session: ort.InferenceSession,
+  directory: ModelDirectory,
+  data: TrainingData | Frame,
+  frame: Frame | null,
+): Record<string, ort.Tensor> {
+  const features = directory.featureNames;
+  if (!features) throw new HoldoutMismatchError('the model names no input features');
+  const input = session.inputMetadata[0] as ort.InferenceSession.ValueMetadata & { isTensor: true };
+  const x = frame ? ordinalMatrix(frame, features) : columnsOf(data as TrainingData, features);
+  const rows = x.length / Math.max(1, features.length);
+  const tensor =
+    input.type === 'float64'
+      ? new ort.Tensor('float64', x, [rows, features.length])
+      : new ort.Tensor('float32', Float32Array.from(x), [rows, features.length]);
+  return { [input.name]: tensor };
 }
 
 /**
@@ -123,13 +149,15 @@ function decodeOutputs(
       output.isTensor && (output.type === 'string' || output.type === 'int64') && output.shape.length === 1,
   );
   if (labelOutput) {
+    const labels = Array.from(outputs[labelOutput.name]?.data as ArrayLike<string | bigint>, String);
+    const perClass = perClassProbabilities(tensors, outputs, rows);
+    if (perClass) return { task: 'classification', labels, ...perClass };
     const probabilityOutput = tensors.find(
       (output) =>
         output.isTensor &&
         (output.type === 'float32' || output.type === 'float64') &&
         output.shape.length === 2,
     );
-    const labels = Array.from(outputs[labelOutput.name]?.data as ArrayLike<string | bigint>, String);
     const probabilities = probabilityOutput
       ? Float64Array.from(outputs[probabilityOutput.name]?.data as ArrayLike<number>)
       : null;
@@ -155,6 +183,27 @@ function decodeOutputs(
   throw new HoldoutMismatchError(
     `outputs ${session.outputNames.join(', ')} are neither a classifier's nor a regressor's`,
   );
+}
+
+/** `probability_<class>` outputs (rank 1, one per class) as a rows × classes matrix, in output order. */
+function perClassProbabilities(
+  tensors: readonly ort.InferenceSession.ValueMetadata[],
+  outputs: ort.InferenceSession.ReturnType,
+  rows: number,
+): { probabilities: Float64Array; classes: string[] } | null {
+  const columns = tensors.filter(
+    (output) =>
+      output.isTensor && output.name.startsWith(PROBABILITY_OUTPUT_PREFIX) && output.shape.length === 1,
+  );
+  if (columns.length === 0) return null;
+  const classes = columns.map((output) => output.name.slice(PROBABILITY_OUTPUT_PREFIX.length));
+  const k = columns.length;
+  const probabilities = new Float64Array(rows * k);
+  columns.forEach((output, j) => {
+    const values = outputs[output.name]?.data as ArrayLike<number>;
+    for (let i = 0; i < rows; i++) probabilities[i * k + j] = values[i] as number;
+  });
+  return { probabilities, classes };
 }
 
 /** Class order of the probability columns: our MLmodel / ONNX metadata; else unknown (label metrics only). */

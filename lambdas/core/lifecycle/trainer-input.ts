@@ -6,8 +6,11 @@
  * holds (sorted, unused ones dropped): a test split without `virginica` would otherwise number
  * its classes differently from the training split, and the metrics would compare wrong labels.
  */
-import { type DataContract, featureMatrix, labelVector } from '../data';
-import { type Column, categoricalColumn, type Frame } from '../data/frame';
+import { type DataContract, fitPreprocessing, labelVector } from '../data';
+import { type Column, categoricalColumn, categoryAt, type Frame } from '../data/frame';
+import type { ExampleCell } from '../model-format/input-example';
+import type { InputColumn } from '../training/model-types';
+import { expandedFeatureNames, preprocessFrame } from '../training/preprocessing';
 import type { TrainingData } from '../training/training-data';
 import { LifecycleError } from './errors';
 
@@ -47,9 +50,11 @@ export function alignCategoryLevels(frame: Frame, levels: CategoryLevels): Frame
 }
 
 /**
- * The trainers' input: the contract's features as a dense matrix, the target as labels or values.
- * `classes` pins the class order too (an integer or boolean target is numeric in the frame, so
- * its classes come from the values present, not from levels).
+ * The trainers' input: the contract's features preprocessed (imputation and one-hot fitted on
+ * these rows, kept as `inputs` for the model), the raw rows (`raw`, so a model can score them
+ * with its own preprocessing), the target as labels or values. `classes` pins the class order
+ * too (an integer or boolean target is numeric in the frame, so its classes come from the values
+ * present, not from levels).
  */
 export function toTrainingData(
   frame: Frame,
@@ -58,9 +63,17 @@ export function toTrainingData(
   classes?: readonly string[],
 ): TrainingData {
   const aligned = alignCategoryLevels(frame, levels);
-  const x = featureMatrix(aligned, contract);
+  const inputs = fitPreprocessing(aligned, contract);
+  const features = expandedFeatureNames(inputs);
   const y = labelVector(aligned, contract);
-  const matrix = { x: x.values, rows: x.rowCount, cols: x.featureCount, features: x.features };
+  const matrix = {
+    x: preprocessFrame(inputs, aligned),
+    rows: aligned.rowCount,
+    cols: features.length,
+    features,
+    inputs,
+    raw: aligned,
+  };
   if (y.task === 'regression') return { ...matrix, task: 'regression', y: y.values };
   if (!classes || sameLevels(y.classes, classes)) {
     return { ...matrix, task: 'classification', y: y.classIndex, classes: y.classes };
@@ -80,11 +93,21 @@ export function toTrainingData(
   };
 }
 
-/** The first `count` rows of the matrix, as rows (the model's input example). */
-export function exampleRows(data: TrainingData, count: number): number[][] {
-  const rows = Math.min(count, data.rows);
+/**
+ * The first `count` raw rows of the model's inputs (its input example), as a caller sends them:
+ * numbers, booleans for a `bool` input, category strings; null when missing.
+ */
+export function exampleRows(frame: Frame, inputs: readonly InputColumn[], count: number): ExampleCell[][] {
+  const rows = Math.min(count, frame.rowCount);
   return Array.from({ length: rows }, (_, i) =>
-    Array.from(data.x.subarray(i * data.cols, (i + 1) * data.cols)),
+    inputs.map((input) => {
+      const column = frame.columns.get(input.name);
+      if (!column) throw new LifecycleError(`the input example has no column "${input.name}"`);
+      if (column.kind === 'categorical') return categoryAt(column, i);
+      const value = column.values[i] as number;
+      if (Number.isNaN(value)) return null;
+      return input.kind === 'numeric' && input.dtype === 'bool' ? value !== 0 : value;
+    }),
   );
 }
 

@@ -28,10 +28,13 @@ export interface SavedInputExampleInfo {
   readonly servingInputPath: string | null;
 }
 
-/** A DataFrame example of numeric rows in `columns` order; NaN is written as null, as pandas does. */
+/**
+ * A DataFrame example of rows in `columns` order (numbers, strings, booleans); a missing value
+ * (null, NaN) is written as null, as pandas does.
+ */
 export function dataframeExample(
   columns: readonly string[],
-  rows: readonly (readonly number[])[],
+  rows: readonly (readonly (ExampleCell | number)[])[],
 ): InputExample {
   rows.forEach((row, index) => {
     if (row.length !== columns.length) {
@@ -45,7 +48,9 @@ export function dataframeExample(
   return {
     kind: 'dataframe',
     columns: [...columns],
-    data: rows.map((row) => row.map((value) => (Number.isFinite(value) ? value : null))),
+    data: rows.map((row) =>
+      row.map((value) => (typeof value === 'number' && !Number.isFinite(value) ? null : value)),
+    ),
   };
 }
 

@@ -18,8 +18,9 @@ import { exportToOnnx, ONNX_METADATA_KEYS } from '../onnx/export-model';
 import { graphContractOf } from '../onnx/graph-contract';
 import { inspectOnnx } from '../onnx/inspect-model';
 import type { FittedModel } from '../training/model-types';
+import { modelInputs } from '../training/preprocessing';
 import { ModelFormatError } from './errors';
-import { dataframeExample, inputExampleFiles } from './input-example';
+import { dataframeExample, type ExampleCell, inputExampleFiles } from './input-example';
 import { type MetadataValue, MLMODEL_FILE, type MlModelDocument, serializeMlModel } from './mlmodel';
 import {
   CONDA_FILE,
@@ -51,8 +52,11 @@ export interface ModelDirectoryOptions {
   readonly model: FittedModel;
   /** The exported model; exported from `model` when not given. */
   readonly onnxBytes?: Uint8Array;
-  /** A few input rows, values in `model.features` order (logged as a DataFrame example). */
-  readonly inputExample?: readonly (readonly number[])[];
+  /**
+   * A few raw input rows, values in the order of the model's input columns (`modelInputs`):
+   * numbers, category strings, booleans, null when missing. Logged as a DataFrame example.
+   */
+  readonly inputExample?: readonly (readonly ExampleCell[])[];
   /** The data contract the model was trained under, written verbatim as JSON. */
   readonly dataContract: object;
   /** Extra entries for MLmodel's `metadata` (dataset version, training spec, …). */
@@ -78,7 +82,13 @@ export function buildModelDirectory(options: ModelDirectoryOptions): ModelFiles 
   files.set(ONNX_MODEL_FILE, onnxBytes);
 
   const example =
-    options.inputExample && inputExampleFiles(dataframeExample(model.features, options.inputExample));
+    options.inputExample &&
+    inputExampleFiles(
+      dataframeExample(
+        modelInputs(model).map((input) => input.name),
+        options.inputExample,
+      ),
+    );
   for (const [path, text] of example?.files ?? []) files.set(path, utf8.encode(text));
   if (options.dataContract === null || typeof options.dataContract !== 'object') {
     throw new ModelFormatError(
@@ -156,9 +166,13 @@ function modelMetadata(
       'metadata',
     );
   }
+  const inputs = modelInputs(model);
   return {
     ...extra,
-    [MODEL_METADATA_KEYS.features]: [...model.features],
+    [MODEL_METADATA_KEYS.features]: inputs.map((input) => input.name),
+    [MODEL_METADATA_KEYS.categories]: Object.fromEntries(
+      inputs.flatMap((input) => (input.kind === 'category' ? [[input.name, [...input.levels]]] : [])),
+    ),
     [MODEL_METADATA_KEYS.task]: model.task,
     [MODEL_METADATA_KEYS.kind]: model.kind,
     ...(model.classes ? { [MODEL_METADATA_KEYS.classes]: [...model.classes] } : {}),
@@ -176,17 +190,14 @@ function checkOnnxMatchesModel(onnxBytes: Uint8Array, model: FittedModel): void 
     });
   }
   const contract = graphContractOf(model);
-  const [input] = info.inputs;
   const expected = contract.outputs.map((output) => output.name).join(', ');
   const actual = info.outputs.map((output) => output.name).join(', ');
-  if (
-    info.inputs.length !== 1 ||
-    input?.name !== contract.input.name ||
-    input.shape?.[1] !== model.features.length
-  ) {
+  const expectedInputs = contract.inputs.map((input) => input.name).join(', ');
+  const actualInputs = info.inputs.map((input) => input.name).join(', ');
+  if (expectedInputs !== actualInputs) {
     throw new ModelFormatError(
       'INVALID_OPTIONS',
-      `onnxBytes does not take '${contract.input.name}' [N, ${model.features.length}] as its only input`,
+      `onnxBytes takes ${actualInputs}, the model's input columns are ${expectedInputs}`,
       'onnxBytes',
     );
   }

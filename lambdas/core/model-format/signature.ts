@@ -1,17 +1,18 @@
 /**
- * MLflow model signatures: the one our models are written with, and parsing of any MLmodel's.
+ * MLflow model signatures: the one our models are written with, and parsing of any MLmodel's
+ * (models registered by earlier versions declare a tensor input, float64 [-1, F]; they are read
+ * as they are).
  *
- * Our models declare a tensor input, float64 [-1, F], rather than one double column per feature.
- * With a column signature, `pyfunc.predict(DataFrame)` hands the DataFrame to mlflow.onnx's
- * wrapper, which builds its answer with `pd.DataFrame.from_dict` over the flattened outputs and
- * fails for a classifier ("All arrays must be of the same length": `label` has N values,
- * `probabilities` N·K). With a tensor signature, pyfunc turns the DataFrame into an array first
- * and the wrapper answers a dict of arrays {label, probabilities}. Feature names are kept in the
- * MLmodel metadata, the input example's columns and the ONNX metadata instead.
+ * Our models declare column-based inputs, one per raw input column (`double`, `long`, `boolean`,
+ * `string`; required unless the column is nullable), and column-based outputs (`label`: string
+ * and one `probability_<class>`: float per class, or `prediction`: float). The graph's inputs
+ * are those columns and its outputs are rank 1 (graph-contract.ts), so `pyfunc.predict(DataFrame)`
+ * feeds each column by name (any order) and answers a DataFrame of the outputs.
  */
 import { z } from 'zod';
-import { graphContractOf } from '../onnx/graph-contract';
+import { type GraphElementType, graphContractOf } from '../onnx/graph-contract';
 import type { FittedModel } from '../training/model-types';
+import { modelInputs } from '../training/preprocessing';
 import { ModelFormatError } from './errors';
 
 /** A named (or unnamed) DataFrame column of an MLflow DataType (`double`, `long`, `string`, …). */
@@ -46,16 +47,30 @@ export interface MlflowSignatureFields {
   readonly params: string | null;
 }
 
+/** MLflow's column DataType for each graph element type. */
+const MLFLOW_COLUMN_TYPES: Readonly<Record<GraphElementType, string>> = {
+  double: 'double',
+  float: 'float',
+  int64: 'long',
+  bool: 'boolean',
+  string: 'string',
+};
+
 export function signatureOf(model: FittedModel): ModelSignature {
   const contract = graphContractOf(model);
+  const inputs = modelInputs(model);
   return {
-    inputs: [{ kind: 'tensor', name: null, dtype: 'float64', shape: [-1, model.features.length] }],
+    inputs: contract.inputs.map((input, j) => ({
+      kind: 'column',
+      name: input.name,
+      type: MLFLOW_COLUMN_TYPES[input.elementType],
+      required: !(inputs[j]?.nullable ?? false),
+    })),
     outputs: contract.outputs.map((output) => ({
-      kind: 'tensor',
+      kind: 'column',
       name: output.name,
-      // numpy's dtypes for what onnxruntime returns: strings come back as an object array.
-      dtype: output.elementType === 'string' ? 'object' : 'float32',
-      shape: output.shape.map((size) => size ?? -1),
+      type: MLFLOW_COLUMN_TYPES[output.elementType],
+      required: true,
     })),
     params: null,
   };

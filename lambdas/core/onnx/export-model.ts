@@ -1,12 +1,22 @@
 /**
- * Fitted model → serialized ONNX model, keeping the graph contract of graph-contract.ts.
+ * Fitted model → serialized ONNX model, keeping the graph contract of graph-contract.ts:
+ * per-column inputs → preprocessing (preprocessing-export.ts) → estimator → rank-1 outputs.
  */
 import type { FittedModel } from '../training/model-types';
+import { modelInputs } from '../training/preprocessing';
 import { OnnxExportError } from './errors';
-import { contractValueInfos, ONNX_ML_DOMAIN } from './graph-builder';
+import { attribute, contractValueInfos, node, ONNX_ML_DOMAIN } from './graph-builder';
+import {
+  type EstimatorOutputs,
+  INTERNAL_NAME_PREFIX,
+  LABEL_OUTPUT,
+  PREDICTION_OUTPUT,
+  probabilityOutputName,
+} from './graph-contract';
 import { linearModelNodes } from './linear-export';
 import { validateFittedModel } from './model-validation';
-import { encodeModelProto, type ModelProto } from './proto-messages';
+import { AXIS_ONE, preprocessingNodes } from './preprocessing-export';
+import { encodeModelProto, type ModelProto, type NodeProto } from './proto-messages';
 import { treeEnsembleNodes } from './tree-export';
 
 /**
@@ -23,7 +33,10 @@ export const PRODUCER_NAME = 'serverless-mlops';
 
 /** Keys of the model's `metadata_props`, so the file alone says what it predicts from. */
 export const ONNX_METADATA_KEYS = {
+  /** The raw input columns, in input order (JSON list). */
   features: 'feature_names',
+  /** The known levels of each category input (JSON {column: [levels]}): anything else encodes as unknown. */
+  categories: 'feature_categories',
   classes: 'class_labels',
   task: 'task',
   kind: 'model_kind',
@@ -42,8 +55,20 @@ export interface OnnxExportOptions {
 
 export function exportToOnnx(model: FittedModel, options: OnnxExportOptions = {}): Uint8Array {
   validateFittedModel(model);
-  const { input, outputs } = contractValueInfos(model);
-  const nodes = model.kind === 'linear' ? linearModelNodes(model) : treeEnsembleNodes(model);
+  const { inputs, outputs } = contractValueInfos(model);
+  const preprocessing = preprocessingNodes(modelInputs(model));
+  const estimator: EstimatorOutputs = {
+    label: LABEL_OUTPUT,
+    probabilities: `${INTERNAL_NAME_PREFIX}probabilities`,
+    values: `${INTERNAL_NAME_PREFIX}values`,
+  };
+  const nodes = [
+    ...preprocessing.nodes,
+    ...(model.kind === 'linear'
+      ? linearModelNodes(model, preprocessing.output, estimator)
+      : treeEnsembleNodes(model, preprocessing.output, estimator)),
+    ...rankOneOutputs(model, estimator),
+  ];
   const proto: ModelProto = {
     ir_version: ONNX_IR_VERSION,
     opset_import: ONNX_OPSETS.map((opset) => ({ ...opset })),
@@ -53,7 +78,8 @@ export function exportToOnnx(model: FittedModel, options: OnnxExportOptions = {}
     graph: {
       name: options.graphName ?? `serverless_mlops_${model.kind}_${model.task}`,
       node: nodes,
-      input: [input],
+      initializer: preprocessing.initializers,
+      input: inputs,
       output: outputs,
     },
     metadata_props: metadataProps(model, options.metadata ?? {}),
@@ -61,12 +87,35 @@ export function exportToOnnx(model: FittedModel, options: OnnxExportOptions = {}
   return encodeModelProto(proto);
 }
 
+/**
+ * [N, K] probabilities → one [N] output per class (Split on axis 1, then Squeeze); [N, 1] values →
+ * `prediction` [N]. Rank 1 so that mlflow.onnx's pyfunc can answer a DataFrame.
+ */
+function rankOneOutputs(model: FittedModel, estimator: EstimatorOutputs): NodeProto[] {
+  if (model.task === 'regression') {
+    return [node('Squeeze', [estimator.values, AXIS_ONE], [PREDICTION_OUTPUT])];
+  }
+  const classes = model.classes ?? [];
+  const columns = classes.map((_, k) => `${INTERNAL_NAME_PREFIX}probability/${k}`);
+  return [
+    node('Split', [estimator.probabilities], columns, [attribute.int('axis', 1)]),
+    ...classes.map((name, k) =>
+      node('Squeeze', [columns[k] as string, AXIS_ONE], [probabilityOutputName(name)]),
+    ),
+  ];
+}
+
 function metadataProps(model: FittedModel, extra: Readonly<Record<string, string>>) {
   const reserved = new Set<string>(Object.values(ONNX_METADATA_KEYS));
   const clash = Object.keys(extra).find((key) => reserved.has(key));
   if (clash) throw new OnnxExportError(`key '${clash}' is reserved for the exporter`, 'options.metadata');
+  const inputs = modelInputs(model);
+  const categories = Object.fromEntries(
+    inputs.flatMap((input) => (input.kind === 'category' ? [[input.name, input.levels]] : [])),
+  );
   const entries: Record<string, string> = {
-    [ONNX_METADATA_KEYS.features]: JSON.stringify(model.features),
+    [ONNX_METADATA_KEYS.features]: JSON.stringify(inputs.map((input) => input.name)),
+    [ONNX_METADATA_KEYS.categories]: JSON.stringify(categories),
     [ONNX_METADATA_KEYS.task]: model.task,
     [ONNX_METADATA_KEYS.kind]: model.kind,
     ...(model.classes ? { [ONNX_METADATA_KEYS.classes]: JSON.stringify(model.classes) } : {}),

@@ -4,12 +4,13 @@
  */
 
 import type { FittedModel } from '../training/model-types';
-import { BATCH_DIMENSION, type GraphTensor, graphContractOf } from './graph-contract';
+import { BATCH_DIMENSION, type GraphElementType, type GraphTensor, graphContractOf } from './graph-contract';
 import {
   type AttributeProto,
   AttributeType,
   type NodeProto,
   TensorDataType,
+  type TensorProto,
   type ValueInfoProto,
 } from './proto-messages';
 
@@ -49,22 +50,45 @@ export function mlNode(
   outputs: readonly string[],
   attributes: readonly AttributeProto[],
 ): NodeProto {
+  return { ...node(opType, inputs, outputs, attributes), domain: ONNX_ML_DOMAIN };
+}
+
+/** A default-domain (`ai.onnx`) operator node, named after its first output (names stay unique). */
+export function node(
+  opType: string,
+  inputs: readonly string[],
+  outputs: readonly string[],
+  attributes: readonly AttributeProto[] = [],
+): NodeProto {
   return {
     op_type: opType,
-    domain: ONNX_ML_DOMAIN,
-    name: opType,
+    domain: '',
+    name: `${opType}:${outputs[0] ?? ''}`,
     input: [...inputs],
     output: [...outputs],
     attribute: [...attributes],
   };
 }
 
+/** A constant int64 tensor (an initializer: Unsqueeze's and Squeeze's `axes`). */
+export function int64Initializer(name: string, values: readonly number[]): TensorProto {
+  return { name, data_type: TensorDataType.INT64, dims: [values.length], int64_data: [...values] };
+}
+
+export const ELEMENT_TYPES: Readonly<Record<GraphElementType, number>> = {
+  float: TensorDataType.FLOAT,
+  double: TensorDataType.DOUBLE,
+  int64: TensorDataType.INT64,
+  bool: TensorDataType.BOOL,
+  string: TensorDataType.STRING,
+};
+
 export function tensorValueInfo(tensor: GraphTensor): ValueInfoProto {
   return {
     name: tensor.name,
     type: {
       tensor_type: {
-        elem_type: tensor.elementType === 'string' ? TensorDataType.STRING : TensorDataType.FLOAT,
+        elem_type: ELEMENT_TYPES[tensor.elementType],
         shape: {
           dim: tensor.shape.map((size) =>
             size === null ? { dim_param: BATCH_DIMENSION } : { dim_value: size },
@@ -75,7 +99,10 @@ export function tensorValueInfo(tensor: GraphTensor): ValueInfoProto {
   };
 }
 
-export function contractValueInfos(model: FittedModel): { input: ValueInfoProto; outputs: ValueInfoProto[] } {
+export function contractValueInfos(model: FittedModel): {
+  inputs: ValueInfoProto[];
+  outputs: ValueInfoProto[];
+} {
   const contract = graphContractOf(model);
-  return { input: tensorValueInfo(contract.input), outputs: contract.outputs.map(tensorValueInfo) };
+  return { inputs: contract.inputs.map(tensorValueInfo), outputs: contract.outputs.map(tensorValueInfo) };
 }

@@ -16,12 +16,17 @@ export { inlineExternalData } from './external-data';
 export {
   BATCH_DIMENSION,
   type GraphContract,
+  type GraphElementType,
   type GraphTensor,
   graphContractOf,
-  INPUT_NAME,
+  inputElementType,
   LABEL_OUTPUT,
-  PROBABILITIES_OUTPUT,
-  VARIABLE_OUTPUT,
+  LEGACY_INPUT_NAME,
+  LEGACY_PROBABILITIES_OUTPUT,
+  LEGACY_VARIABLE_OUTPUT,
+  PREDICTION_OUTPUT,
+  PROBABILITY_OUTPUT_PREFIX,
+  probabilityOutputName,
 } from './graph-contract';
 export {
   inspectOnnx,

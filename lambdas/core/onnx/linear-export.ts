@@ -8,20 +8,21 @@
  */
 import type { LinearModel } from '../training/model-types';
 import { attribute, mlNode } from './graph-builder';
-import { INPUT_NAME, LABEL_OUTPUT, PROBABILITIES_OUTPUT, VARIABLE_OUTPUT } from './graph-contract';
+import { type EstimatorOutputs, INTERNAL_NAME_PREFIX } from './graph-contract';
 import type { NodeProto } from './proto-messages';
 
-const SCALED = 'scaled_input';
+const SCALED = `${INTERNAL_NAME_PREFIX}scaled`;
 
-export function linearModelNodes(model: LinearModel): NodeProto[] {
+/** The estimator reads `input` ([N, D] float) and writes `outputs`. */
+export function linearModelNodes(model: LinearModel, input: string, outputs: EstimatorOutputs): NodeProto[] {
   const nodes: NodeProto[] = [];
-  let features = INPUT_NAME;
+  let features = input;
   if (model.scaler) {
     // Scaler computes (x - offset) * scale; the fitted scaler divides, so scale is inverted.
     nodes.push(
       mlNode(
         'Scaler',
-        [INPUT_NAME],
+        [input],
         [SCALED],
         [
           attribute.floats('offset', model.scaler.mean),
@@ -41,7 +42,7 @@ export function linearModelNodes(model: LinearModel): NodeProto[] {
       mlNode(
         'LinearClassifier',
         [features],
-        [LABEL_OUTPUT, PROBABILITIES_OUTPUT],
+        [outputs.label, outputs.probabilities],
         [
           coefficients,
           intercepts,
@@ -56,7 +57,7 @@ export function linearModelNodes(model: LinearModel): NodeProto[] {
       mlNode(
         'LinearRegressor',
         [features],
-        [VARIABLE_OUTPUT],
+        [outputs.values],
         [
           coefficients,
           intercepts,

@@ -4,11 +4,33 @@
  * class that does not exist, a tree with a cycle), so every problem is caught here and named.
  */
 import type { DecisionTree, FittedModel, LinearModel, TreeEnsembleModel } from '../training/model-types';
+import { expandedFeatureNames } from '../training/preprocessing';
 import { OnnxExportError } from './errors';
+import { graphContractOf, INTERNAL_NAME_PREFIX } from './graph-contract';
 
 export function validateFittedModel(model: FittedModel): void {
   validateFeatures(model.features);
+  if (model.inputs) validateInputs(model);
   if (model.task === 'classification') validateClasses(model.classes);
+  if (model.task === 'regression' && outputWidthOf(model) !== 1) {
+    throw new OnnxExportError(
+      `a regressor answers one target (the graph's 'prediction'), this one ${outputWidthOf(model)}`,
+      model.kind === 'linear' ? 'coefficients' : 'trees',
+    );
+  }
+  const outputs = new Set(graphContractOf(model).outputs.map((output) => output.name));
+  const inputs = graphContractOf(model).inputs.map((input) => input.name);
+  inputs.forEach((name, index) => {
+    if (outputs.has(name)) {
+      throw new OnnxExportError(`input column '${name}' has the name of an output`, `inputs[${index}]`);
+    }
+    if (name.startsWith(INTERNAL_NAME_PREFIX)) {
+      throw new OnnxExportError(
+        `input column '${name}' starts with '${INTERNAL_NAME_PREFIX}', kept for the graph's own values`,
+        `inputs[${index}]`,
+      );
+    }
+  });
   if (model.kind === 'linear') validateLinear(model);
   else validateTrees(model);
 }
@@ -34,6 +56,48 @@ function validateFeatures(features: readonly string[]): void {
     if (seen.has(name)) throw new OnnxExportError(`feature '${name}' appears twice`, `features[${index}]`);
     seen.add(name);
   });
+}
+
+/** The raw inputs must name distinct columns and expand to exactly the estimator's features. */
+function validateInputs(model: FittedModel): void {
+  const inputs = model.inputs ?? [];
+  const seen = new Set<string>();
+  inputs.forEach((input, index) => {
+    const at = `inputs[${index}]`;
+    if (typeof input.name !== 'string' || input.name.length === 0) {
+      throw new OnnxExportError('an input column name must be a non-empty string', at);
+    }
+    if (seen.has(input.name)) throw new OnnxExportError(`input column '${input.name}' appears twice`, at);
+    seen.add(input.name);
+    if (input.kind === 'category') {
+      if (input.levels.length === 0) {
+        throw new OnnxExportError(
+          `category column '${input.name}' has no levels: the training rows hold no value of it`,
+          `${at}.levels`,
+        );
+      }
+      if (new Set(input.levels).size !== input.levels.length || input.levels.includes('')) {
+        throw new OnnxExportError(
+          `the levels of '${input.name}' must be distinct non-empty strings`,
+          `${at}.levels`,
+        );
+      }
+    } else if (input.mean !== null && !Number.isFinite(input.mean)) {
+      throw new OnnxExportError(`the mean of '${input.name}' is ${input.mean}`, `${at}.mean`);
+    }
+  });
+  const numeric = inputs.filter((input) => input.kind === 'numeric');
+  if (numeric.some((input) => input.mean === null) && numeric.some((input) => input.mean !== null)) {
+    // One Imputer covers every column; "impute some, not others" has no single graph.
+    throw new OnnxExportError('either every numeric input has a mean to impute or none has', 'inputs');
+  }
+  const expanded = expandedFeatureNames(inputs);
+  if (expanded.length !== model.features.length || expanded.some((name, j) => name !== model.features[j])) {
+    throw new OnnxExportError(
+      `the inputs expand to [${expanded.join(', ')}], the estimator reads [${model.features.join(', ')}]`,
+      'inputs',
+    );
+  }
 }
 
 function validateClasses(classes: readonly string[] | undefined): void {

@@ -15,7 +15,7 @@
 import { float32AtOrBelow } from '../training/float32-threshold';
 import type { DecisionTree, TreeEnsembleModel } from '../training/model-types';
 import { attribute, mlNode } from './graph-builder';
-import { INPUT_NAME, LABEL_OUTPUT, PROBABILITIES_OUTPUT, VARIABLE_OUTPUT } from './graph-contract';
+import type { EstimatorOutputs } from './graph-contract';
 import type { AttributeProto, NodeProto } from './proto-messages';
 
 interface LeafVote {
@@ -25,15 +25,20 @@ interface LeafVote {
   weight: number;
 }
 
-export function treeEnsembleNodes(model: TreeEnsembleModel): NodeProto[] {
+/** The estimator reads `input` ([N, D] float) and writes `outputs`. */
+export function treeEnsembleNodes(
+  model: TreeEnsembleModel,
+  input: string,
+  outputs: EstimatorOutputs,
+): NodeProto[] {
   const structure = nodeAttributes(model.trees);
   if (model.task === 'regression') {
     const votes = leafVotes(model.trees, (value) => value);
     return [
       mlNode(
         'TreeEnsembleRegressor',
-        [INPUT_NAME],
-        [VARIABLE_OUTPUT],
+        [input],
+        [outputs.values],
         [
           ...structure,
           ...voteAttributes('target', votes),
@@ -52,8 +57,8 @@ export function treeEnsembleNodes(model: TreeEnsembleModel): NodeProto[] {
   return [
     mlNode(
       'TreeEnsembleClassifier',
-      [INPUT_NAME],
-      [LABEL_OUTPUT, PROBABILITIES_OUTPUT],
+      [input],
+      [outputs.label, outputs.probabilities],
       [
         ...structure,
         ...(classes.length === 2 ? binaryClassifierAttributes(model) : multiclassAttributes(model)),

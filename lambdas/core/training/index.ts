@@ -38,8 +38,10 @@ export {
   labelNames,
   type Prediction,
   predict,
+  predictFrame,
   type RegressionPrediction,
 } from './predict';
+export { expandedFeatureNames, matrixInputs, modelInputs, preprocessFrame } from './preprocessing';
 export type { RandomForestParams } from './random-forest';
 export type { RidgeParams } from './ridge-regression';
 export { evaluate, type ModelMetrics, trainCandidate } from './train-candidate';

@@ -4,8 +4,10 @@
  * float32-rounded input (`Math.fround(x) <= threshold`, ONNX BRANCH_LEQ); linear models
  * standardise, then apply the coefficients; then the link / post-transform.
  */
+import type { Frame } from '../data/frame';
 import { TrainingDataError } from './errors';
 import type { DecisionTree, FittedModel, LinearModel, TreeEnsembleModel } from './model-types';
+import { modelInputs, preprocessFrame } from './preprocessing';
 import { softmaxRows } from './softmax';
 
 export interface ClassificationPrediction {
@@ -47,6 +49,14 @@ export function predict(model: FittedModel, x: Float64Array, rows: number): Pred
     probabilities,
     classes,
   };
+}
+
+/**
+ * Predicts the frame's rows from their raw columns (found by name): the model's preprocessing
+ * (imputation, one-hot; preprocessing.ts), then the estimator — what the exported graph computes.
+ */
+export function predictFrame(model: FittedModel, frame: Frame): Prediction {
+  return predict(model, preprocessFrame(modelInputs(model), frame), frame.rowCount);
 }
 
 /** The class name of each row's label. */

@@ -14,6 +14,7 @@ import {
 } from './metrics';
 import type { FittedModel, Task } from './model-types';
 import { predict } from './predict';
+import { matrixInputs, preprocessFrame } from './preprocessing';
 import { fitRandomForestClassifier, fitRandomForestRegressor } from './random-forest';
 import { fitRidge } from './ridge-regression';
 import {
@@ -38,6 +39,12 @@ export function trainCandidate(spec: CandidateSpec, data: TrainingData, seed: nu
   }
   if (!FAMILY_TASKS[checked.family].includes(data.task)) throw familyMismatch(checked.family, data.task);
   validateTrainingData(data);
+  // The preprocessing goes with the model: the predictor and the ONNX graph apply it to raw columns.
+  const inputs = [...(data.inputs ?? matrixInputs(data))];
+  return { ...fitFamily(checked, data, seed), inputs };
+}
+
+function fitFamily(checked: CandidateSpec, data: TrainingData, seed: number): FittedModel {
   switch (checked.family) {
     case 'logistic_regression':
       if (data.task === 'classification') return fitLogisticRegression(data, checked.params);
@@ -85,10 +92,13 @@ export function evaluate(model: FittedModel, data: TrainingData): ModelMetrics {
       'task',
     );
   }
-  checkSameNames(model.features, data.features, 'features');
+  // Raw rows go through the model's own preprocessing (its levels and means, fitted on its
+  // training rows); a bare matrix must already be in the model's features.
+  const x = model.inputs && data.raw ? preprocessFrame(model.inputs, data.raw) : data.x;
+  if (!(model.inputs && data.raw)) checkSameNames(model.features, data.features, 'features');
   validateMatrixAndTargets(data);
   if (data.task === 'classification') checkSameNames(model.classes ?? [], data.classes, 'classes');
-  const prediction = predict(model, data.x, data.rows);
+  const prediction = predict(model, x, data.rows);
   return prediction.task === 'regression'
     ? regressionMetrics(data.y, prediction.values)
     : classificationMetrics(data.y, prediction.labels, prediction.probabilities, prediction.classes.length);

@@ -2,7 +2,9 @@
  * What the trainers take: a dense row-major float matrix plus labels. The Frame → matrix
  * conversion (lambdas/core/data) produces it; the trainers, predictors and metrics only read it.
  */
+import { type Frame, takeRows } from '../data/frame';
 import { TrainingDataError } from './errors';
+import type { InputColumn } from './model-types';
 
 /** n × d features, row-major: the value of feature j in row i is `x[i * cols + j]`. */
 export interface FeatureMatrix {
@@ -11,6 +13,13 @@ export interface FeatureMatrix {
   readonly cols: number;
   /** Column names, in column order (they become the model's `features`). */
   readonly features: readonly string[];
+  /**
+   * How the matrix was made from raw columns (fitted on these rows); the model keeps it. Absent:
+   * the columns are raw numbers.
+   */
+  readonly inputs?: readonly InputColumn[];
+  /** The raw rows behind the matrix, so a model with other preprocessing can score them (`evaluate`). */
+  readonly raw?: Frame;
 }
 
 export interface ClassificationData extends FeatureMatrix {
@@ -134,5 +143,6 @@ export function selectRows<T extends TrainingData>(data: T, rows: ArrayLike<numb
     data.task === 'classification'
       ? Int32Array.from({ length: rows.length }, (_, i) => data.y[rows[i] as number] as number)
       : Float64Array.from({ length: rows.length }, (_, i) => data.y[rows[i] as number] as number);
-  return { ...data, x, y, rows: rows.length };
+  const raw = data.raw && takeRows(data.raw, rows);
+  return { ...data, x, y, rows: rows.length, ...(raw ? { raw } : {}) };
 }

@@ -10,7 +10,6 @@ import {
   type DataContract,
   type DataFormat,
   type Frame,
-  featureMatrix,
   loadAndValidate,
   numericColumn,
   parseContract,
@@ -60,16 +59,10 @@ export function scoreBatch(
   contract: DataContract,
   frame: Frame,
 ): Promise<OnnxPrediction> {
-  const matrix = featureMatrix(frame, contract, directory.featureNames ?? undefined);
-  return predictWithOnnx(directory, {
-    x: matrix.values,
-    rows: matrix.rowCount,
-    cols: matrix.featureCount,
-    features: matrix.features,
-    // predictWithOnnx reads only the features; scoring data has no target to put here.
-    task: 'regression',
-    y: new Float64Array(matrix.rowCount),
-  });
+  // The raw rows, by column name: per-column graphs take them as they are, earlier single-tensor
+  // ones as ordinal codes (lambdas/core/lifecycle/frame-feeds.ts). The contract read them.
+  void contract;
+  return predictWithOnnx(directory, frame);
 }
 
 /**
