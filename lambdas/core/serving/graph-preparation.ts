@@ -72,7 +72,7 @@ function exposeZipMapInputs(model: ModelProto): Map<string, readonly string[]> {
     const producer = graph.node.find((node) => node.output.includes(output.name));
     const source = producer?.input[0];
     const classes = producer ? classLabelsOf(producer) : undefined;
-    if (!producer || producer.op_type !== 'ZipMap' || !source || !classes || consumed.has(output.name)) {
+    if (producer?.op_type !== 'ZipMap' || !source || !classes || consumed.has(output.name)) {
       outputs.push(output);
       continue;
     }
