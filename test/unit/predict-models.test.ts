@@ -10,6 +10,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Column, categoricalColumn, type Frame, numericColumn } from '../../lambdas/core/data';
+import { readModelDirectory } from '../../lambdas/core/model-format';
 import { attribute, mlNode } from '../../lambdas/core/onnx/graph-builder';
 import {
   encodeModelProto,
@@ -19,6 +21,7 @@ import {
   type TypeProto,
   type ValueInfoProto,
 } from '../../lambdas/core/onnx/proto-messages';
+import { scoreFrame } from '../../lambdas/core/serving/frame-scoring';
 import { prepareGraph } from '../../lambdas/core/serving/graph-preparation';
 import type { ModelStore } from '../../lambdas/core/serving/model-store';
 import type { ModelFiles } from '../../lambdas/core/serving/registry';
@@ -721,5 +724,69 @@ describe('prepareGraph', () => {
     const onnx = rankOneClassifier().get('model.onnx') as Uint8Array;
 
     expect(prepareGraph(onnx).bytes).toBe(onnx);
+  });
+});
+
+describe('batch scoring: a frame through the same input mapping', () => {
+  beforeEach(() => {
+    serve(rankOneClassifier()); // only so afterEach has a store to close
+  });
+
+  it('maps frame columns by name, strings from levels and "" / NaN for missing, and sets aside unknown categories', async () => {
+    const directory = readModelDirectory(rankOneClassifier());
+    const frame: Frame = {
+      rowCount: 4,
+      columns: new Map<string, Column>([
+        ['garden', numericColumn(Float64Array.from([1, 0, 1, 0]))],
+        ['city', categoricalColumn(Int32Array.from([0, 1, -1, 2]), ['rome', 'lyon', 'oslo'])],
+        ['rooms', numericColumn(Float64Array.from([3, 2, 2, 1]))],
+        ['size', numericColumn(Float64Array.from([62.5, 40, Number.NaN, 31]))],
+      ]),
+    };
+
+    const scores = await scoreFrame(directory, frame);
+
+    expect(Array.from(scores.rows)).toEqual([0, 2, 3]);
+    expect(scores.problems).toEqual([
+      {
+        row: 1,
+        column: 'city',
+        rule: 'not_allowed_value',
+        value: 'lyon',
+        message: 'column "city" value "lyon" is not a category the model knows (oslo, paris, rome)',
+      },
+    ]);
+    const houses: House[] = [
+      { city: 'rome', size: 62.5, rooms: 3, garden: true },
+      { city: null, size: null, rooms: 2, garden: true },
+      { city: 'oslo', size: 31, rooms: 1, garden: false },
+    ];
+    const prediction = scores.prediction;
+    if (prediction.task !== 'classification') throw new Error('not a classifier');
+    expect(prediction.classes).toEqual(CLASSES);
+    houses.forEach((house, i) => {
+      const want = expected(house, true);
+      expect(prediction.labels[i]).toBe(want.label);
+      expect(prediction.probabilities?.[i * 2] ?? Number.NaN).toBeCloseTo(want.probabilities.big, 5);
+    });
+  });
+
+  it('quarantines a missing value for an int64 input, and names a column the frame lacks', async () => {
+    const directory = readModelDirectory(rankOneClassifier());
+    const columns = new Map<string, Column>([
+      ['city', categoricalColumn(Int32Array.from([0]), ['rome'])],
+      ['size', numericColumn(Float64Array.from([1]))],
+      ['rooms', numericColumn(Float64Array.from([Number.NaN]))],
+      ['garden', numericColumn(Float64Array.from([1]))],
+    ]);
+
+    const scores = await scoreFrame(directory, { rowCount: 1, columns });
+    columns.delete('garden');
+
+    expect(scores.problems[0]).toMatchObject({ row: 0, column: 'rooms', rule: 'null_not_allowed' });
+    expect(scores.rows.length).toBe(0);
+    await expect(scoreFrame(directory, { rowCount: 1, columns })).rejects.toThrow(
+      "the model takes a column 'garden' the data does not have",
+    );
   });
 });

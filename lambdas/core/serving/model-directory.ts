@@ -75,7 +75,7 @@ export function readServableDirectory(files: ModelFiles): ServableDirectory {
  * A column signature gives names, types and optional columns. Otherwise (our older models declare
  * a tensor signature) the reader's feature names are used, typed by the data contract.
  */
-function inputHintsOf(directory: FormatDirectory): InputHints {
+export function inputHintsOf(directory: FormatDirectory): InputHints {
   const inputs = directory.signature?.inputs ?? [];
   const signatureColumns: SignatureColumn[] = [];
   for (const spec of inputs) {
