@@ -767,7 +767,10 @@ describe('batch scoring: a frame through the same input mapping', () => {
     houses.forEach((house, i) => {
       const want = expected(house, true);
       expect(prediction.labels[i]).toBe(want.label);
-      expect(prediction.probabilities?.[i * 2] ?? Number.NaN).toBeCloseTo(want.probabilities.big, 5);
+      expect(prediction.probabilities?.[i * 2] ?? Number.NaN).toBeCloseTo(
+        want.probabilities.big as number,
+        5,
+      );
     });
   });
 
