@@ -9,7 +9,8 @@
  *   BENCH_MIXED_MODEL: zipmap (default: skl2onnx's default classifier, ZipMap probabilities),
  *   tensor (zipmap=False) or regressor
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT, up } from '../localstack/services/services';
@@ -38,11 +39,47 @@ const SLICES = 5;
 const WARM_UP_S = 3;
 const KIND = (process.env.BENCH_MIXED_MODEL ?? 'zipmap') as keyof SklearnModels['versions'];
 
-export interface MixedResult {
-  readonly model: string;
-  readonly single: { ours: Measurement; mlflow: Measurement; ours_vs_mlflow: number };
-  readonly batch100: { ours: Measurement; mlflow: Measurement; ours_vs_mlflow: number };
-  readonly ten_times_mlflow: boolean;
+interface PayloadFigures {
+  readonly ours: Measurement;
+  readonly mlflow: Measurement;
+  readonly ours_vs_mlflow: number;
+}
+
+export type MixedResult =
+  | {
+      readonly model: string;
+      readonly single: PayloadFigures;
+      readonly batch100: PayloadFigures;
+      readonly ten_times_mlflow: boolean;
+      readonly mlflow_setting: string;
+    }
+  /** The anchor answered no request with a prediction: nothing to compare with. */
+  | { readonly model: string; readonly anchor_error: string };
+
+function describeModel(): string {
+  return `skl2onnx ColumnTransformer pipeline (${KIND}): string city, float size, int64 rooms`;
+}
+
+/** Waits for the anchor to be up, then asks it once: null when it predicts, else its error. */
+async function anchorAnswers(url: string, body: string): Promise<string | null> {
+  const deadline = performance.now() + 180_000;
+  while (performance.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/ping`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const response = await fetch(`${url}/invocations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  if (response.ok) return null;
+  const text = await response.text();
+  const last = /(\w+Error: [^\n"]+)/.exec(text.replaceAll('\\n', '\n'))?.[1];
+  return `HTTP ${response.status}: ${last ?? text.slice(0, 300)}`;
 }
 
 export async function benchMixedModel(
@@ -85,15 +122,19 @@ export async function benchMixedModel(
       '-p',
       String(mlflowPort),
     ],
-    { ...pythonEnv(), MLFLOW_TRACKING_URI: trackingUri },
+    { ...pythonEnv(), MLFLOW_TRACKING_URI: trackingUri, PYTHONPATH: objectStringsSiteDir() },
   );
-  await firstPrediction(mlflowUrl, payloads.single, 180_000, '/invocations');
+  const anchorProblem = await anchorAnswers(mlflowUrl, payloads.single);
+  if (anchorProblem) {
+    log(`mlflow models serve cannot serve this model: ${anchorProblem}`);
+    return { model: describeModel(), anchor_error: anchorProblem };
+  }
 
   const targets = [
     ['ours', `${oursUrl}/predict`, ours],
     ['mlflow', `${mlflowUrl}/invocations`, mlflow],
   ] as const;
-  const figures = {} as Record<'single' | 'batch100', MixedResult['single']>;
+  const figures = {} as Record<'single' | 'batch100', PayloadFigures>;
   for (const [label, body] of Object.entries(payloads) as ['single' | 'batch100', string][]) {
     for (const [, url] of targets) await measure(url, body, WARM_UP_S, undefined);
     const slices: Record<string, Measurement[]> = { ours: [], mlflow: [] };
@@ -111,11 +152,28 @@ export async function benchMixedModel(
     );
   }
   return {
-    model: `skl2onnx ColumnTransformer pipeline (${KIND}): string city, float size, int64 rooms`,
+    model: describeModel(),
     single: figures.single,
     batch100: figures.batch100,
     ten_times_mlflow: figures.single.ours_vs_mlflow >= 10 && figures.batch100.ours_vs_mlflow >= 10,
+    mlflow_setting:
+      'pandas option future.infer_string=False (sitecustomize): without it mlflow models serve answers 400 to every request on this model',
   };
+}
+
+/**
+ * A `sitecustomize.py` that makes pandas 3 keep strings as object arrays. Without it the anchor
+ * cannot serve this model at all: mlflow.onnx hands pandas 3's default string column to
+ * onnxruntime, which refuses it ("Input must be a list of dictionaries or a single numpy array
+ * for input 'city'"), so every request is a 400. It is what a Python user must do too.
+ */
+function objectStringsSiteDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-mixed-site-'));
+  writeFileSync(
+    join(dir, 'sitecustomize.py'),
+    "import pandas as pd\nimport warnings\nwith warnings.catch_warnings():\n    warnings.simplefilter('ignore')\n    pd.set_option('future.infer_string', False)\n",
+  );
+  return dir;
 }
 
 /** Rows of the held-out frame, repeated, as `dataframe_split` with the columns in another order. */
