@@ -22,6 +22,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ROOT, up } from '../localstack/services/services';
 import {
@@ -55,7 +56,7 @@ const AUTOCANNON_RESULT = z.object({
   timeouts: z.number(),
 });
 
-interface Measurement {
+export interface Measurement {
   /** CPU time the server's processes spent per answered request: robust to a busy machine. */
   readonly cpu_us_per_request: number;
   readonly rps: number;
@@ -192,6 +193,10 @@ async function main(): Promise<void> {
     }
   }
 
+  log('measuring the mixed string/number model (bench/predict-mixed.ts)');
+  const { benchMixedModel } = await import('./predict-mixed');
+  const mixed = await benchMixedModel(env.MLFLOW_TRACKING_URI, log);
+
   log('measuring a model swap (alias moved to a version not loaded yet)');
   const swap = await measureSwap(oursUrl, 1, env.MLFLOW_TRACKING_URI, name, v2.version, payloads.single);
 
@@ -273,6 +278,7 @@ async function main(): Promise<void> {
     swap_load_ms: swap.loadMs,
     alias_ttl_s: 1,
     batch100: summary('batch100'),
+    mixed,
     raw: results,
   };
   mkdirSync(RESULTS_DIR, { recursive: true });
@@ -298,7 +304,7 @@ function payload(rows: number): string {
   return JSON.stringify({ dataframe_split: { columns: IRIS_COLUMNS, data } });
 }
 
-async function measure(
+export async function measure(
   url: string,
   body: string,
   durationS: number,
@@ -331,7 +337,7 @@ async function measure(
  * One measurement from a target's slices: throughput and CPU over all of them; for latency the
  * slices' median p50 and their worst p99.
  */
-function combine(slices: readonly Measurement[]): Measurement {
+export function combine(slices: readonly Measurement[]): Measurement {
   const requests = slices.reduce((sum, m) => sum + m.rps * (DURATION_S / SLICES), 0);
   const cpuUs = slices.reduce((sum, m) => sum + m.cpu_us_per_request * m.rps * (DURATION_S / SLICES), 0);
   const p50s = slices.map((m) => m.p50_ms).sort((a, b) => a - b);
@@ -388,7 +394,7 @@ async function measureSwap(
 }
 
 /** User + system CPU seconds of every process in a process group (the server and its workers). */
-function groupCpuSeconds(groupId: number): number {
+export function groupCpuSeconds(groupId: number): number {
   const TICKS_PER_SECOND = 100; // USER_HZ on Linux
   let ticks = 0;
   for (const entry of readdirSync('/proc')) {
@@ -403,7 +409,7 @@ function groupCpuSeconds(groupId: number): number {
   return ticks / TICKS_PER_SECOND;
 }
 
-function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+export function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(command, args, { cwd: ROOT, env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -416,7 +422,7 @@ function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv): 
   return child;
 }
 
-async function firstPrediction(
+export async function firstPrediction(
   base: string,
   body: string,
   timeoutMs: number,
@@ -535,24 +541,26 @@ function percent(ratio: number): string {
   return `${(ratio * 100).toFixed(0)}%`;
 }
 
-function packageVersion(name: string): string {
+export function packageVersion(name: string): string {
   const file = join(ROOT, 'node_modules', name, 'package.json');
   return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
-function round(value: number, digits = 0): number {
+export function round(value: number, digits = 0): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
 }
 
-async function stopAll(): Promise<void> {
+export async function stopAll(): Promise<void> {
   await Promise.all(started.map((child) => killGroup(child)));
 }
 
-main()
-  .then(stopAll)
-  .catch(async (error: unknown) => {
-    await stopAll();
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  });
+// Run as a script (`npm run bench:predict`), not when bench/predict-mixed.ts imports the helpers.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href)
+  main()
+    .then(stopAll)
+    .catch(async (error: unknown) => {
+      await stopAll();
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    });

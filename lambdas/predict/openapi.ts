@@ -1,8 +1,11 @@
 /**
  * The OpenAPI 3.1 document of the predict API. When the default alias has a model loaded, the
- * record schema lists its input fields and types; otherwise records are described generically.
+ * request schemas list its input columns (type, whether required, the categories a string column
+ * knows as an `enum`) and the response schema its predictions (a classifier's classes, or a
+ * number); otherwise both are described generically. Every answer of the API conforms to it.
  */
-import type { ColumnType } from '../core/serving/model-directory';
+import type { InputColumn } from '../core/serving/model-inputs';
+import type { ModelOutputs } from '../core/serving/model-outputs';
 import type { ServableModel } from '../core/serving/servable-model';
 
 export interface OpenApiOptions {
@@ -16,13 +19,12 @@ export interface OpenApiOptions {
 
 type JsonSchema = Record<string, unknown>;
 
-const JSON_TYPES: Readonly<Record<ColumnType, JsonSchema>> = {
-  boolean: { type: 'boolean' },
-  integer: { type: 'integer', format: 'int32' },
-  long: { type: 'integer', format: 'int64' },
-  float: { type: 'number', format: 'float' },
-  double: { type: 'number', format: 'double' },
-};
+/** A column's JSON value: its type (null too when optional), and a string column's known categories. */
+export function columnSchema(column: InputColumn): JsonSchema {
+  const type = column.required ? column.kind : [column.kind, 'null'];
+  if (!column.categories) return { type };
+  return { type, enum: column.required ? [...column.categories] : [...column.categories, null] };
+}
 
 export function openApiDocument(options: OpenApiOptions): Record<string, unknown> {
   const { model } = options;
@@ -115,27 +117,77 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
 }
 
 function schemas(options: OpenApiOptions): Record<string, JsonSchema> {
-  const columns = options.model?.schema.columns;
-  const width = options.model?.schema.width;
-  const record: JsonSchema = columns
-    ? {
-        type: 'object',
-        properties: Object.fromEntries(columns.map((column) => [column.name, JSON_TYPES[column.type]])),
-        required: columns.map((column) => column.name),
-        additionalProperties: false,
-      }
-    : { type: 'object', additionalProperties: { type: ['number', 'boolean'] } };
-  const positionalRow: JsonSchema = {
-    type: 'array',
-    items: { type: 'number' },
-    ...(width ? { minItems: width, maxItems: width } : {}),
-  };
+  const model = options.model;
+  const columns = model?.inputs.columns;
   const rows = (items: JsonSchema): JsonSchema => ({
     type: 'array',
     items,
     minItems: 1,
     maxItems: options.maxRows,
   });
+  const record: JsonSchema = columns
+    ? {
+        type: 'object',
+        properties: Object.fromEntries(columns.map((column) => [column.name, columnSchema(column)])),
+        required: columns.filter((column) => column.required).map((column) => column.name),
+        additionalProperties: false,
+      }
+    : { type: 'object', additionalProperties: { type: ['number', 'integer', 'boolean', 'string', 'null'] } };
+  const positionalRow: JsonSchema = columns
+    ? {
+        type: 'array',
+        description: `The values in the model's column order: ${columns.map((column) => column.name).join(', ')}`,
+        prefixItems: columns.map(columnSchema),
+        items: false,
+        minItems: columns.length,
+      }
+    : { type: 'array', items: { type: ['number', 'boolean', 'string', 'null'] } };
+  const anyCell: JsonSchema = columns
+    ? {
+        type: [
+          ...new Set(columns.flatMap((column) => (column.required ? [column.kind] : [column.kind, 'null']))),
+        ],
+      }
+    : { type: ['number', 'boolean', 'string', 'null'] };
+  const splitColumns: JsonSchema = columns
+    ? { type: 'array', items: { enum: columns.map((column) => column.name) }, uniqueItems: true }
+    : { type: 'array', items: { type: 'string' } };
+  const columnar: JsonSchema = columns
+    ? {
+        type: 'object',
+        description: 'Column-wise: each column a list of values (or of one-value lists, [N, 1])',
+        properties: Object.fromEntries(
+          columns.map((column) => {
+            const cell = columnSchema(column);
+            return [
+              column.name,
+              {
+                type: 'array',
+                items: { anyOf: [cell, { type: 'array', items: cell, minItems: 1, maxItems: 1 }] },
+              },
+            ];
+          }),
+        ),
+        required: columns.filter((column) => column.required).map((column) => column.name),
+        additionalProperties: false,
+      }
+    : { type: 'object', additionalProperties: { type: 'array' } };
+  const matrix =
+    model?.inputs.inputs.length === 1 && model.inputs.inputs[0]?.layout === 'matrix'
+      ? model.inputs.inputs[0]
+      : undefined;
+  const inputsForms: JsonSchema[] = [
+    rows({ anyOf: [{ $ref: '#/components/schemas/Record' }, positionalRow] }),
+    columnar,
+  ];
+  if (matrix) {
+    inputsForms.push({
+      type: 'object',
+      required: [matrix.name],
+      additionalProperties: false,
+      properties: { [matrix.name]: rows(positionalRow) },
+    });
+  }
   const error: JsonSchema = {
     type: 'object',
     required: ['error'],
@@ -183,7 +235,7 @@ function schemas(options: OpenApiOptions): Record<string, JsonSchema> {
           required: ['instances'],
           additionalProperties: false,
           properties: {
-            instances: rows({ oneOf: [{ $ref: '#/components/schemas/Record' }, positionalRow] }),
+            instances: rows({ anyOf: [{ $ref: '#/components/schemas/Record' }, positionalRow] }),
           },
         },
         {
@@ -200,9 +252,10 @@ function schemas(options: OpenApiOptions): Record<string, JsonSchema> {
             dataframe_split: {
               type: 'object',
               required: ['columns', 'data'],
+              additionalProperties: false,
               properties: {
-                columns: { type: 'array', items: { type: 'string' } },
-                data: rows({ type: 'array', items: { type: ['number', 'boolean'] } }),
+                columns: splitColumns,
+                data: rows({ type: 'array', items: anyCell }),
                 index: { type: 'array' },
               },
             },
@@ -213,32 +266,12 @@ function schemas(options: OpenApiOptions): Record<string, JsonSchema> {
           required: ['inputs'],
           additionalProperties: false,
           properties: {
-            inputs: {
-              oneOf: [
-                rows({ oneOf: [{ $ref: '#/components/schemas/Record' }, positionalRow] }),
-                { type: 'object', additionalProperties: { type: 'array' } },
-              ],
-            },
+            inputs: { anyOf: inputsForms },
           },
         },
       ],
     },
-    Prediction: {
-      oneOf: [
-        {
-          type: 'object',
-          description: 'Classifiers: the predicted label and the probability of each class',
-          required: ['label', 'probabilities'],
-          properties: {
-            label: { type: ['string', 'integer'] },
-            probabilities: { type: 'object', additionalProperties: { type: 'number' } },
-          },
-        },
-        { type: 'number', description: 'Regressors: the predicted value' },
-        { type: 'array', items: { type: 'number' } },
-        { type: 'object', description: 'Other graphs: every output by name' },
-      ],
-    },
+    Prediction: model ? predictionSchema(model.outputs) : GENERIC_PREDICTION,
     PredictResponse: {
       type: 'object',
       required: ['predictions', 'model'],
@@ -275,4 +308,60 @@ function schemas(options: OpenApiOptions): Record<string, JsonSchema> {
     },
     Error: error,
   };
+}
+
+const GENERIC_PREDICTION: JsonSchema = {
+  anyOf: [
+    {
+      type: 'object',
+      description: 'Classifiers: the predicted label and the probability of each class',
+      required: ['label', 'probabilities'],
+      properties: {
+        label: { type: ['string', 'integer'] },
+        probabilities: { type: 'object', additionalProperties: { type: 'number' } },
+      },
+    },
+    { type: 'number', description: 'Regressors: the predicted value' },
+    { type: 'array', items: { type: 'number' } },
+    { type: 'object', description: 'Other graphs: every output by name' },
+  ],
+};
+
+/** The served model's prediction: its classes, or its number. */
+function predictionSchema(outputs: ModelOutputs): JsonSchema {
+  if (outputs.task === 'classification') {
+    const classes = outputs.classes;
+    const label: JsonSchema =
+      outputs.labelType === 'string'
+        ? { type: 'string', ...(classes ? { enum: [...classes] } : {}) }
+        : { type: 'integer' };
+    return {
+      type: 'object',
+      description: 'The predicted label and the probability of each class',
+      required: ['label', 'probabilities'],
+      additionalProperties: false,
+      properties: {
+        label,
+        probabilities: classes
+          ? {
+              type: 'object',
+              properties: Object.fromEntries(classes.map((name) => [name, { type: 'number' }])),
+              required: [...classes],
+              additionalProperties: false,
+            }
+          : { type: 'object', additionalProperties: { type: 'number' } },
+      },
+    };
+  }
+  if (outputs.task === 'regression') {
+    return outputs.valuesPerRow === 1 || outputs.valuesPerRow === undefined
+      ? { type: 'number', description: 'The predicted value' }
+      : {
+          type: 'array',
+          items: { type: 'number' },
+          minItems: outputs.valuesPerRow,
+          maxItems: outputs.valuesPerRow,
+        };
+  }
+  return { type: 'object', description: 'Every output of the graph by name' };
 }

@@ -1,7 +1,7 @@
 /**
  * What the predict integration tests and the predict benchmark need around the real services:
- * iris classifiers built by hand with `onnx.helper` and logged from Python with
- * `mlflow.onnx.log_model` (a Python user's model, served as is), a private `mlflow server` that
+ * iris classifiers built by hand with `onnx.helper` and scikit-learn pipelines converted with
+ * skl2onnx, logged from Python with `mlflow.onnx.log_model` (a Python user's model, served as is), a private `mlflow server` that
  * can be stopped, alias moves over MLflow's REST API, and the predict API on a free port.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -124,6 +124,100 @@ export async function registerIrisModels(targets: readonly Registration[]): Prom
   if (code !== 0 || !line)
     throw new Error(`registering models failed (exit ${code}):\n${stderr.slice(-3000)}`);
   return JSON.parse(line.slice('RESULT '.length)) as RegisteredVersion[][];
+}
+
+/**
+ * scikit-learn ColumnTransformer pipelines as a Python user logs them: fits a classifier
+ * (3 classes) and a regressor on a mixed DataFrame (string, float, int64 columns), converts each with
+ * skl2onnx (the classifier twice: default ZipMap, and zipmap=False), logs and registers them,
+ * and prints scikit-learn's own answers on a held-out frame.
+ */
+const SKLEARN_SCRIPT = `
+import json, sys
+import numpy as np, pandas as pd
+import mlflow, mlflow.onnx
+from mlflow.models import infer_signature
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from skl2onnx import to_onnx
+
+prefix, tracking_uri = sys.argv[1], sys.argv[2]
+mlflow.set_tracking_uri(tracking_uri)
+rng = np.random.default_rng(7)
+
+def frame(n):
+    # object dtype: pandas 3's default string dtype does not reach onnxruntime (see the README).
+    return pd.DataFrame({
+        'city': pd.Series(rng.choice(['paris', 'rome', 'oslo'], n), dtype=object),
+        'size': rng.normal(60, 15, n).round(1),
+        'rooms': rng.integers(1, 6, n).astype(np.int64),
+    })
+
+X, X_test = frame(300), frame(12)
+def score(df):
+    return df['size'] / 10 + 2 * df['rooms'] + np.where(df['city'] == 'rome', 4, np.where(df['city'] == 'oslo', -3, 0))
+y_class = np.array(['low', 'mid', 'high'], dtype=object)[np.digitize(score(X) + rng.normal(0, 1.5, len(X)), [13, 17])]
+y_value = 3 * score(X) + rng.normal(0, 1, len(X))
+
+def pipeline(estimator):
+    pre = ColumnTransformer([
+        ('cat', OneHotEncoder(handle_unknown='ignore'), ['city']),
+        ('num', StandardScaler(), ['size', 'rooms']),
+    ])
+    return Pipeline([('pre', pre), ('model', estimator)])
+
+classifier = pipeline(LogisticRegression(max_iter=1000)).fit(X, y_class)
+regressor = pipeline(Ridge(alpha=0.5)).fit(X, y_value)
+
+def log(onx, y, name):
+    with mlflow.start_run():
+        info = mlflow.onnx.log_model(onx, name='model', signature=infer_signature(X, y), input_example=X.head(3),
+                                     pip_requirements=['onnx', 'onnxruntime'], registered_model_name=name)
+    return str(info.registered_model_version)
+
+# skl2onnx 1.20 converts a multiclass LogisticRegression over double inputs into a graph
+# onnxruntime refuses (Softmax typed float over double scores), in Python as here; the usual
+# float32 numbers avoid it, and give the classifier a float input beside int64 and string ones.
+X32 = X.head(1).astype({'size': np.float32})
+versions = {
+    'zipmap': log(to_onnx(classifier, X32), y_class, prefix + '-zipmap'),
+    'tensor': log(to_onnx(classifier, X32, options={'zipmap': False}), y_class, prefix + '-tensor'),
+    'regressor': log(to_onnx(regressor, X.head(1)), y_value, prefix + '-regressor'),
+}
+rows = [{'city': c, 'size': float(s), 'rooms': int(r)} for c, s, r in X_test.itertuples(index=False)]
+print('RESULT ' + json.dumps({
+    'versions': versions,
+    'rows': rows,
+    'classes': [str(c) for c in classifier.classes_],
+    'labels': [str(v) for v in classifier.predict(X_test)],
+    'probabilities': classifier.predict_proba(X_test).tolist(),
+    'values': regressor.predict(X_test).tolist(),
+}))
+`;
+
+export interface SklearnModels {
+  /** Registered as `<prefix>-zipmap`, `<prefix>-tensor` and `<prefix>-regressor`, version each. */
+  versions: { zipmap: string; tensor: string; regressor: string };
+  rows: { city: string; size: number; rooms: number }[];
+  classes: string[];
+  labels: string[];
+  probabilities: number[][];
+  values: number[];
+}
+
+/** Logs and registers the three scikit-learn models (one Python process); answers scikit-learn's own predictions. */
+export async function logSklearnModels(trackingUri: string, prefix: string): Promise<SklearnModels> {
+  const { stdout, stderr, code } = await run(
+    join(VENV_BIN, 'python'),
+    ['-c', SKLEARN_SCRIPT, prefix, trackingUri],
+    pythonEnv(),
+  );
+  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (code !== 0 || !line)
+    throw new Error(`logging the scikit-learn models failed (exit ${code}):\n${stderr.slice(-3000)}`);
+  return JSON.parse(line.slice('RESULT '.length)) as SklearnModels;
 }
 
 export function pythonEnv(): NodeJS.ProcessEnv {

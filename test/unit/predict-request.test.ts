@@ -1,23 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../lambdas/core/serving/errors';
-import {
-  compileSchema,
-  type InputSchema,
-  parsePredictRequest,
-} from '../../lambdas/core/serving/predict-request';
+import type { InputColumn, ModelInputs, ValueKind } from '../../lambdas/core/serving/model-inputs';
+import { compileInputs, parsePredictRequest } from '../../lambdas/core/serving/predict-request';
 
-const IRIS: InputSchema = {
-  tensorName: 'input',
-  elementType: 'float32',
-  width: 4,
-  columns: [
-    { name: 'sepal_length', type: 'double' },
-    { name: 'sepal_width', type: 'double' },
-    { name: 'petal_length', type: 'double' },
-    { name: 'petal_width', type: 'double' },
-  ],
-};
-const iris = compileSchema(IRIS);
+/** One float [N, F] tensor `input` whose columns take these kinds of values. */
+function matrix(columns: Record<string, ValueKind>): ModelInputs {
+  const names = Object.keys(columns);
+  return {
+    inputs: [{ name: 'input', elementType: 'float32', layout: 'matrix', width: names.length }],
+    columns: names.map(
+      (name, offset): InputColumn => ({
+        name,
+        kind: columns[name] as ValueKind,
+        required: true,
+        input: 0,
+        offset,
+      }),
+    ),
+  };
+}
+
+const iris = compileInputs(
+  matrix({ sepal_length: 'number', sepal_width: 'number', petal_length: 'number', petal_width: 'number' }),
+);
 const ROW = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
 const VALUES = [5.1, 3.5, 1.4, 0.2];
 
@@ -66,7 +71,7 @@ describe('parsePredictRequest', () => {
     const parsed = parsePredictRequest(body, iris, 1000);
 
     expect(parsed.rows).toBe(2);
-    expect(Array.from(parsed.values)).toEqual([...VALUES, ...VALUES].map(Math.fround));
+    expect(Array.from(parsed.tensors[0] as Float32Array)).toEqual([...VALUES, ...VALUES].map(Math.fround));
   });
 
   it('names the field and row of a value of the wrong type', () => {
@@ -155,18 +160,13 @@ describe('parsePredictRequest', () => {
   });
 
   it('takes integers and booleans where the signature says so', () => {
-    const typed = compileSchema({
-      tensorName: 'input',
-      elementType: 'float32',
-      width: 2,
-      columns: [
-        { name: 'rooms', type: 'long' },
-        { name: 'garden', type: 'boolean' },
-      ],
-    });
+    const typed = compileInputs(matrix({ rooms: 'integer', garden: 'boolean' }));
 
     expect(
-      Array.from(parsePredictRequest({ instances: [{ rooms: 3, garden: true }] }, typed, 10).values),
+      Array.from(
+        parsePredictRequest({ instances: [{ rooms: 3, garden: true }] }, typed, 10)
+          .tensors[0] as Float32Array,
+      ),
     ).toEqual([3, 1]);
     expect(rejection({ instances: [{ rooms: 2.5, garden: false }] }, 10, typed)).toMatchObject({
       code: 'INVALID_TYPE',

@@ -9,6 +9,7 @@ export type ValidationCode =
   | 'UNKNOWN_FIELD'
   | 'MISSING_FIELD'
   | 'INVALID_TYPE'
+  | 'UNKNOWN_CATEGORY'
   | 'NOT_FINITE'
   | 'TOO_MANY_ROWS'
   | 'NO_ROWS'

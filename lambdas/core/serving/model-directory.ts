@@ -11,40 +11,37 @@ import {
 } from '../model-format';
 import type { OnnxModelInfo } from '../onnx';
 import { describeError, ModelProblem } from './errors';
+import type { InputHints, SignatureColumn } from './model-inputs';
 import type { ModelFiles } from './registry';
-
-/** MLflow column types serving can feed into a float tensor. */
-export type ColumnType = 'boolean' | 'integer' | 'long' | 'float' | 'double';
-
-export interface ColumnSpec {
-  readonly name: string;
-  readonly type: ColumnType;
-}
 
 export interface ServableDirectory {
   /** model.onnx with any external tensor data inlined. */
   readonly onnx: Uint8Array;
   readonly onnxInfo: OnnxModelInfo;
   readonly runId?: string;
-  /** Named input columns in the order the input tensor takes them; absent when the model names none. */
-  readonly columns?: readonly ColumnSpec[];
+  /** How the model's input columns are named and typed (model-inputs.ts). */
+  readonly inputHints: InputHints;
   /** A request body in one of MLflow's scoring shapes, from the logged input example. */
   readonly exampleRequest?: unknown;
 }
 
-const SUPPORTED_TYPES: ReadonlySet<string> = new Set(['boolean', 'integer', 'long', 'float', 'double']);
+/** ONNX metadata key of the known categories per input column, {column: [levels]} as JSON. */
+export const FEATURE_CATEGORIES_KEY = 'feature_categories';
 
 /** Data contract type names, as JSON Schema and common contract formats spell them. */
-const CONTRACT_TYPES: Readonly<Record<string, ColumnType>> = {
-  number: 'double',
-  float: 'float',
-  double: 'double',
-  integer: 'long',
-  int: 'long',
-  long: 'long',
-  boolean: 'boolean',
-  bool: 'boolean',
-};
+const CONTRACT_TYPES: ReadonlySet<string> = new Set([
+  'number',
+  'float',
+  'double',
+  'integer',
+  'int',
+  'long',
+  'boolean',
+  'bool',
+  'string',
+  'category',
+  'datetime',
+]);
 
 export function readServableDirectory(files: ModelFiles): ServableDirectory {
   let directory: FormatDirectory;
@@ -64,55 +61,67 @@ export function readServableDirectory(files: ModelFiles): ServableDirectory {
       },
     );
   }
-  const columns = inputColumns(directory);
   const exampleRequest = exampleRequestOf(directory);
   return {
     onnx: directory.onnxBytes,
     onnxInfo: directory.onnx,
     ...(directory.mlmodel.runId ? { runId: directory.mlmodel.runId } : {}),
-    ...(columns ? { columns } : {}),
+    inputHints: inputHintsOf(directory),
     ...(exampleRequest !== undefined ? { exampleRequest } : {}),
   };
 }
 
 /**
- * A column signature gives names and types. Otherwise (our models declare a tensor signature)
- * the reader's feature names are used, typed by the data contract where it names the feature.
+ * A column signature gives names, types and optional columns. Otherwise (our older models declare
+ * a tensor signature) the reader's feature names are used, typed by the data contract.
  */
-function inputColumns(directory: FormatDirectory): ColumnSpec[] | undefined {
+export function inputHintsOf(directory: FormatDirectory): InputHints {
   const inputs = directory.signature?.inputs ?? [];
-  if (inputs.length > 0 && inputs.every((spec) => spec.kind === 'column' && spec.name !== null)) {
-    return inputs.map((spec) => {
-      const type = spec.kind === 'column' ? spec.type : 'tensor';
-      const name = spec.name ?? '';
-      if (!SUPPORTED_TYPES.has(type)) {
-        throw new ModelProblem(
-          'MODEL_UNSUPPORTED',
-          `signature input '${name}' has type ${type}; only numeric and boolean inputs are served`,
-          true,
-        );
-      }
-      return { name, type: type as ColumnType };
-    });
+  const signatureColumns: SignatureColumn[] = [];
+  for (const spec of inputs) {
+    if (spec.kind === 'column' && spec.name !== null) {
+      signatureColumns.push({ name: spec.name, type: spec.type, required: spec.required });
+    }
   }
-  const names = directory.featureNames;
-  if (!names) return undefined;
-  const contractTypes = contractTypesOf(directory.dataContract);
-  return names.map((name) => ({ name, type: contractTypes.get(name) ?? 'double' }));
+  const featureCategories = featureCategoriesOf(directory.onnx.metadata[FEATURE_CATEGORIES_KEY]);
+  return {
+    ...(signatureColumns.length > 0 && signatureColumns.length === inputs.length ? { signatureColumns } : {}),
+    ...(directory.featureNames ? { featureNames: directory.featureNames } : {}),
+    contractTypes: contractTypesOf(directory.dataContract),
+    ...(featureCategories ? { featureCategories } : {}),
+  };
+}
+
+/** `{column: [levels]}`; anything else under the key (a foreign exporter's) is ignored. */
+function featureCategoriesOf(raw: string | undefined): Record<string, string[]> | undefined {
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+  const categories: Record<string, string[]> = {};
+  for (const [column, levels] of Object.entries(parsed)) {
+    if (Array.isArray(levels) && levels.every((level) => typeof level === 'string'))
+      categories[column] = levels;
+  }
+  return categories;
 }
 
 /**
  * Feature types from `data_contract/input_schema.json` when it is in a shape we recognise: a
  * JSON Schema object (`properties`) or a list of `{name, type}` under fields/columns/features.
- * Anything else leaves every feature a double, which is what the model's tensor takes anyway.
+ * Anything else leaves every feature a plain number, which is what a float tensor takes anyway.
  */
-function contractTypesOf(contract: unknown): Map<string, ColumnType> {
-  const types = new Map<string, ColumnType>();
+function contractTypesOf(contract: unknown): Map<string, string> {
+  const types = new Map<string, string>();
   if (contract === null || typeof contract !== 'object') return types;
   const record = contract as Record<string, unknown>;
   const add = (name: unknown, type: unknown) => {
-    const mapped = typeof type === 'string' ? CONTRACT_TYPES[type.toLowerCase()] : undefined;
-    if (typeof name === 'string' && mapped) types.set(name, mapped);
+    const known = typeof type === 'string' && CONTRACT_TYPES.has(type.toLowerCase());
+    if (typeof name === 'string' && known) types.set(name, (type as string).toLowerCase());
   };
   const properties = record.properties;
   if (properties !== null && typeof properties === 'object' && !Array.isArray(properties)) {

@@ -1,58 +1,87 @@
 /**
- * Turns a scoring request body into the model's input tensor, validating every value against
- * the model's input schema. Accepted shapes (MLflow's scoring protocol plus `instances`):
+ * Turns a scoring request body into the model's input tensors, validating every value against
+ * the model's input columns (model-inputs.ts). Accepted shapes (MLflow's scoring protocol plus
+ * `instances`), columns matched by NAME in any order:
  *
- *   {"instances": [{"f1": 1, "f2": 2}, ...]}        records, or positional rows [[1, 2], ...]
- *   {"dataframe_records": [{"f1": 1, "f2": 2}, ...]}
- *   {"dataframe_split": {"columns": ["f1", "f2"], "data": [[1, 2], ...]}}
- *   {"inputs": [[1, 2], ...]}  or  {"inputs": {"<tensor name>": [[1, 2], ...]}}  or  {"inputs": {"f1": [1, ...], ...}}
+ *   {"instances": [{"f1": 1, "f2": "a"}, ...]}     records, or positional rows [[1, "a"], ...] in model order
+ *   {"dataframe_records": [{"f1": 1, "f2": "a"}, ...]}
+ *   {"dataframe_split": {"columns": ["f2", "f1"], "data": [["a", 1], ...]}}
+ *   {"inputs": [[1, "a"], ...]}  or  {"inputs": {"<tensor name>": [[1, 2], ...]}}  or  {"inputs": {"f1": [1, ...], ...}}
+ *
+ * Numbers are coerced to the input's element type (integers checked, int64 as BigInt, booleans
+ * from true/false); null, or an absent field, is a missing value only where the column is
+ * optional (NaN for a float input, "" for a string one). A string column with known categories
+ * refuses any other value.
  *
  * This is the hot path and a trust boundary: it is hand-written rather than a schema library's
- * so that each error names the exact field and row and a valid request costs one pass.
+ * so that each error names the exact field and row and a valid request costs one pass, straight
+ * into typed arrays.
  */
 
 import { ValidationError } from './errors';
-import type { ColumnSpec, ColumnType } from './model-directory';
+import type { InputColumn, InputElementType, ModelInputs } from './model-inputs';
 
-export type TensorElementType = 'float32' | 'float64';
-
-/** What a model takes: one 2-D tensor, optionally with named columns in tensor order. */
-export interface InputSchema {
-  readonly tensorName: string;
-  readonly elementType: TensorElementType;
-  readonly width: number;
-  readonly columns?: readonly ColumnSpec[];
-}
+/** One graph input's values, row-major rows × width, in onnxruntime-node's array type for it. */
+export type TensorData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | string[];
 
 export interface ParsedInput {
   readonly rows: number;
-  /** Row-major rows × width values. */
-  readonly values: Float32Array | Float64Array;
+  /** One per `ModelInputs.inputs` entry. */
+  readonly tensors: readonly TensorData[];
 }
 
 export const REQUEST_SHAPES = ['instances', 'dataframe_records', 'dataframe_split', 'inputs'] as const;
 
 const FLOAT32_MAX = 3.4028234663852886e38;
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+/** Known values listed in an error message at most. */
+const LISTED_CATEGORIES = 20;
 
-/** Column lookup, built once per model rather than per request. */
-export interface CompiledSchema {
-  readonly schema: InputSchema;
+/** Column lookup and per-column write plan, built once per model rather than per request. */
+export interface CompiledInputs {
+  readonly description: ModelInputs;
   readonly index: ReadonlyMap<string, number>;
   readonly names: readonly string[];
-  readonly types: readonly ColumnType[];
+  readonly columns: readonly InputColumn[];
+  /** Per column: the element type of the tensor it is written to, and that tensor's row width. */
+  readonly elementTypes: readonly InputElementType[];
+  readonly strides: readonly number[];
+  readonly categorySets: readonly (ReadonlySet<string> | undefined)[];
 }
 
-export function compileSchema(schema: InputSchema): CompiledSchema {
-  const names = schema.columns?.map((column) => column.name) ?? positionalNames(schema);
-  const types = schema.columns?.map((column) => column.type) ?? names.map((): ColumnType => 'double');
-  return { schema, index: new Map(names.map((name, i) => [name, i])), names, types };
+export function compileInputs(description: ModelInputs): CompiledInputs {
+  const columns = description.columns;
+  const inputOf = (column: InputColumn) => description.inputs[column.input];
+  return {
+    description,
+    columns,
+    names: columns.map((column) => column.name),
+    index: new Map(columns.map((column, i) => [column.name, i])),
+    elementTypes: columns.map((column) => inputOf(column)?.elementType ?? 'float32'),
+    strides: columns.map((column) => inputOf(column)?.width ?? 1),
+    categorySets: columns.map((column) => (column.categories ? new Set(column.categories) : undefined)),
+  };
 }
 
-function positionalNames(schema: InputSchema): string[] {
-  return Array.from({ length: schema.width }, (_, i) => `${schema.tensorName}[${i}]`);
+export function allocateTensor(type: InputElementType, length: number): TensorData {
+  switch (type) {
+    case 'float32':
+      return new Float32Array(length);
+    case 'float64':
+      return new Float64Array(length);
+    case 'int32':
+      return new Int32Array(length);
+    case 'int64':
+      return new BigInt64Array(length);
+    case 'bool':
+      return new Uint8Array(length);
+    case 'string':
+      return new Array<string>(length).fill('');
+  }
 }
 
-export function parsePredictRequest(body: unknown, compiled: CompiledSchema, maxRows: number): ParsedInput {
+export function parsePredictRequest(body: unknown, compiled: CompiledInputs, maxRows: number): ParsedInput {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new ValidationError(
       'INVALID_SHAPE',
@@ -94,7 +123,7 @@ export function parsePredictRequest(body: unknown, compiled: CompiledSchema, max
   }
 }
 
-function parseInputs(payload: unknown, compiled: CompiledSchema, maxRows: number): ParsedInput {
+function parseInputs(payload: unknown, compiled: CompiledInputs, maxRows: number): ParsedInput {
   if (Array.isArray(payload)) return parseRows(payload, 'inputs', compiled, maxRows, true);
   if (payload === null || typeof payload !== 'object') {
     throw new ValidationError(
@@ -105,19 +134,29 @@ function parseInputs(payload: unknown, compiled: CompiledSchema, maxRows: number
   }
   const record = payload as Record<string, unknown>;
   const keys = Object.keys(record);
-  const tensorName = compiled.schema.tensorName;
+  const inputs = compiled.description.inputs;
+  const tensorName = inputs.length === 1 && inputs[0]?.layout === 'matrix' ? inputs[0].name : undefined;
   // A named tensor, unless the tensor's name is also a column name (then it is columnar).
-  if (keys.length === 1 && keys[0] === tensorName && !compiled.index.has(tensorName)) {
+  if (
+    tensorName !== undefined &&
+    keys.length === 1 &&
+    keys[0] === tensorName &&
+    !compiled.index.has(tensorName)
+  ) {
     return parseRows(record[tensorName], `inputs.${tensorName}`, compiled, maxRows, true);
   }
   return parseColumnar(record, compiled, maxRows);
 }
 
-/** Rows as records (objects) or, where `allowPositional`, as arrays of width values. */
+function allocateAll(compiled: CompiledInputs, rows: number): TensorData[] {
+  return compiled.description.inputs.map((input) => allocateTensor(input.elementType, rows * input.width));
+}
+
+/** Rows as records (objects) or, where `allowPositional`, as arrays of values in model column order. */
 function parseRows(
   rows: unknown,
   field: string,
-  compiled: CompiledSchema,
+  compiled: CompiledInputs,
   maxRows: number,
   allowPositional: boolean,
 ): ParsedInput {
@@ -125,8 +164,7 @@ function parseRows(
     throw new ValidationError('INVALID_SHAPE', `${field} must be a list of rows`, field);
   }
   checkRowCount(rows.length, maxRows, field);
-  const width = compiled.schema.width;
-  const values = allocate(compiled.schema.elementType, rows.length * width);
+  const tensors = allocateAll(compiled, rows.length);
   for (let r = 0; r < rows.length; r++) {
     const row: unknown = rows[r];
     if (Array.isArray(row)) {
@@ -138,9 +176,9 @@ function parseRows(
           r,
         );
       }
-      readPositionalRow(row, r, compiled, values);
+      readPositionalRow(row, r, compiled, tensors);
     } else if (row !== null && typeof row === 'object') {
-      readRecord(row as Record<string, unknown>, r, compiled, values);
+      readRecord(row as Record<string, unknown>, r, compiled, tensors);
     } else {
       throw new ValidationError(
         'INVALID_SHAPE',
@@ -150,17 +188,15 @@ function parseRows(
       );
     }
   }
-  return { rows: rows.length, values };
+  return { rows: rows.length, tensors };
 }
 
 function readRecord(
   record: Record<string, unknown>,
   row: number,
-  compiled: CompiledSchema,
-  out: Float32Array | Float64Array,
+  compiled: CompiledInputs,
+  tensors: TensorData[],
 ): void {
-  const width = compiled.schema.width;
-  const base = row * width;
   let seen = 0;
   for (const key in record) {
     const column = compiled.index.get(key);
@@ -172,22 +208,28 @@ function readRecord(
         row,
       );
     }
-    out[base + column] = toNumber(record[key], column, row, compiled);
+    writeCell(record[key], column, row, compiled, tensors);
     seen++;
   }
-  if (seen !== width) {
-    const missing = compiled.names.find((name) => !Object.hasOwn(record, name)) ?? '';
-    throw new ValidationError('MISSING_FIELD', `missing field '${missing}' in row ${row}`, missing, row);
+  if (seen === compiled.columns.length) return;
+  // Some fields are absent: optional ones are missing values, required ones an error.
+  for (let c = 0; c < compiled.columns.length; c++) {
+    const name = compiled.names[c] as string;
+    if (Object.hasOwn(record, name)) continue;
+    if (compiled.columns[c]?.required) {
+      throw new ValidationError('MISSING_FIELD', `missing field '${name}' in row ${row}`, name, row);
+    }
+    writeCell(null, c, row, compiled, tensors);
   }
 }
 
 function readPositionalRow(
   values: unknown[],
   row: number,
-  compiled: CompiledSchema,
-  out: Float32Array | Float64Array,
+  compiled: CompiledInputs,
+  tensors: TensorData[],
 ): void {
-  const width = compiled.schema.width;
+  const width = compiled.columns.length;
   if (values.length !== width) {
     throw new ValidationError(
       'INVALID_SHAPE',
@@ -196,11 +238,10 @@ function readPositionalRow(
       row,
     );
   }
-  const base = row * width;
-  for (let c = 0; c < width; c++) out[base + c] = toNumber(values[c], c, row, compiled);
+  for (let c = 0; c < width; c++) writeCell(values[c], c, row, compiled, tensors);
 }
 
-function parseSplit(payload: unknown, compiled: CompiledSchema, maxRows: number): ParsedInput {
+function parseSplit(payload: unknown, compiled: CompiledInputs, maxRows: number): ParsedInput {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
     throw new ValidationError(
       'INVALID_SHAPE',
@@ -231,8 +272,7 @@ function parseSplit(payload: unknown, compiled: CompiledSchema, maxRows: number)
   }
   const mapping = columnMapping(columns, compiled);
   checkRowCount(data.length, maxRows, 'dataframe_split.data');
-  const width = compiled.schema.width;
-  const values = allocate(compiled.schema.elementType, data.length * width);
+  const tensors = allocateAll(compiled, data.length);
   for (let r = 0; r < data.length; r++) {
     const row: unknown = data[r];
     if (!Array.isArray(row) || row.length !== mapping.length) {
@@ -243,17 +283,15 @@ function parseSplit(payload: unknown, compiled: CompiledSchema, maxRows: number)
         r,
       );
     }
-    for (let c = 0; c < mapping.length; c++) {
-      const column = mapping[c] ?? 0;
-      values[r * width + column] = toNumber(row[c], column, r, compiled);
-    }
+    for (let c = 0; c < mapping.length; c++) writeCell(row[c], mapping[c] as number, r, compiled, tensors);
   }
-  return { rows: data.length, values };
+  fillAbsentColumns(mapping, data.length, compiled, tensors);
+  return { rows: data.length, tensors };
 }
 
 function parseColumnar(
   record: Record<string, unknown>,
-  compiled: CompiledSchema,
+  compiled: CompiledInputs,
   maxRows: number,
 ): ParsedInput {
   const names = Object.keys(record);
@@ -275,18 +313,23 @@ function parseColumnar(
       );
     }
   }
-  const width = compiled.schema.width;
-  const values = allocate(compiled.schema.elementType, rows * width);
+  if (rows === -1) throw new ValidationError('NO_ROWS', 'inputs has no columns', 'inputs');
+  const tensors = allocateAll(compiled, rows);
   for (let c = 0; c < names.length; c++) {
-    const column = record[names[c] ?? ''] as unknown[];
-    const target = mapping[c] ?? 0;
-    for (let r = 0; r < rows; r++) values[r * width + target] = toNumber(column[r], target, r, compiled);
+    const values = record[names[c] as string] as unknown[];
+    const target = mapping[c] as number;
+    for (let r = 0; r < rows; r++) {
+      const value = values[r];
+      // A column input as a tensor of shape [N, 1] (MLflow's tensor form): [[v], [v], ...].
+      writeCell(Array.isArray(value) && value.length === 1 ? value[0] : value, target, r, compiled, tensors);
+    }
   }
-  return { rows, values };
+  fillAbsentColumns(mapping, rows, compiled, tensors);
+  return { rows, tensors };
 }
 
-/** For each given column name, its position in the model's input; every model column must be given once. */
-function columnMapping(columns: unknown[], compiled: CompiledSchema): number[] {
+/** For each given column name, its position among the model's columns; each may be given once. */
+function columnMapping(columns: unknown[], compiled: CompiledInputs): number[] {
   const mapping: number[] = [];
   const used = new Set<number>();
   for (const name of columns) {
@@ -311,54 +354,126 @@ function columnMapping(columns: unknown[], compiled: CompiledSchema): number[] {
     used.add(column);
     mapping.push(column);
   }
-  const missing = compiled.names.find((_, i) => !used.has(i));
+  const missing = compiled.columns.find((column, i) => column.required && !used.has(i));
   if (missing !== undefined) {
-    throw new ValidationError('MISSING_FIELD', `missing field '${missing}'`, missing);
+    throw new ValidationError('MISSING_FIELD', `missing field '${missing.name}'`, missing.name);
   }
   return mapping;
 }
 
-function toNumber(value: unknown, column: number, row: number, compiled: CompiledSchema): number {
-  const type = compiled.types[column];
-  const name = compiled.names[column] ?? '';
-  if (type === 'boolean') {
-    if (typeof value === 'boolean') return value ? 1 : 0;
-    throw new ValidationError(
-      'INVALID_TYPE',
-      `${name} in row ${row} must be a boolean, got ${kindOf(value)}`,
-      name,
-      row,
-    );
+/** Optional columns a column-wise body leaves out are missing in every row. */
+function fillAbsentColumns(
+  mapping: readonly number[],
+  rows: number,
+  compiled: CompiledInputs,
+  tensors: TensorData[],
+) {
+  if (mapping.length === compiled.columns.length) return;
+  const given = new Set(mapping);
+  for (let c = 0; c < compiled.columns.length; c++) {
+    if (!given.has(c)) for (let r = 0; r < rows; r++) writeCell(null, c, r, compiled, tensors);
   }
-  if (typeof value !== 'number') {
-    throw new ValidationError(
-      'INVALID_TYPE',
-      `${name} in row ${row} must be ${type === 'integer' || type === 'long' ? 'an integer' : 'a number'}, got ${kindOf(value)}`,
-      name,
-      row,
-    );
+}
+
+/** Checks one value against its column and writes it, coerced, into its tensor. */
+function writeCell(
+  value: unknown,
+  c: number,
+  row: number,
+  compiled: CompiledInputs,
+  tensors: TensorData[],
+): void {
+  const column = compiled.columns[c] as InputColumn;
+  const elementType = compiled.elementTypes[c] as InputElementType;
+  const at = row * (compiled.strides[c] as number) + column.offset;
+  const target = tensors[column.input] as TensorData;
+  if (value === null || value === undefined) {
+    if (column.required) throw wrongType(column, row, value);
+    if (elementType === 'string') (target as string[])[at] = '';
+    else (target as Float32Array | Float64Array)[at] = Number.NaN;
+    return;
   }
-  // JSON has no NaN or Infinity literals, but a number too big for a double parses to Infinity.
-  if (!Number.isFinite(value)) {
-    throw new ValidationError('NOT_FINITE', `${name} in row ${row} is not a finite number`, name, row);
+  switch (column.kind) {
+    case 'string': {
+      if (typeof value !== 'string') throw wrongType(column, row, value);
+      const known = compiled.categorySets[c];
+      if (known && !known.has(value)) throw unknownCategory(column, row, value);
+      (target as string[])[at] = value;
+      return;
+    }
+    case 'boolean':
+      if (typeof value !== 'boolean') throw wrongType(column, row, value);
+      (target as Uint8Array | Float32Array | Float64Array)[at] = value ? 1 : 0;
+      return;
+    default: {
+      if (typeof value !== 'number') throw wrongType(column, row, value);
+      // JSON has no NaN or Infinity literals, but a number too big for a double parses to Infinity.
+      if (!Number.isFinite(value)) {
+        throw new ValidationError(
+          'NOT_FINITE',
+          `${column.name} in row ${row} is not a finite number`,
+          column.name,
+          row,
+        );
+      }
+      if (column.kind === 'integer' && !Number.isInteger(value)) {
+        throw new ValidationError(
+          'INVALID_TYPE',
+          `${column.name} in row ${row} must be an integer, got ${value}`,
+          column.name,
+          row,
+        );
+      }
+      checkRange(value, elementType, column, row);
+      if (elementType === 'int64') (target as BigInt64Array)[at] = BigInt(value);
+      else (target as Float32Array | Float64Array | Int32Array | Uint8Array)[at] = value;
+    }
   }
-  if (compiled.schema.elementType === 'float32' && Math.abs(value) > FLOAT32_MAX) {
-    throw new ValidationError(
-      'NOT_FINITE',
-      `${name} in row ${row} is out of the float32 range the model computes in`,
-      name,
-      row,
-    );
-  }
-  if ((type === 'integer' || type === 'long') && !Number.isInteger(value)) {
-    throw new ValidationError(
-      'INVALID_TYPE',
-      `${name} in row ${row} must be an integer, got ${value}`,
-      name,
-      row,
-    );
-  }
-  return value;
+}
+
+function checkRange(value: number, elementType: InputElementType, column: InputColumn, row: number): void {
+  const outside =
+    elementType === 'float32'
+      ? Math.abs(value) > FLOAT32_MAX
+      : elementType === 'int32'
+        ? value < INT32_MIN || value > INT32_MAX
+        : elementType === 'int64' && !Number.isSafeInteger(value);
+  if (!outside) return;
+  throw new ValidationError(
+    'NOT_FINITE',
+    `${column.name} in row ${row} is out of the ${elementType} range the model computes in`,
+    column.name,
+    row,
+  );
+}
+
+function wrongType(column: InputColumn, row: number, value: unknown): ValidationError {
+  const expected =
+    column.kind === 'integer'
+      ? 'an integer'
+      : column.kind === 'boolean'
+        ? 'a boolean'
+        : column.kind === 'string'
+          ? 'a string'
+          : 'a number';
+  return new ValidationError(
+    'INVALID_TYPE',
+    `${column.name} in row ${row} must be ${expected}, got ${kindOf(value)}`,
+    column.name,
+    row,
+  );
+}
+
+function unknownCategory(column: InputColumn, row: number, value: string): ValidationError {
+  const known = column.categories ?? [];
+  const listed = known.slice(0, LISTED_CATEGORIES).map((v) => JSON.stringify(clip(v, 40)));
+  const more = known.length > LISTED_CATEGORIES ? `, … (${known.length} in all)` : '';
+  return new ValidationError(
+    'UNKNOWN_CATEGORY',
+    `${column.name} in row ${row} is ${JSON.stringify(clip(value, 40))}, a value the model does not know; known values: ${listed.join(', ')}${more}`,
+    column.name,
+    row,
+  );
 }
 
 function checkRowCount(rows: number, maxRows: number, field: string): void {
@@ -372,18 +487,14 @@ function checkRowCount(rows: number, maxRows: number, field: string): void {
   }
 }
 
-function allocate(type: TensorElementType, length: number): Float32Array | Float64Array {
-  return type === 'float32' ? new Float32Array(length) : new Float64Array(length);
-}
-
-function describeColumns(compiled: CompiledSchema): string {
+function describeColumns(compiled: CompiledInputs): string {
   const names = compiled.names;
   const shown = names.slice(0, 12).join(', ');
   return names.length > 12 ? `${names.length} fields (${shown}, …)` : shown;
 }
 
 function kindOf(value: unknown): string {
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'string') return `the string ${JSON.stringify(clip(value, 40))}`;
   if (typeof value === 'object') return 'an object';

@@ -6,29 +6,24 @@
  * version that cannot predict never replaces one that can.
  */
 import * as ort from 'onnxruntime-node';
-import { ONNX_METADATA_KEYS, type OnnxModelInfo } from '../onnx';
 import { describeError, ModelProblem } from './errors';
+import { type PreparedGraph, prepareGraph } from './graph-preparation';
 import { readServableDirectory } from './model-directory';
-import { onnxClassLabels } from './onnx-class-labels';
+import { describeModelInputs, type ModelInputs } from './model-inputs';
+import { type ModelOutputs, outputsOf } from './model-outputs';
 import {
-  type CompiledSchema,
-  compileSchema,
-  type InputSchema,
+  allocateTensor,
+  type CompiledInputs,
+  compileInputs,
   type ParsedInput,
   parsePredictRequest,
-  type TensorElementType,
+  type TensorData,
 } from './predict-request';
 import type { ModelFiles, ModelVersionRef } from './registry';
 
-export interface ClassPrediction {
-  readonly label: string | number;
-  readonly probabilities: Record<string, number>;
-}
+export type { Prediction } from './model-outputs';
 
-/** A classifier's label with class probabilities, a regressor's number, or {output: value} for other graphs. */
-export type Prediction = ClassPrediction | number | number[] | Record<string, unknown>;
-
-type OutputDecoder = (outputs: ort.InferenceSession.OnnxValueMapType, rows: number) => Prediction[];
+import type { Prediction } from './model-outputs';
 
 interface PendingRun {
   readonly input: ParsedInput;
@@ -45,7 +40,7 @@ interface PendingRun {
 const MAX_BATCH_ROWS = 4096;
 
 export class ServableModel {
-  readonly compiled: CompiledSchema;
+  readonly compiled: CompiledInputs;
   private queue: PendingRun[] = [];
   private flushScheduled = false;
   private inFlight = 0;
@@ -54,14 +49,18 @@ export class ServableModel {
 
   constructor(
     readonly ref: ModelVersionRef,
-    readonly schema: InputSchema,
-    readonly task: 'classification' | 'regression' | 'other',
+    readonly inputs: ModelInputs,
+    /** What the model answers: the task, and a classifier's classes. */
+    readonly outputs: ModelOutputs,
     private readonly session: ort.InferenceSession,
-    private readonly decode: OutputDecoder,
     /** The parsed input example, kept to show callers a valid request. */
     readonly exampleRequest: unknown,
   ) {
-    this.compiled = compileSchema(schema);
+    this.compiled = compileInputs(inputs);
+  }
+
+  get task(): ModelOutputs['task'] {
+    return this.outputs.task;
   }
 
   get version(): string {
@@ -112,11 +111,17 @@ export class ServableModel {
   private async runBatch(batch: PendingRun[], rows: number): Promise<void> {
     this.inFlight++;
     try {
-      const values =
-        batch.length === 1 ? (batch[0] as PendingRun).input.values : concatRows(batch, rows, this.schema);
-      const tensor = new ort.Tensor(this.schema.elementType, values, [rows, this.schema.width]);
-      const outputs = await this.session.run({ [this.schema.tensorName]: tensor });
-      const predictions = this.decode(outputs, rows);
+      const feeds: Record<string, ort.Tensor> = {};
+      this.inputs.inputs.forEach((input, i) => {
+        const data =
+          batch.length === 1
+            ? ((batch[0] as PendingRun).input.tensors[i] as TensorData)
+            : concatRows(batch, i, rows);
+        const dims = input.layout === 'vector' ? [rows] : [rows, input.width];
+        feeds[input.name] = new ort.Tensor(input.elementType, data, dims);
+      });
+      const outputs = await this.session.run(feeds);
+      const predictions = this.outputs.decode(outputs, rows);
       let offset = 0;
       for (const pending of batch) {
         pending.resolve(
@@ -139,19 +144,27 @@ export class ServableModel {
   }
 }
 
-function concatRows(
-  batch: readonly PendingRun[],
-  rows: number,
-  schema: InputSchema,
-): Float32Array | Float64Array {
-  const values =
-    schema.elementType === 'float32'
-      ? new Float32Array(rows * schema.width)
-      : new Float64Array(rows * schema.width);
+/** One input's values of every request in the batch, one after the other. */
+function concatRows(batch: readonly PendingRun[], input: number, rows: number): TensorData {
+  const first = (batch[0] as PendingRun).input.tensors[input] as TensorData;
+  if (Array.isArray(first)) return batch.flatMap((pending) => pending.input.tensors[input] as string[]);
+  const width = first.length / (batch[0] as PendingRun).input.rows;
+  const type =
+    first instanceof Float32Array
+      ? 'float32'
+      : first instanceof Float64Array
+        ? 'float64'
+        : first instanceof Int32Array
+          ? 'int32'
+          : first instanceof BigInt64Array
+            ? 'int64'
+            : 'bool';
+  const values = allocateTensor(type, rows * width) as Exclude<TensorData, string[]>;
   let offset = 0;
-  for (const { input } of batch) {
-    values.set(input.values, offset);
-    offset += input.values.length;
+  for (const { input: parsed } of batch) {
+    const part = parsed.tensors[input] as Exclude<TensorData, string[]>;
+    (values as Float64Array).set(part as Float64Array, offset);
+    offset += part.length;
   }
   return values;
 }
@@ -163,13 +176,13 @@ export async function loadServableModel(
   maxRows: number,
 ): Promise<ServableModel> {
   const directory = readServableDirectory(files);
-  const onnx = directory.onnx;
-  const info = directory.onnxInfo;
+  let graph: PreparedGraph;
   let session: ort.InferenceSession;
   try {
+    graph = prepareGraph(directory.onnx);
     // One intra-op thread: tabular models are far too small to gain from splitting one run, and
     // concurrent requests already keep the cores busy.
-    session = await ort.InferenceSession.create(onnx, {
+    session = await ort.InferenceSession.create(graph.bytes, {
       graphOptimizationLevel: 'all',
       intraOpNumThreads: 1,
       interOpNumThreads: 1,
@@ -180,14 +193,16 @@ export async function loadServableModel(
     });
   }
   try {
-    const schema = inputSchema(session, directory.columns);
-    const { task, decode } = outputDecoder(session, onnx, info);
+    const inputs = describeModelInputs(directory.onnxInfo.inputs, {
+      ...directory.inputHints,
+      encoderCategories: graph.encoderCategories,
+    });
+    const outputs = outputsOf(session.outputMetadata, graph, directory.onnxInfo);
     const model = new ServableModel(
       { ...ref, runId: ref.runId || directory.runId || '' },
-      schema,
-      task,
+      inputs,
+      outputs,
       session,
-      decode,
       directory.exampleRequest,
     );
     await warmUp(model, directory.exampleRequest, maxRows);
@@ -198,157 +213,23 @@ export async function loadServableModel(
   }
 }
 
-function inputSchema(session: ort.InferenceSession, columns: InputSchema['columns']): InputSchema {
-  const inputs = session.inputMetadata;
-  const input = inputs[0];
-  if (inputs.length !== 1 || !input) {
-    throw new ModelProblem(
-      'MODEL_UNSUPPORTED',
-      `the model has ${inputs.length} inputs (${session.inputNames.join(', ')}); only single-tensor models are served`,
-      true,
-    );
-  }
-  if (!input.isTensor || (input.type !== 'float32' && input.type !== 'float64')) {
-    throw new ModelProblem(
-      'MODEL_UNSUPPORTED',
-      `input '${input.name}' is ${input.isTensor ? input.type : 'not a tensor'}; only float tensors are served`,
-      true,
-    );
-  }
-  const declared = input.shape.length === 2 ? input.shape[1] : undefined;
-  const width = typeof declared === 'number' && declared > 0 ? declared : columns?.length;
-  if (width === undefined) {
-    throw new ModelProblem(
-      'MODEL_UNSUPPORTED',
-      `input '${input.name}' has shape [${input.shape.join(', ')}] and the model has no column signature; expected [N, F]`,
-      true,
-    );
-  }
-  if (columns && columns.length !== width) {
-    throw new ModelProblem(
-      'MODEL_CORRUPT',
-      `the signature names ${columns.length} columns but input '${input.name}' takes ${width}`,
-      true,
-    );
-  }
-  const elementType: TensorElementType = input.type;
-  return { tensorName: input.name, elementType, width, ...(columns ? { columns } : {}) };
-}
-
-function metadataList(info: OnnxModelInfo, key: string): string[] | undefined {
-  const raw = info.metadata[key];
-  if (raw === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    return Array.isArray(parsed) && parsed.length > 0 ? parsed.map(String) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Classifiers (ai.onnx.ml style): a label output of shape [N] next to a float [N, K]
- * probabilities output. Regressors: one float output of shape [N, 1] or [N].
- */
-function outputDecoder(
-  session: ort.InferenceSession,
-  onnx: Uint8Array,
-  info: OnnxModelInfo,
-): { task: ServableModel['task']; decode: OutputDecoder } {
-  const outputs = session.outputMetadata.filter((output) => output.isTensor);
-  const labelOutput = outputs.find(
-    (output) =>
-      output.isTensor && (output.type === 'string' || output.type === 'int64') && output.shape.length === 1,
+/** A valid row: the first known category, "", false or 0 per column. */
+function defaultRow(inputs: ModelInputs): Record<string, unknown> {
+  return Object.fromEntries(
+    inputs.columns.map((column) => [
+      column.name,
+      column.kind === 'string' ? (column.categories?.[0] ?? '') : column.kind === 'boolean' ? false : 0,
+    ]),
   );
-  const probabilityOutput = outputs.find(
-    (output) => output.isTensor && output.type === 'float32' && output.shape.length === 2,
-  );
-  if (labelOutput && probabilityOutput) {
-    const classes = metadataList(info, ONNX_METADATA_KEYS.classes) ?? onnxClassLabels(onnx, labelOutput.name);
-    return {
-      task: 'classification',
-      decode: classifierDecoder(labelOutput.name, probabilityOutput.name, classes),
-    };
-  }
-  const numeric = outputs.filter(
-    (output) => output.isTensor && (output.type === 'float32' || output.type === 'float64'),
-  );
-  const only = numeric[0];
-  if (numeric.length === 1 && session.outputNames.length === 1 && only) {
-    return { task: 'regression', decode: regressorDecoder(only.name) };
-  }
-  return { task: 'other', decode: genericDecoder(session.outputNames) };
 }
 
-function classifierDecoder(
-  labelName: string,
-  probabilityName: string,
-  classes: string[] | undefined,
-): OutputDecoder {
-  return (outputs, rows) => {
-    const labels = outputs[labelName]?.data;
-    const probabilities = outputs[probabilityName];
-    if (!labels || !probabilities)
-      throw new ModelProblem('MODEL_CORRUPT', 'the model returned no label output');
-    const k = probabilities.dims[1] ?? 0;
-    const data = probabilities.data as Float32Array;
-    const names = classes && classes.length === k ? classes : Array.from({ length: k }, (_, i) => String(i));
-    const predictions: ClassPrediction[] = new Array(rows);
-    for (let r = 0; r < rows; r++) {
-      const byClass: Record<string, number> = {};
-      for (let c = 0; c < k; c++) byClass[names[c] ?? String(c)] = data[r * k + c] ?? Number.NaN;
-      const label = labels[r];
-      predictions[r] = {
-        label: typeof label === 'bigint' ? Number(label) : (label as string | number),
-        probabilities: byClass,
-      };
-    }
-    return predictions;
-  };
-}
-
-function regressorDecoder(name: string): OutputDecoder {
-  return (outputs, rows) => {
-    const tensor = outputs[name];
-    if (!tensor) throw new ModelProblem('MODEL_CORRUPT', `the model returned no ${name} output`);
-    const data = tensor.data as Float32Array | Float64Array;
-    const perRow = rows === 0 ? 0 : data.length / rows;
-    const predictions: Prediction[] = new Array(rows);
-    for (let r = 0; r < rows; r++) {
-      predictions[r] =
-        perRow === 1 ? (data[r] ?? Number.NaN) : Array.from(data.subarray(r * perRow, (r + 1) * perRow));
-    }
-    return predictions;
-  };
-}
-
-function genericDecoder(names: readonly string[]): OutputDecoder {
-  return (outputs, rows) => {
-    const predictions: Record<string, unknown>[] = Array.from({ length: rows }, () => ({}));
-    for (const name of names) {
-      const tensor = outputs[name];
-      if (!tensor) continue;
-      const perRow = rows === 0 ? 0 : tensor.data.length / rows;
-      for (let r = 0; r < rows; r++) {
-        const slice = Array.from(tensor.data as ArrayLike<unknown>).slice(r * perRow, (r + 1) * perRow);
-        const row = predictions[r];
-        if (row) row[name] = slice.map((v) => (typeof v === 'bigint' ? Number(v) : v));
-      }
-    }
-    return predictions;
-  };
-}
-
-/** Runs the input example (or a row of zeros) once, so the first real request pays no lazy initialisation. */
+/** Runs the input example (or a row of defaults) once, so the first real request pays no lazy initialisation. */
 async function warmUp(model: ServableModel, example: unknown, maxRows: number): Promise<void> {
   let input: ParsedInput;
   try {
     input = parsePredictRequest(example, model.compiled, Math.max(maxRows, 1000));
   } catch {
-    input = {
-      rows: 1,
-      values: new (model.schema.elementType === 'float32' ? Float32Array : Float64Array)(model.schema.width),
-    };
+    input = parsePredictRequest({ instances: [defaultRow(model.inputs)] }, model.compiled, 1);
   }
   try {
     await model.predict(input);

@@ -2,13 +2,19 @@
  * Score one input object with the run's pinned Production version and, in shadow, its Challenger:
  * both read the same rows (under Production's data contract), each model's predictions go to
  * their own Parquet file, and the per-object counts compare-predictions adds up go to a summary.
+ * Rows a model cannot take (a category it was not trained on) go, with the reason, to
+ * `quarantine/<key>.jsonl` beside the predictions and count as rejected.
  * Objects that are not data (the Distributed Map lists every key) are skipped, not failed.
  */
-import { encodeFrame, type Frame } from '../../core/data';
-import type { OnnxPrediction } from '../../core/lifecycle/onnx-holdout';
-import type { ModelDirectory } from '../../core/model-format';
+import { encodeFrame, type Frame, quarantineToJsonLines } from '../../core/data';
 import type { PredictBatchInput, PredictBatchOutput, S3Pointer } from '../step-io';
-import { modelContract, predictionsFrame, readInputBatch, scoreBatch } from '../support/batch-scoring';
+import {
+  modelContract,
+  predictionsFrame,
+  readInputBatch,
+  type ScoredBatch,
+  scoreWithModels,
+} from '../support/batch-scoring';
 import { dataObjectFormat } from '../support/landing-batches';
 import { loadPinnedVersion } from '../support/pinned-models';
 import { type BatchSummary, comparePair, SUMMARY_FORMAT, tallyOf } from '../support/prediction-summary';
@@ -40,31 +46,39 @@ export async function predictBatch(
 
   let predictions: S3Pointer | null = null;
   let shadow: S3Pointer | null = null;
-  let scores: { production: OnnxPrediction; challenger: OnnxPrediction | null } | null = null;
+  let scores: ScoredBatch | null = null;
   if (batch.frame.rowCount > 0) {
-    const score = (directory: ModelDirectory) => scoreBatch(directory, contract, batch.frame);
-    scores = {
-      production: await score(production),
-      challenger: challenger ? await score(challenger) : null,
-    };
-    predictions = await writePredictions(
-      context,
-      at('production', '.parquet'),
-      predictionsFrame(batch.rowIds, scores.production, models.production),
+    scores = await scoreWithModels(
+      batch,
+      { directory: production, ref: models.production },
+      challenger && models.challenger ? { directory: challenger, ref: models.challenger } : null,
     );
-    if (scores.challenger && models.challenger)
-      shadow = await writePredictions(
+    if (scores.quarantined.length > 0) {
+      const lines = new TextEncoder().encode(quarantineToJsonLines(scores.quarantined));
+      await putBytes(context.s3, at('quarantine', '.jsonl'), lines, 'application/x-ndjson');
+    }
+    if (scores.rowIds.length > 0) {
+      predictions = await writePredictions(
         context,
-        at('challenger', '.parquet'),
-        predictionsFrame(batch.rowIds, scores.challenger, models.challenger),
+        at('production', '.parquet'),
+        predictionsFrame(scores.rowIds, scores.production, models.production),
       );
+      if (scores.challenger && models.challenger)
+        shadow = await writePredictions(
+          context,
+          at('challenger', '.parquet'),
+          predictionsFrame(scores.rowIds, scores.challenger, models.challenger),
+        );
+    }
   }
+  const scoredRows = scores ? scores.rowIds.length : 0;
+  const rejectedRows = batch.rejectedRows + (scores?.quarantined.length ?? 0);
 
   const summary: BatchSummary = {
     format: SUMMARY_FORMAT,
     object,
-    rows: batch.frame.rowCount,
-    rejectedRows: batch.rejectedRows,
+    rows: scoredRows,
+    rejectedRows,
     production: scores
       ? tallyOf(scores.production, models.production.version)
       : { version: models.production.version, labelCounts: {} },
@@ -81,8 +95,8 @@ export async function predictBatch(
   const summaryAt = await putJson(context.s3, at('summaries', '.json'), summary);
   return {
     object,
-    rows: batch.frame.rowCount,
-    rejectedRows: batch.rejectedRows,
+    rows: scoredRows,
+    rejectedRows,
     predictions,
     shadow,
     summary: summaryAt,
