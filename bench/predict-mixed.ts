@@ -53,8 +53,12 @@ export type MixedResult =
       readonly ten_times_mlflow: boolean;
       readonly mlflow_setting: string;
     }
-  /** The anchor answered no request with a prediction: nothing to compare with. */
-  | { readonly model: string; readonly anchor_error: string };
+  /** The anchor answered no request with a prediction: ours alone, nothing to compare with. */
+  | {
+      readonly model: string;
+      readonly anchor_error: string;
+      readonly ours: { readonly single: Measurement; readonly batch100: Measurement };
+    };
 
 function describeModel(): string {
   return `skl2onnx ColumnTransformer pipeline (${KIND}): string city, float size, int64 rooms`;
@@ -78,8 +82,14 @@ async function anchorAnswers(url: string, body: string): Promise<string | null> 
   });
   if (response.ok) return null;
   const text = await response.text();
-  const last = /(\w+Error: [^\n"]+)/.exec(text.replaceAll('\\n', '\n'))?.[1];
-  return `HTTP ${response.status}: ${last ?? text.slice(0, 300)}`;
+  let trace = text;
+  try {
+    trace = String((JSON.parse(text) as { stack_trace?: unknown }).stack_trace ?? text);
+  } catch {
+    // not MLflow's JSON error: keep the text
+  }
+  const lines = trace.trim().split('\n');
+  return `HTTP ${response.status}: ${(lines.at(-1) ?? '').slice(0, 300)}`;
 }
 
 export async function benchMixedModel(
@@ -126,8 +136,16 @@ export async function benchMixedModel(
   );
   const anchorProblem = await anchorAnswers(mlflowUrl, payloads.single);
   if (anchorProblem) {
-    log(`mlflow models serve cannot serve this model: ${anchorProblem}`);
-    return { model: describeModel(), anchor_error: anchorProblem };
+    log(`mlflow models serve cannot serve this model: ${anchorProblem}; measuring ours alone`);
+    const alone = async (body: string) => {
+      await measure(`${oursUrl}/predict`, body, WARM_UP_S, undefined);
+      return measure(`${oursUrl}/predict`, body, DURATION_S, ours);
+    };
+    return {
+      model: describeModel(),
+      anchor_error: anchorProblem,
+      ours: { single: await alone(payloads.single), batch100: await alone(payloads.batch100) },
+    };
   }
 
   const targets = [
