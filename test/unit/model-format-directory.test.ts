@@ -143,9 +143,9 @@ describe('buildModelDirectory', () => {
     expect(mlmodel.model_uuid).toBe('0123456789abcdef0123456789abcdef');
     expect(mlmodel.run_id).toBe('run-123');
     expect(mlmodel.utc_time_created).toBe('2026-01-02 03:04:05.678000');
-    // A model fitted on a bare matrix: each feature a nullable double column (no imputation).
+    // A model fitted on a bare matrix: each feature a required double column (no imputer for a missing one).
     expect(JSON.parse(mlmodel.signature.inputs)).toEqual(
-      classifier.features.map((name) => ({ type: 'double', name, required: false })),
+      classifier.features.map((name) => ({ type: 'double', name, required: true })),
     );
     expect(JSON.parse(mlmodel.signature.outputs)).toEqual([
       { type: 'string', name: 'label', required: true },

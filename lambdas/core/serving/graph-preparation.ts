@@ -5,6 +5,9 @@
  *   maps), which onnxruntime-node cannot return (it hands back tensors only). The node is dropped
  *   and its input, the float [N, C] probabilities, becomes the graph output instead; the class
  *   labels come from the ZipMap's own attributes. Nothing else in the graph changes.
+ * - Float32 inputs: a double input whose every use is a Cast to float (ours: the ai.onnx.ml
+ *   operators compute in float) cannot take a value beyond float32's range; the API says so
+ *   instead of answering from an infinity.
  * - Categories: the string values an input's OneHotEncoder knows (`cats_strings`), when the
  *   encoder is fed by that input through shape-only ops (skl2onnx puts a Gather or Reshape in
  *   between), so the API can refuse a value the model was never trained on.
@@ -28,6 +31,8 @@ export interface PreparedGraph {
   readonly encoderCategories: ReadonlyMap<string, readonly string[]>;
   /** The class labels of the classifier node producing each output, where a node carries them. */
   readonly classLabels: ReadonlyMap<string, readonly string[]>;
+  /** Double inputs the graph casts to float before using: their values must fit a float32. */
+  readonly float32Inputs: ReadonlySet<string>;
 }
 
 /** Ops that move or reshape values without changing them: an encoder behind them still sees the input's strings. */
@@ -51,8 +56,10 @@ export function prepareGraph(bytes: Uint8Array): PreparedGraph {
     const labels = classLabelsOf(node);
     if (labels) for (const output of node.output) classLabels.set(output, labels);
   }
+  const float32Inputs = inputsCastToFloat(model);
   const zipMapClasses = exposeZipMapInputs(model);
   return {
+    float32Inputs,
     bytes: zipMapClasses.size > 0 ? encodeModelProto(model) : bytes,
     zipMapClasses,
     encoderCategories,
@@ -94,6 +101,26 @@ function exposeZipMapInputs(model: ModelProto): Map<string, readonly string[]> {
     graph.output = outputs;
   }
   return exposed;
+}
+
+const CAST_TO_FLOAT = TensorDataType.FLOAT;
+
+function inputsCastToFloat(model: ModelProto): Set<string> {
+  const graph = model.graph;
+  const narrowed = new Set<string>();
+  for (const input of graph?.input ?? []) {
+    if (input.type?.tensor_type?.elem_type !== TensorDataType.DOUBLE) continue;
+    const uses = (graph?.node ?? []).filter((node) => node.input.includes(input.name));
+    const allCasts =
+      uses.length > 0 &&
+      uses.every(
+        (node) =>
+          node.op_type === 'Cast' &&
+          int64ToNumber(node.attribute?.find((a) => a.name === 'to')?.i ?? 0) === CAST_TO_FLOAT,
+      );
+    if (allCasts) narrowed.add(input.name);
+  }
+  return narrowed;
 }
 
 function categoriesByInput(model: ModelProto): Map<string, readonly string[]> {

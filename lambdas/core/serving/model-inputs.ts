@@ -42,6 +42,8 @@ export interface InputColumn {
   readonly input: number;
   /** Position within that input's row. */
   readonly offset: number;
+  /** A double input the graph narrows to float: values must fit a float32. */
+  readonly float32Range?: boolean;
 }
 
 export interface ModelInputs {
@@ -74,6 +76,8 @@ export interface InputHints {
   readonly featureCategories?: Readonly<Record<string, readonly string[]>>;
   /** The categories of the OneHotEncoder each graph input feeds. */
   readonly encoderCategories?: ReadonlyMap<string, readonly string[]>;
+  /** Double inputs the graph casts to float before using them. */
+  readonly float32Inputs?: ReadonlySet<string>;
 }
 
 const ELEMENT_TYPES: Readonly<Record<string, InputElementType>> = {
@@ -124,7 +128,8 @@ export function describeModelInputs(graphInputs: readonly GraphInputInfo[], hint
     const declared = signature.get(name);
     const type = declared?.type ?? hints.contractTypes?.get(name);
     const categories = hints.featureCategories?.[name] ?? hints.encoderCategories?.get(input.name);
-    return column(name, input, i, 0, type, declared?.required ?? true, categories);
+    const described = column(name, input, i, 0, type, declared?.required ?? true, categories);
+    return hints.float32Inputs?.has(input.name) ? { ...described, float32Range: true } : described;
   });
   return { inputs, columns };
 }

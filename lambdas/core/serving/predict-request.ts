@@ -432,16 +432,16 @@ function writeCell(
 }
 
 function checkRange(value: number, elementType: InputElementType, column: InputColumn, row: number): void {
-  const outside =
-    elementType === 'float32'
-      ? Math.abs(value) > FLOAT32_MAX
-      : elementType === 'int32'
-        ? value < INT32_MIN || value > INT32_MAX
-        : elementType === 'int64' && !Number.isSafeInteger(value);
+  const float32 = elementType === 'float32' || column.float32Range === true;
+  const outside = float32
+    ? Math.abs(value) > FLOAT32_MAX
+    : elementType === 'int32'
+      ? value < INT32_MIN || value > INT32_MAX
+      : elementType === 'int64' && !Number.isSafeInteger(value);
   if (!outside) return;
   throw new ValidationError(
     'NOT_FINITE',
-    `${column.name} in row ${row} is out of the ${elementType} range the model computes in`,
+    `${column.name} in row ${row} is out of the ${float32 ? 'float32' : elementType} range the model computes in`,
     column.name,
     row,
   );

@@ -196,6 +196,7 @@ export async function loadServableModel(
     const inputs = describeModelInputs(directory.onnxInfo.inputs, {
       ...directory.inputHints,
       encoderCategories: graph.encoderCategories,
+      float32Inputs: graph.float32Inputs,
     });
     const outputs = outputsOf(session.outputMetadata, graph, directory.onnxInfo);
     const model = new ServableModel(

@@ -22,7 +22,8 @@ export function expandedFeatureNames(inputs: readonly InputColumn[]): string[] {
 export function modelInputs(model: FittedModel): InputColumn[] {
   return (
     model.inputs ??
-    model.features.map((name) => ({ name, kind: 'numeric', dtype: 'double', nullable: true, mean: null }))
+    // No imputer behind these inputs: a missing value would reach the estimator as NaN.
+    model.features.map((name) => ({ name, kind: 'numeric', dtype: 'double', nullable: false, mean: null }))
   );
 }
 
