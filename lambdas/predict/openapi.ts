@@ -21,9 +21,25 @@ type JsonSchema = Record<string, unknown>;
 
 /** A column's JSON value: its type (null too when optional), and a string column's known categories. */
 export function columnSchema(column: InputColumn): JsonSchema {
+  if (column.kind === 'datetime') {
+    const forms = [
+      { type: 'string', format: 'date-time' },
+      { type: 'string', format: 'date' },
+      { type: 'number' },
+    ];
+    return {
+      description: 'ISO 8601 date or date-time (UTC unless it has an offset), or epoch milliseconds',
+      anyOf: column.required ? forms : [...forms, { type: 'null' }],
+    };
+  }
   const type = column.required ? column.kind : [column.kind, 'null'];
   if (!column.categories) return { type };
   return { type, enum: column.required ? [...column.categories] : [...column.categories, null] };
+}
+
+/** The JSON types a column's values take. */
+function jsonTypesOf(column: InputColumn): string[] {
+  return column.kind === 'datetime' ? ['string', 'number'] : [column.kind];
 }
 
 export function openApiDocument(options: OpenApiOptions): Record<string, unknown> {
@@ -145,7 +161,9 @@ function schemas(options: OpenApiOptions): Record<string, JsonSchema> {
   const anyCell: JsonSchema = columns
     ? {
         type: [
-          ...new Set(columns.flatMap((column) => (column.required ? [column.kind] : [column.kind, 'null']))),
+          ...new Set(
+            columns.flatMap((column) => [...jsonTypesOf(column), ...(column.required ? [] : ['null'])]),
+          ),
         ],
       }
     : { type: ['number', 'boolean', 'string', 'null'] };

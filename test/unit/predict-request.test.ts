@@ -186,3 +186,41 @@ describe('parsePredictRequest', () => {
     expect(error.message.length).toBeLessThan(400);
   });
 });
+
+describe('a datetime column (our models take dates as epoch milliseconds)', () => {
+  const cars = compileInputs(matrix({ Year: 'datetime', Weight: 'number' }));
+
+  it('takes an ISO date, a date-time with an offset, or epoch milliseconds', () => {
+    const parsed = parsePredictRequest(
+      {
+        instances: [
+          { Year: '1970-01-01', Weight: 1 },
+          { Year: '1982-06-01T12:00:00+02:00', Weight: 2 },
+          { Year: 86_400_000, Weight: 3 },
+        ],
+      },
+      cars,
+      10,
+    );
+    const values = Array.from(parsed.tensors[0] as Float32Array);
+    expect([values[0], values[2], values[4]]).toEqual(
+      [0, Date.UTC(1982, 5, 1, 10), 86_400_000].map(Math.fround),
+    );
+  });
+
+  it('refuses a string that is not a date, naming the column and row', () => {
+    const error = rejection(
+      {
+        instances: [
+          { Year: '1970-01-01', Weight: 1 },
+          { Year: 'last year', Weight: 1 },
+        ],
+      },
+      10,
+      cars,
+    );
+    expect(error).toMatchObject({ code: 'INVALID_TYPE', field: 'Year', row: 1 });
+    expect(error.message).toContain('ISO 8601');
+    expect(rejection({ instances: [{ Year: '1970-02-30', Weight: 1 }] }, 10, cars).field).toBe('Year');
+  });
+});

@@ -20,7 +20,8 @@ import { ModelProblem } from './errors';
 export type InputElementType = 'float32' | 'float64' | 'int32' | 'int64' | 'bool' | 'string';
 
 /** The JSON value a column takes. */
-export type ValueKind = 'number' | 'integer' | 'boolean' | 'string';
+/** `datetime`: a number input fed epoch milliseconds, taken as a number or an ISO 8601 string. */
+export type ValueKind = 'number' | 'integer' | 'boolean' | 'string' | 'datetime';
 
 export interface ModelInput {
   readonly name: string;
@@ -98,6 +99,7 @@ const DECLARED_KINDS: Readonly<Record<string, ValueKind>> = {
   integer: 'integer',
   int: 'integer',
   long: 'integer',
+  datetime: 'datetime',
 };
 
 export function describeModelInputs(graphInputs: readonly GraphInputInfo[], hints: InputHints): ModelInputs {
@@ -126,7 +128,9 @@ export function describeModelInputs(graphInputs: readonly GraphInputInfo[], hint
   const columns = inputs.map((input, i): InputColumn => {
     const name = single?.length === 1 ? (single[0] as string) : input.name;
     const declared = signature.get(name);
-    const type = declared?.type ?? hints.contractTypes?.get(name);
+    // The contract's datetime outranks the signature's double: our models take a date as epoch ms.
+    const contractType = hints.contractTypes?.get(name);
+    const type = contractType === 'datetime' ? contractType : (declared?.type ?? contractType);
     const categories = hints.featureCategories?.[name] ?? hints.encoderCategories?.get(input.name);
     const described = column(name, input, i, 0, type, declared?.required ?? true, categories);
     return hints.float32Inputs?.has(input.name) ? { ...described, float32Range: true } : described;
@@ -194,7 +198,9 @@ function matrixColumns(
     matrixNames(hints) ?? Array.from({ length: input.width }, (_, i) => `${input.name}[${i}]`);
   return columnNames.map((name, offset) => {
     const declared = signature.get(name);
-    const type = declared?.type ?? hints.contractTypes?.get(name);
+    // The contract's datetime outranks the signature's double: our models take a date as epoch ms.
+    const contractType = hints.contractTypes?.get(name);
+    const type = contractType === 'datetime' ? contractType : (declared?.type ?? contractType);
     const categories = hints.featureCategories?.[name];
     return column(name, input, 0, offset, type, declared?.required ?? true, categories);
   });

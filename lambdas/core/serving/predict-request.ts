@@ -18,6 +18,7 @@
  * into typed arrays.
  */
 
+import { parseIsoDatetime } from '../data/cell-converters';
 import { ValidationError } from './errors';
 import type { InputColumn, InputElementType, ModelInputs } from './model-inputs';
 
@@ -401,6 +402,13 @@ function writeCell(
       (target as string[])[at] = value;
       return;
     }
+    case 'datetime': {
+      const time = typeof value === 'string' ? parseIsoDatetime(value) : value;
+      if (typeof time !== 'number' || Number.isNaN(time)) throw wrongType(column, row, value);
+      if (!Number.isFinite(time)) throw notFinite(column, row);
+      (target as Float32Array | Float64Array)[at] = time;
+      return;
+    }
     case 'boolean':
       if (typeof value !== 'boolean') throw wrongType(column, row, value);
       (target as Uint8Array | Float32Array | Float64Array)[at] = value ? 1 : 0;
@@ -408,14 +416,7 @@ function writeCell(
     default: {
       if (typeof value !== 'number') throw wrongType(column, row, value);
       // JSON has no NaN or Infinity literals, but a number too big for a double parses to Infinity.
-      if (!Number.isFinite(value)) {
-        throw new ValidationError(
-          'NOT_FINITE',
-          `${column.name} in row ${row} is not a finite number`,
-          column.name,
-          row,
-        );
-      }
+      if (!Number.isFinite(value)) throw notFinite(column, row);
       if (column.kind === 'integer' && !Number.isInteger(value)) {
         throw new ValidationError(
           'INVALID_TYPE',
@@ -447,15 +448,26 @@ function checkRange(value: number, elementType: InputElementType, column: InputC
   );
 }
 
+function notFinite(column: InputColumn, row: number): ValidationError {
+  return new ValidationError(
+    'NOT_FINITE',
+    `${column.name} in row ${row} is not a finite number`,
+    column.name,
+    row,
+  );
+}
+
 function wrongType(column: InputColumn, row: number, value: unknown): ValidationError {
   const expected =
-    column.kind === 'integer'
-      ? 'an integer'
-      : column.kind === 'boolean'
-        ? 'a boolean'
-        : column.kind === 'string'
-          ? 'a string'
-          : 'a number';
+    column.kind === 'datetime'
+      ? 'an ISO 8601 date or date-time, or epoch milliseconds'
+      : column.kind === 'integer'
+        ? 'an integer'
+        : column.kind === 'boolean'
+          ? 'a boolean'
+          : column.kind === 'string'
+            ? 'a string'
+            : 'a number';
   return new ValidationError(
     'INVALID_TYPE',
     `${column.name} in row ${row} must be ${expected}, got ${kindOf(value)}`,

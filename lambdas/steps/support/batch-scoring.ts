@@ -32,6 +32,8 @@ export interface InputBatch {
   /** The 1-based source row number of each row of `frame` (as quarantine reasons number rows). */
   readonly rowIds: Float64Array;
   readonly rejectedRows: number;
+  /** The rows that break the contract, with their reasons: they are written to quarantine too. */
+  readonly contractRejects: readonly QuarantinedRow[];
 }
 
 export function modelContract(directory: ModelDirectory, ref: ModelVersionRef): DataContract {
@@ -57,7 +59,12 @@ export async function readInputBatch(
   const rejected = new Set(result.quarantined.map((row) => row.row));
   const rowIds = new Float64Array(result.frame.rowCount);
   for (let row = 1, i = 0; i < rowIds.length; row++) if (!rejected.has(row)) rowIds[i++] = row;
-  return { frame: result.frame, rowIds, rejectedRows: result.counts.quarantined };
+  return {
+    frame: result.frame,
+    rowIds,
+    rejectedRows: result.counts.quarantined,
+    contractRejects: result.quarantined,
+  };
 }
 
 /** The model's outputs for the rows it can take; the others with the reason. */

@@ -2,8 +2,9 @@
  * Score one input object with the run's pinned Production version and, in shadow, its Challenger:
  * both read the same rows (under Production's data contract), each model's predictions go to
  * their own Parquet file, and the per-object counts compare-predictions adds up go to a summary.
- * Rows a model cannot take (a category it was not trained on) go, with the reason, to
- * `quarantine/<key>.jsonl` beside the predictions and count as rejected.
+ * Rows that break the model's data contract, and rows a model cannot take (a category it was not
+ * trained on), go with their reasons to `quarantine/<key>.jsonl` beside the predictions and count
+ * as rejected.
  * Objects that are not data (the Distributed Map lists every key) are skipped, not failed.
  */
 import { encodeFrame, type Frame, quarantineToJsonLines } from '../../core/data';
@@ -53,10 +54,7 @@ export async function predictBatch(
       { directory: production, ref: models.production },
       challenger && models.challenger ? { directory: challenger, ref: models.challenger } : null,
     );
-    if (scores.quarantined.length > 0) {
-      const lines = new TextEncoder().encode(quarantineToJsonLines(scores.quarantined));
-      await putBytes(context.s3, at('quarantine', '.jsonl'), lines, 'application/x-ndjson');
-    }
+
     if (scores.rowIds.length > 0) {
       predictions = await writePredictions(
         context,
@@ -70,6 +68,15 @@ export async function predictBatch(
           predictionsFrame(scores.rowIds, scores.challenger, models.challenger),
         );
     }
+  }
+  // Every row left out, for breaking the contract or for a value the model cannot take, is kept
+  // with its reasons, in source-row order.
+  const quarantined = [...batch.contractRejects, ...(scores?.quarantined ?? [])].sort(
+    (a, b) => a.row - b.row,
+  );
+  if (quarantined.length > 0) {
+    const lines = new TextEncoder().encode(quarantineToJsonLines(quarantined));
+    await putBytes(context.s3, at('quarantine', '.jsonl'), lines, 'application/x-ndjson');
   }
   const scoredRows = scores ? scores.rowIds.length : 0;
   const rejectedRows = batch.rejectedRows + (scores?.quarantined.length ?? 0);
