@@ -45,7 +45,15 @@ export class FrameMismatchError extends Error {
   }
 }
 
-export function frameInputs(frame: Frame, inputs: ModelInputs): FrameInputs {
+export interface FrameInputOptions {
+  /**
+   * Hand a category the model does not know to the graph (which encodes it as all zeros) instead
+   * of setting the row aside: for scoring a holdout, where every row must count.
+   */
+  readonly encodeUnknownCategories?: boolean;
+}
+
+export function frameInputs(frame: Frame, inputs: ModelInputs, options: FrameInputOptions = {}): FrameInputs {
   const sources = inputs.columns.map((column) => {
     const source = frame.columns.get(column.name);
     if (!source) {
@@ -56,7 +64,7 @@ export function frameInputs(frame: Frame, inputs: ModelInputs): FrameInputs {
     }
     return source;
   });
-  const problems = rowProblems(frame.rowCount, inputs, sources);
+  const problems = rowProblems(frame.rowCount, inputs, sources, options.encodeUnknownCategories === true);
   const bad = new Set(problems.map((problem) => problem.row));
   const rows = new Int32Array(frame.rowCount - bad.size);
   for (let row = 0, i = 0; row < frame.rowCount; row++) if (!bad.has(row)) rows[i++] = row;
@@ -69,14 +77,22 @@ export function frameInputs(frame: Frame, inputs: ModelInputs): FrameInputs {
   return { rows, tensors, problems };
 }
 
-function rowProblems(rowCount: number, inputs: ModelInputs, sources: readonly Column[]): RowProblem[] {
+function rowProblems(
+  rowCount: number,
+  inputs: ModelInputs,
+  sources: readonly Column[],
+  encodeUnknown: boolean,
+): RowProblem[] {
   const problems: RowProblem[] = [];
   inputs.columns.forEach((column, c) => {
     const source = sources[c] as Column;
     const elementType = inputs.inputs[column.input]?.elementType;
     const takesMissing = elementType === 'string' || elementType === 'float32' || elementType === 'float64';
     if (source.kind === 'categorical') {
-      const known = column.kind === 'string' && column.categories ? new Set(column.categories) : undefined;
+      const known =
+        !encodeUnknown && column.kind === 'string' && column.categories
+          ? new Set(column.categories)
+          : undefined;
       // Per level once, not per row.
       const allowed = source.levels.map((level) => !known || known.has(level));
       for (let row = 0; row < rowCount; row++) {

@@ -1,13 +1,14 @@
 /**
  * Scores a frame with a model directory's graph in one onnxruntime run, through the same input
  * description, graph preparation (ZipMap) and output reading as the predict API, so a batch and
- * a request get the same answer from the same model. Batch inference calls it per input object.
+ * a request get the same answer from the same model. Batch inference calls it per input object,
+ * holdout scoring (lambdas/core/lifecycle/onnx-holdout.ts) per evaluation.
  */
 import * as ort from 'onnxruntime-node';
 import type { Frame } from '../data';
 import type { OnnxPrediction } from '../lifecycle/onnx-holdout';
 import type { ModelDirectory } from '../model-format';
-import { type FrameInputs, frameInputs } from './frame-inputs';
+import { type FrameInputOptions, type FrameInputs, frameInputs } from './frame-inputs';
 import { prepareGraph } from './graph-preparation';
 import { inputHintsOf } from './model-directory';
 import { describeModelInputs } from './model-inputs';
@@ -18,13 +19,17 @@ export interface FrameScores extends Omit<FrameInputs, 'tensors'> {
   readonly prediction: OnnxPrediction;
 }
 
-export async function scoreFrame(directory: ModelDirectory, frame: Frame): Promise<FrameScores> {
+export async function scoreFrame(
+  directory: ModelDirectory,
+  frame: Frame,
+  options: FrameInputOptions = {},
+): Promise<FrameScores> {
   const graph = prepareGraph(directory.onnxBytes);
   const inputs = describeModelInputs(directory.onnx.inputs, {
     ...inputHintsOf(directory),
     encoderCategories: graph.encoderCategories,
   });
-  const { rows, tensors, problems } = frameInputs(frame, inputs);
+  const { rows, tensors, problems } = frameInputs(frame, inputs, options);
   const session = await ort.InferenceSession.create(graph.bytes, { intraOpNumThreads: 1 });
   try {
     const outputs = outputsOf(session.outputMetadata, graph, directory.onnx);
