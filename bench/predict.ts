@@ -194,8 +194,9 @@ async function main(): Promise<void> {
   }
 
   log('measuring the mixed string/number model (bench/predict-mixed.ts)');
-  const { benchMixedModel } = await import('./predict-mixed');
+  const { benchMixedModel, writeMixedResults } = await import('./predict-mixed');
   const mixed = await benchMixedModel(env.MLFLOW_TRACKING_URI, log);
+  await writeMixedResults(mixed);
 
   log('measuring a model swap (alias moved to a version not loaded yet)');
   const swap = await measureSwap(oursUrl, 1, env.MLFLOW_TRACKING_URI, name, v2.version, payloads.single);
