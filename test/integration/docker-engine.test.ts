@@ -38,10 +38,20 @@ describe('runCommand', () => {
   });
 });
 
-/** Runs an entry point as `npx tsx localstack/<file>` does, with the given PATH and extra env. */
+/**
+ * Runs an entry point as `npx tsx localstack/<file>` does, with the given PATH and extra env, for
+ * LocalStack: without Docker, local:deploy would otherwise deploy to ministack (a test of its own,
+ * local-deploy-ministack.test.ts), and local:e2e would follow a ministack deployment's record.
+ */
 function runEntry(file: 'deploy.ts' | 'e2e.ts', path: string, env: Record<string, string> = {}) {
   return runEntryPoint(join('localstack', 'deploy', file), [], {
-    env: { ...process.env, PATH: path, ...env },
+    env: {
+      ...process.env,
+      PATH: path,
+      MLOPS_EMULATOR: 'localstack',
+      MLOPS_LOCAL_DIR: mkdtempSync(join(tmpdir(), 'no-record-')),
+      ...env,
+    },
   });
 }
 
@@ -55,28 +65,33 @@ function pathWithDocker(script: string): string {
 
 const NO_STACK_TRACE = /\n\s+at /;
 
-describe.each(['deploy.ts', 'e2e.ts'] as const)('localstack/%s without a Docker engine', (file) => {
-  const command = file === 'deploy.ts' ? 'npm run local:deploy' : 'npm run local:e2e';
+describe.each(['deploy.ts', 'e2e.ts'] as const)(
+  'localstack/%s for LocalStack without a Docker engine',
+  (file) => {
+    const command = file === 'deploy.ts' ? 'npm run local:deploy' : 'npm run local:e2e';
 
-  it('exits 3 saying the docker command is not installed, with no stack trace', async () => {
-    const result = await runEntry(file, mkdtempSync(join(tmpdir(), 'empty-path-')));
-    expect(result.status).toBe(EXIT_NO_DOCKER);
-    expect(result.stderr).toContain(
-      `${command} needs a Docker engine to run LocalStack: the docker command is not installed.`,
-    );
-    expect(result.stderr).toContain('npm run demo');
-    expect(result.stderr).not.toMatch(NO_STACK_TRACE);
-    expect(result.stdout).toBe('');
-  });
+    it('exits 3 saying the docker command is not installed, with no stack trace', async () => {
+      const result = await runEntry(file, mkdtempSync(join(tmpdir(), 'empty-path-')));
+      expect(result.status).toBe(EXIT_NO_DOCKER);
+      expect(result.stderr).toContain(
+        `${command} needs a Docker engine to run LocalStack: the docker command is not installed.`,
+      );
+      expect(result.stderr).toContain('npm run demo');
+      expect(result.stderr).not.toMatch(NO_STACK_TRACE);
+      expect(result.stdout).toBe('');
+    });
 
-  it('exits 3 saying the daemon is not reachable when docker info fails', async () => {
-    const result = await runEntry(file, pathWithDocker(`echo "${DAEMON_DOWN}" >&2; exit 1`));
-    expect(result.status).toBe(EXIT_NO_DOCKER);
-    expect(result.stderr).toContain('the docker command is installed but the Docker daemon is not reachable');
-    expect(result.stderr).toContain(DAEMON_DOWN);
-    expect(result.stderr).not.toMatch(NO_STACK_TRACE);
-  });
-});
+    it('exits 3 saying the daemon is not reachable when docker info fails', async () => {
+      const result = await runEntry(file, pathWithDocker(`echo "${DAEMON_DOWN}" >&2; exit 1`));
+      expect(result.status).toBe(EXIT_NO_DOCKER);
+      expect(result.stderr).toContain(
+        'the docker command is installed but the Docker daemon is not reachable',
+      );
+      expect(result.stderr).toContain(DAEMON_DOWN);
+      expect(result.stderr).not.toMatch(NO_STACK_TRACE);
+    });
+  },
+);
 
 describe('npm run local:e2e with a Docker engine but nothing deployed', () => {
   it('exits 2 and says to run local:deploy first', async () => {
@@ -92,20 +107,29 @@ describe('npm run local:e2e with a Docker engine but nothing deployed', () => {
 
 const thisMachine = await detectDockerEngine();
 
-describe.skipIf(thisMachine.available)('on this machine (no usable Docker engine)', () => {
-  it.each(['deploy.ts', 'e2e.ts'] as const)(
-    'npx tsx localstack/%s exits 3 with the clear message',
-    (file) => {
-      const result = spawnSync('npx', ['tsx', join('localstack', 'deploy', file)], {
-        cwd: ROOT,
-        encoding: 'utf8',
-        env: { ...process.env, PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH}` },
-        timeout: 60_000,
-      });
-      expect(result.status).toBe(EXIT_NO_DOCKER);
-      expect(result.stderr).toMatch(/needs a Docker engine to run LocalStack: .+\./);
-      expect(result.stderr).toContain('npm run local:up');
-      expect(result.stderr).not.toMatch(NO_STACK_TRACE);
-    },
-  );
-});
+describe.skipIf(thisMachine.available)(
+  'on this machine (no usable Docker engine), LocalStack asked for',
+  () => {
+    it.each(['deploy.ts', 'e2e.ts'] as const)(
+      'npx tsx localstack/%s exits 3 with the clear message',
+      (file) => {
+        const result = spawnSync('npx', ['tsx', join('localstack', 'deploy', file)], {
+          cwd: ROOT,
+          encoding: 'utf8',
+          env: {
+            ...process.env,
+            PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH}`,
+            // LocalStack asked for: without the choice, local:deploy goes to ministack here.
+            MLOPS_EMULATOR: 'localstack',
+            MLOPS_LOCAL_DIR: mkdtempSync(join(tmpdir(), 'no-record-')),
+          },
+          timeout: 60_000,
+        });
+        expect(result.status).toBe(EXIT_NO_DOCKER);
+        expect(result.stderr).toMatch(/needs a Docker engine to run LocalStack: .+\./);
+        expect(result.stderr).toContain('npm run local:up');
+        expect(result.stderr).not.toMatch(NO_STACK_TRACE);
+      },
+    );
+  },
+);

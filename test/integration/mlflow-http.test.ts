@@ -203,11 +203,18 @@ describe('retries', () => {
   it("stops at once, without retrying, when the caller's signal aborts", async () => {
     const mlflow = await fakeMlflow(() => 'hang');
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error('lambda is out of time')), 50);
+    // Aborted once the request is on the server (a fixed delay can fire before it gets there on a busy machine).
+    const arrived = setInterval(() => {
+      if (mlflow.requests.length > 0) {
+        clearInterval(arrived);
+        controller.abort(new Error('lambda is out of time'));
+      }
+    }, 5);
 
     const error = await fast(mlflow.url, { retry: { attempts: 5, baseDelayMs: 1 } })
       .getRun('abc', { signal: controller.signal })
       .catch((e: unknown) => e);
+    clearInterval(arrived);
 
     expect((error as Error).message).toBe('lambda is out of time');
     expect(mlflow.requests).toHaveLength(1);
