@@ -13,7 +13,6 @@ import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { categoryAt, type Frame, numericColumn } from '../../lambdas/core/data';
-import { columnFeeds } from '../../lambdas/core/lifecycle/frame-feeds';
 import { exampleRows } from '../../lambdas/core/lifecycle/trainer-input';
 import {
   type ModelDirectory,
@@ -22,6 +21,7 @@ import {
   writeModelDirectory,
 } from '../../lambdas/core/model-format';
 import { inspectOnnx } from '../../lambdas/core/onnx';
+import { graphFeeds } from '../../lambdas/core/serving/frame-scoring';
 import { modelInputs, parseCandidateSpec, predictFrame, trainCandidate } from '../../lambdas/core/training';
 import type { FittedModel, LinearModel, TreeEnsembleModel } from '../../lambdas/core/training/model-types';
 import { carsSplits, UNKNOWN_ORIGIN } from '../fixtures/cars-data';
@@ -284,7 +284,7 @@ async function runSession(
 async function nodeAnswer(bytes: Uint8Array, frame: Frame): Promise<Record<string, (string | number)[]>> {
   const session = await ort.InferenceSession.create(bytes);
   try {
-    const outputs = await session.run(columnFeeds(session.inputMetadata, frame));
+    const outputs = await session.run(graphFeeds(bytes, frame));
     return Object.fromEntries(
       Object.entries(outputs).map(([name, tensor]) => [
         name,

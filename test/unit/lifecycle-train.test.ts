@@ -367,7 +367,7 @@ describe('promotion gate', () => {
       productionScore: null,
     });
     expect(result.promotion?.reason).toBe(
-      "Production v1 could not be scored on this holdout (the data has no column 'petal_area', an input of the model); kept it",
+      "Production v1 could not be scored on this holdout (the model takes a column 'petal_area' the data does not have); kept it",
     );
     expect(mlflow.aliases.get('gated')?.get('Production')).toBe('1');
   });

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { columnFeeds } from '../../lambdas/core/lifecycle/frame-feeds';
 import { exportToOnnx } from '../../lambdas/core/onnx';
+import { graphFeeds } from '../../lambdas/core/serving/frame-scoring';
 import {
   type CandidateSpec,
   type FittedModel,
@@ -26,9 +26,10 @@ const spec = (family: string, params: Record<string, unknown> = {}): CandidateSp
 
 /** The graph's answer in the predictor's shape: probabilities rows × classes, or values. */
 async function runGraph(model: FittedModel, frame: typeof regression.probe): Promise<Prediction> {
-  const session = await ort.InferenceSession.create(exportToOnnx(model));
+  const bytes = exportToOnnx(model);
+  const session = await ort.InferenceSession.create(bytes);
   try {
-    const out = await session.run(columnFeeds(session.inputMetadata, frame));
+    const out = await session.run(graphFeeds(bytes, frame));
     const rows = frame.rowCount;
     if (model.task === 'regression') {
       return { task: 'regression', values: Float64Array.from(out.prediction?.data as Float32Array) };

@@ -8,11 +8,13 @@ import * as ort from 'onnxruntime-node';
 import type { Frame } from '../data';
 import type { OnnxPrediction } from '../lifecycle/onnx-holdout';
 import type { ModelDirectory } from '../model-format';
-import { type FrameInputOptions, type FrameInputs, frameInputs } from './frame-inputs';
+import { inspectOnnx } from '../onnx/inspect-model';
+import { type FrameInputOptions, type FrameInputs, FrameMismatchError, frameInputs } from './frame-inputs';
 import { prepareGraph } from './graph-preparation';
 import { inputHintsOf } from './model-directory';
-import { describeModelInputs } from './model-inputs';
+import { describeModelInputs, type ModelInputs } from './model-inputs';
 import { type ClassPrediction, outputsOf } from './model-outputs';
+import type { TensorData } from './predict-request';
 
 export interface FrameScores extends Omit<FrameInputs, 'tensors'> {
   /** One prediction per scored row (`rows`). */
@@ -45,12 +47,10 @@ export async function scoreFrame(
           : { task: 'regression', values: new Float64Array() };
       return { rows, problems, prediction };
     }
-    const feeds: Record<string, ort.Tensor> = {};
-    inputs.inputs.forEach((input, i) => {
-      const dims = input.layout === 'vector' ? [rows.length] : [rows.length, input.width];
-      feeds[input.name] = new ort.Tensor(input.elementType, tensors[i] as ort.Tensor.DataType, dims);
-    });
-    const predictions = outputs.decode(await session.run(feeds), rows.length);
+    const predictions = outputs.decode(
+      await session.run(ortFeeds(inputs, tensors, rows.length)),
+      rows.length,
+    );
     if (outputs.task === 'regression') {
       return {
         rows,
@@ -73,4 +73,29 @@ export async function scoreFrame(
   } finally {
     await session.release().catch(() => {});
   }
+}
+
+function ortFeeds(
+  inputs: ModelInputs,
+  tensors: readonly TensorData[],
+  rows: number,
+): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  inputs.inputs.forEach((input, i) => {
+    const dims = input.layout === 'vector' ? [rows] : [rows, input.width];
+    feeds[input.name] = new ort.Tensor(input.elementType, tensors[i] as ort.Tensor.DataType, dims);
+  });
+  return feeds;
+}
+
+/**
+ * The frame's columns as feeds for a bare graph (no MLmodel beside it): inputs named as its
+ * columns, unknown categories left to the graph. For callers that run a session themselves.
+ */
+export function graphFeeds(onnx: Uint8Array, frame: Frame): Record<string, ort.Tensor> {
+  const inputs = describeModelInputs(inspectOnnx(onnx).inputs, {});
+  const { rows, tensors, problems } = frameInputs(frame, inputs, { encodeUnknownCategories: true });
+  const [problem] = problems;
+  if (problem) throw new FrameMismatchError(`row ${problem.row + 1}: ${problem.message}`, problem.column);
+  return ortFeeds(inputs, tensors, rows.length);
 }
