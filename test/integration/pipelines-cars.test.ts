@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Frame, loadFrame } from '../../lambdas/core/data';
@@ -53,10 +53,6 @@ const mlflow = MlflowClient.fromEnv();
 async function objectBytes(bucket: string, key: string): Promise<Uint8Array> {
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return (await object.Body?.transformToByteArray()) ?? new Uint8Array();
-}
-async function keysUnder(bucket: string, prefix: string): Promise<string[]> {
-  const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
-  return (page.Contents ?? []).map((o) => o.Key as string).sort();
 }
 const putLanding = (key: string, body: string) =>
   s3.send(new PutObjectCommand({ Bucket: LANDING, Key: key, Body: body }));
@@ -188,7 +184,9 @@ describe('inference on a batch with missing values and an unknown category', () 
       const served = answer.body.predictions as unknown as number[];
       const batchValues = numbers(predictions, 'prediction');
       expect(served).toHaveLength(rows.length);
-      served.forEach((value, i) => expect(value).toBeCloseTo(batchValues[i] as number, 4));
+      served.forEach((value, i) => {
+        expect(value).toBeCloseTo(batchValues[i] as number, 4);
+      });
       const withMissing = rows.findIndex((row) => row.Horsepower === null);
       expect(withMissing).toBeGreaterThanOrEqual(0);
 

@@ -60,7 +60,9 @@ describe('cars models: ONNX graph vs TypeScript predictor', () => {
 
     if (ours.task !== 'regression' || graph.task !== 'regression') throw new Error('not a regression');
     expect(graph.values.length).toBe(regression.probe.rowCount);
-    graph.values.forEach((value, i) => expect(value).toBeCloseTo(ours.values[i] as number, 3));
+    graph.values.forEach((value, i) => {
+      expect(value).toBeCloseTo(ours.values[i] as number, 3);
+    });
     expect(ours.values.every(Number.isFinite)).toBe(true);
   });
 
@@ -77,7 +79,9 @@ describe('cars models: ONNX graph vs TypeScript predictor', () => {
     if (ours.task !== 'classification' || graph.task !== 'classification')
       throw new Error('not a classifier');
     expect(graph.classes).toEqual(['3', '4', '5', '6', '8']);
-    graph.probabilities.forEach((p, j) => expect(p).toBeCloseTo(ours.probabilities[j] as number, 5));
+    graph.probabilities.forEach((p, j) => {
+      expect(p).toBeCloseTo(ours.probabilities[j] as number, 5);
+    });
     const k = graph.classes.length;
     for (let i = 0; i < classification.probe.rowCount; i++) {
       const row = Array.from(ours.probabilities.subarray(i * k, (i + 1) * k)).sort((a, b) => b - a);
