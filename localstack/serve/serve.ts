@@ -68,13 +68,16 @@ function supervise(workers: number): void {
     fork();
   });
   const stop = () => {
+    if (stopping) return;
     stopping = true;
     const alive = Object.values(cluster.workers ?? {});
     if (alive.length === 0) process.exit(0);
     for (const worker of alive) worker?.kill('SIGTERM');
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // `on`, not `once`: a signal to the process group reaches this process twice (directly and
+  // relayed by tsx), and a second one with no listener would kill it mid-shutdown.
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   for (let i = 0; i < workers; i++) fork();
 }
 
@@ -115,15 +118,20 @@ async function main(): Promise<void> {
       : `predict API on http://${address}:${bound} ${serving}`,
   );
 
+  let stopping = false;
   const stop = () => {
+    if (stopping) return;
+    stopping = true;
     server.close(() => {
       store.close();
       process.exit(0);
     });
     server.closeAllConnections();
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // `on`, not `once`: a signal to the process group reaches this process twice (directly and
+  // relayed by tsx), and a second one with no listener would kill it mid-shutdown.
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
 
 async function start(): Promise<void> {
