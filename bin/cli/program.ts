@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ServiceStartError } from '../../localstack/services/services';
 import { CliError } from './output';
@@ -28,6 +29,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .description(
       'Serverless MLOps on AWS: pipelines, the MLflow registry and the predict API, locally or deployed',
     )
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   const named = argv[2];
@@ -63,4 +65,10 @@ export async function runCli(argv: string[]): Promise<number> {
     process.stderr.write(`mlops: unexpected error: ${message}\n`);
     return 1;
   }
+}
+
+/** The project's version, from package.json (read, not imported: no bundler step for the CLI). */
+function packageVersion(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
 }

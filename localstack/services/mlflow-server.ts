@@ -67,6 +67,9 @@ export async function startMlflow(
       // The server itself proxies artifacts; it must not try to reach AWS for anything else.
       AWS_EC2_METADATA_DISABLED: 'true',
       MLFLOW_DISABLE_TELEMETRY: 'true',
+      // MLflow 3 starts a job runner with several huey consumers (GenAI jobs) by default: about a
+      // gigabyte of RSS for features this project never uses.
+      MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
       DO_NOT_TRACK: 'true',
     },
   );

@@ -3,6 +3,7 @@
  * line on stderr, exit code 2, no stack trace. The parsing and rendering behind these lines are
  * unit-tested in test/unit/lifecycle-cli.test.ts and test/unit/run-command.test.ts.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mlops } from '../support/entry-point';
 
@@ -16,6 +17,15 @@ describe('mlops CLI', () => {
     const result = await mlops(['--help']);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('local');
+  });
+
+  it('prints the package version with --version and -V', async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const result = await mlops([flag]);
+      expect(result.status).toBe(0);
+      expect(result.stdout.trim()).toBe(version);
+    }
   });
 
   it('rejects an unknown command with exit code 2 and a pointer to --help', async () => {

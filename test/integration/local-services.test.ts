@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateEmailIdentityCommand, SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { pidFile } from '../../localstack/services/local-paths';
 import { readEnvFile } from '../../localstack/services/services';
 
 // The foundation's promise: every local service is real and wired to the others. These talk to
@@ -134,5 +136,35 @@ describe('local services', () => {
       Body: { text_part: 'over 0.20' },
       Destination: { ToAddresses: ['data-science@example.com'] },
     });
+  });
+});
+
+describe('the local MLflow server', () => {
+  /** Every process under the server `local up` started, as `args` lines. */
+  function descendants(root: number): string[] {
+    const table = spawnSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n');
+    const rows = table.map((line) => {
+      const [pid, ppid, ...args] = line.trim().split(/\s+/);
+      return { pid: Number(pid), ppid: Number(ppid), args: args.join(' ') };
+    });
+    const found: string[] = [];
+    const queue = [root];
+    while (queue.length > 0) {
+      const parent = queue.shift() as number;
+      for (const row of rows.filter((r) => r.ppid === parent)) {
+        found.push(row.args);
+        queue.push(row.pid);
+      }
+    }
+    return found;
+  }
+
+  it('runs its web workers and no job runner (MLFLOW_SERVER_ENABLE_JOB_EXECUTION off)', () => {
+    const pid = Number(readFileSync(pidFile('mlflow'), 'utf8'));
+    const processes = descendants(pid);
+    expect(processes.some((args) => args.includes('uvicorn') || args.includes('gunicorn'))).toBe(true);
+    expect(processes.filter((args) => /huey|_job_runner/.test(args))).toEqual([]);
   });
 });
