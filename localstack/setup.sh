@@ -31,7 +31,9 @@ if [ "$want_npm" = 1 ]; then
     # `npm install`, not `npm ci`: npm 11 leaves other platforms' optional packages (biome's
     # android/darwin/win32 binaries) out of the lock file and then `npm ci` calls it out of sync.
     # With the lock file present, `npm install` installs exactly the locked versions.
-    (cd "$root" && npm install --no-audit --no-fund --loglevel=error)
+    # onnxruntime-node's postinstall would download CUDA files on linux/x64; the CPU binaries ship
+    # in the package. Set here rather than in .npmrc, where npm warns about it on every command.
+    (cd "$root" && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --loglevel=error)
   fi
 fi
 
