@@ -5,10 +5,10 @@
  * deployment to AWS; it insists on AWS_ENDPOINT_URL_S3 (with an `.s3.` host) whenever
  * AWS_ENDPOINT_URL is set, which `.local/env` of the Docker-free stack does.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ROOT } from '../services/local-paths';
-import { DeploymentError } from './localstack-deployment';
+import { CDK_OUT_DIR, DeploymentError, OUTPUTS_FILE, STACK_NAME } from './localstack-deployment';
 import { runStreaming } from './run-streaming';
 
 export const CDKLOCAL = join(ROOT, 'node_modules', '.bin', 'cdklocal');
@@ -92,5 +92,36 @@ export async function runCdkLocal(
       `${what} failed (exit ${result.exitCode}). The CDK's last lines:`,
       ...result.tail.map((l) => `  ${l}`),
     ].join('\n'),
+  );
+}
+
+/**
+ * `cdklocal deploy` of the stack with the given context, the outputs written to OUTPUTS_FILE
+ * (a stale file removed first, so a failed deploy leaves none for local:e2e to trust).
+ */
+export async function cdkLocalDeploy(
+  context: readonly string[],
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<void> {
+  log(`4. cdklocal deploy ${STACK_NAME} -c localstack=true (bundles every function; a few minutes)`);
+  mkdirSync(dirname(OUTPUTS_FILE), { recursive: true });
+  rmSync(OUTPUTS_FILE, { force: true });
+  await runCdkLocal(
+    [
+      'deploy',
+      STACK_NAME,
+      ...context,
+      '--require-approval',
+      'never',
+      '--outputs-file',
+      OUTPUTS_FILE,
+      '--output',
+      CDK_OUT_DIR,
+      '--progress',
+      'events',
+    ],
+    env,
+    log,
   );
 }

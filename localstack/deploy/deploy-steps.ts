@@ -1,13 +1,7 @@
-/**
- * The steps of `npm run local:deploy` once a Docker engine is known to be there (localstack/deploy.ts).
- */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { cdkLocalEnv, contextArgs, LOCALSTACK_ACCOUNT, runCdkLocal } from './cdklocal';
+import { cdkLocalDeploy, cdkLocalEnv, contextArgs, LOCALSTACK_ACCOUNT, runCdkLocal } from './cdklocal';
 import { composeUp, waitForLocalStack } from './compose-stack';
 import type { DockerEngine } from './docker-engine';
 import {
-  CDK_OUT_DIR,
   deploymentConfig,
   deploymentContext,
   localStackEndpoints,
@@ -51,25 +45,7 @@ export async function deployToLocalStack(
   log(`3. cdklocal bootstrap aws://${LOCALSTACK_ACCOUNT}/${endpoints.region}`);
   await runCdkLocal(['bootstrap', `aws://${LOCALSTACK_ACCOUNT}/${endpoints.region}`, ...context], env, log);
 
-  log(`4. cdklocal deploy ${STACK_NAME} -c localstack=true (bundles every function; a few minutes)`);
-  mkdirSync(dirname(OUTPUTS_FILE), { recursive: true });
-  await runCdkLocal(
-    [
-      'deploy',
-      STACK_NAME,
-      ...context,
-      '--require-approval',
-      'never',
-      '--outputs-file',
-      OUTPUTS_FILE,
-      '--output',
-      CDK_OUT_DIR,
-      '--progress',
-      'events',
-    ],
-    env,
-    log,
-  );
+  await cdkLocalDeploy(context, env, log);
 
   writeDeploymentRecord({
     emulator: 'localstack',

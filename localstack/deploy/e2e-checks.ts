@@ -348,16 +348,7 @@ export async function runE2eChecks(
         keyless.status === 403,
         `POST ${base}/predict without the API key answered HTTP ${keyless.status}, not 403`,
       );
-      const response = await withRetries(() =>
-        fetch(`${base}/predict`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-api-key': key },
-          body: JSON.stringify({ instances: SAMPLE }),
-        }),
-      );
-      const text = await response.text();
-      expect(response.ok, `POST ${base}/predict answered HTTP ${response.status}: ${text.slice(0, 300)}`);
-      const body = JSON.parse(text) as { predictions: { label?: string }[]; model: { version: string } };
+      const { body, text } = await predictWithKey(base, key);
       expect(body.predictions.length === SAMPLE.length, `expected ${SAMPLE.length} predictions, got ${text}`);
       predictions.push({ version: body.model.version, labels: body.predictions.map((p) => String(p.label)) });
       expect(
@@ -399,16 +390,7 @@ export async function runE2eChecks(
       const moved = performance.now();
       let served = '';
       while (performance.now() - moved < limitMs) {
-        const response = await withRetries(() =>
-          fetch(`${base}/predict`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-api-key': key },
-            body: JSON.stringify({ instances: SAMPLE }),
-          }),
-        );
-        const text = await response.text();
-        expect(response.ok, `POST ${base}/predict answered HTTP ${response.status}: ${text.slice(0, 300)}`);
-        const body = JSON.parse(text) as { predictions: { label?: string }[]; model: { version: string } };
+        const { body } = await predictWithKey(base, key);
         served = body.model.version;
         if (served === second.registered.version) {
           predictions.push({ version: served, labels: body.predictions.map((p) => String(p.label)) });
@@ -546,4 +528,23 @@ export function explain(error: unknown): string {
     return `${message}\n     is the emulator up? npm run local:deploy starts it (LocalStack: the compose stack; no Docker: ministack)`;
   }
   return message;
+}
+
+interface PredictBody {
+  readonly predictions: { label?: string }[];
+  readonly model: { version: string };
+}
+
+/** POST /predict with the SAMPLE rows and the API key; a non-2xx answer fails the check. */
+async function predictWithKey(base: string, key: string): Promise<{ body: PredictBody; text: string }> {
+  const response = await withRetries(() =>
+    fetch(`${base}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': key },
+      body: JSON.stringify({ instances: SAMPLE }),
+    }),
+  );
+  const text = await response.text();
+  expect(response.ok, `POST ${base}/predict answered HTTP ${response.status}: ${text.slice(0, 300)}`);
+  return { body: JSON.parse(text) as PredictBody, text };
 }

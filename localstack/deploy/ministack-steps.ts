@@ -1,17 +1,3 @@
-/**
- * `npm run local:deploy` without Docker: the real CDK app on ministack (localstack/deploy/ministack.ts).
- *
- *   1. the local services (`mlops local up`: Postgres and MLflow, which the stack does not run
- *      under `-c localstack=true`; the deployed Lambdas reach MLflow at http://127.0.0.1:<port>)
- *   2. ministack on MLOPS_MINISTACK_PORT (started, or reused when it answers)
- *   3. cdklocal bootstrap, then cdklocal deploy MlopsStack-dev -c localstack=true
- *   4. the outputs (.local/localstack-outputs.json) and the deployment record for local:e2e
- *
- * `npm run local:deploy -- --destroy` empties the stack's buckets, runs cdklocal destroy and checks
- * that the emulator holds nothing of the stack any more, then stops ministack.
- */
-import { mkdirSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { APIGatewayClient, GetRestApisCommand } from '@aws-sdk/client-api-gateway';
 import { LambdaClient, ListFunctionsCommand, ListLayersCommand } from '@aws-sdk/client-lambda';
 import {
@@ -22,7 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { up } from '../services/services';
-import { cdkMinistackEnv, contextArgs, LOCALSTACK_ACCOUNT, runCdkLocal } from './cdklocal';
+import { cdkLocalDeploy, cdkMinistackEnv, contextArgs, LOCALSTACK_ACCOUNT, runCdkLocal } from './cdklocal';
 import { type EmulatorAccess, listSchedules, stackStatus } from './emulator-api';
 import {
   CDK_OUT_DIR,
@@ -71,26 +57,7 @@ export async function deployToMinistack(log: (line: string) => void): Promise<vo
     log,
   );
 
-  log(`4. cdklocal deploy ${STACK_NAME} -c localstack=true (bundles every function; a few minutes)`);
-  mkdirSync(dirname(OUTPUTS_FILE), { recursive: true });
-  rmSync(OUTPUTS_FILE, { force: true });
-  await runCdkLocal(
-    [
-      'deploy',
-      STACK_NAME,
-      ...context,
-      '--require-approval',
-      'never',
-      '--outputs-file',
-      OUTPUTS_FILE,
-      '--output',
-      CDK_OUT_DIR,
-      '--progress',
-      'events',
-    ],
-    env,
-    log,
-  );
+  await cdkLocalDeploy(context, env, log);
   writeDeploymentRecord({ emulator: 'ministack', awsUrl: ministack.url, mlflowUrl, region });
 
   const outputs = readStackOutputs();
