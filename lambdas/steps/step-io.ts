@@ -207,8 +207,10 @@ export interface SucceededCandidate {
   readonly candidateId: string;
   readonly algorithm: string;
   readonly mlflowRunId: string;
-  /** `<run artifact_uri>/model`: the registered version's source. */
+  /** The LoggedModel's artifact location: the registered version's source. */
   readonly modelUri: string;
+  /** MLflow 3's LoggedModel id, linked from the registered version. */
+  readonly modelId?: string;
   readonly metrics: Readonly<Record<string, number>>;
 }
 /** Built by the state machine's `CandidateFailed` Pass state from the caught error. */

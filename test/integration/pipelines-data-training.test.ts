@@ -130,10 +130,12 @@ describe('training pipeline on the published version', () => {
       expect(metrics).toMatchObject({ train_rows: 120, test_rows: 30 });
       const tags = Object.fromEntries(run.data.tags.map((t) => [t.key, t.value]));
       expect(tags['mlops.dataset.version']).toBe(expectedVersion);
-      const artifacts = await mlflow.listArtifacts({ run_id: run.info.run_id, path: 'model' });
-      expect(artifacts.files.map((f) => f.path)).toEqual(
-        expect.arrayContaining(['model/MLmodel', 'model/model.onnx']),
-      );
+      const tagged = Object.fromEntries(run.data.tags.map((t) => [t.key, t.value]));
+      expect(tagged).toMatchObject({ 'mlflow.source.type': 'JOB', 'mlflow.user': 'training-pipeline' });
+      const logged = await mlflow.getLoggedModel(run.outputs.model_outputs[0]?.model_id ?? '');
+      expect(logged.info).toMatchObject({ source_run_id: run.info.run_id, status: 'LOGGED_MODEL_READY' });
+      const files = await mlflow.listArtifactFiles(logged.info.artifact_uri);
+      expect(files.map((f) => f.path)).toEqual(expect.arrayContaining(['MLmodel', 'model.onnx']));
     }
   });
 

@@ -111,10 +111,12 @@ describe('training pipeline over the row threshold: one SageMaker job trains eve
       const metrics = Object.fromEntries(r.data.metrics.map((m) => [m.key, m.value]));
       expect(metrics.f1_macro).toBeGreaterThan(0.8);
       expect(metrics).toMatchObject({ train_rows: 120, test_rows: 30 });
-      const artifacts = await mlflow.listArtifacts({ run_id: r.info.run_id, path: 'model' });
-      expect(artifacts.files.map((f) => f.path)).toEqual(
-        expect.arrayContaining(['model/MLmodel', 'model/model.onnx']),
-      );
+      const tagged = Object.fromEntries(r.data.tags.map((t) => [t.key, t.value]));
+      expect(tagged).toMatchObject({ 'mlflow.source.type': 'JOB', 'mlflow.user': 'training-pipeline' });
+      const logged = await mlflow.getLoggedModel(r.outputs.model_outputs[0]?.model_id ?? '');
+      expect(logged.info).toMatchObject({ source_run_id: r.info.run_id, status: 'LOGGED_MODEL_READY' });
+      const files = await mlflow.listArtifactFiles(logged.info.artifact_uri);
+      expect(files.map((f) => f.path)).toEqual(expect.arrayContaining(['MLmodel', 'model.onnx']));
     }
   });
 

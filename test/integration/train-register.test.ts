@@ -89,15 +89,20 @@ describe('training iris against MLflow', () => {
       const [input] = run.inputs.dataset_inputs;
       expect(input?.dataset).toMatchObject({ name: 'iris', digest: first.dataset.version });
       expect(input?.tags).toEqual([{ key: 'mlflow.data.context', value: 'training' }]);
-      const files = (await mlflow.listArtifactFiles(run.info.artifact_uri, 'model'))
-        .map((f) => f.path)
-        .sort();
+      // As MLflow 3's UI shows a Python-logged run: its source and user, its LoggedModel.
+      expect(tags['mlflow.source.type']).toBe('LOCAL');
+      expect(tags['mlflow.source.name']).toBe('mlops train');
+      expect(tags['mlflow.user']).toBeTruthy();
+      const [output] = run.outputs.model_outputs;
+      const logged = await mlflow.getLoggedModel(output?.model_id ?? '');
+      expect(logged.info).toMatchObject({
+        source_run_id: run.info.run_id,
+        status: 'LOGGED_MODEL_READY',
+        name: 'model',
+      });
+      const files = (await mlflow.listArtifactFiles(logged.info.artifact_uri)).map((f) => f.path).sort();
       expect(files).toEqual(
-        expect.arrayContaining([
-          'model/MLmodel',
-          'model/model.onnx',
-          'model/data_contract/input_schema.json',
-        ]),
+        expect.arrayContaining(['MLmodel', 'model.onnx', 'data_contract/input_schema.json']),
       );
     }
     const params = await mlflow.getRun(first.candidates[1]?.run_id ?? '');
@@ -119,7 +124,22 @@ describe('training iris against MLflow', () => {
     const run = await mlflow.getRun(first.run_id);
     expect(version.status).toBe('READY');
     expect(version.run_id).toBe(first.run_id);
-    expect(version.source).toBe(`${run.info.artifact_uri}/model`);
+    const modelId = run.outputs.model_outputs[0]?.model_id;
+    // MLflow links a version to its LoggedModel through the `models:/<id>` source (and tags the model).
+    expect(version.source).toBe(`models:/${modelId}`);
+    const logged = await mlflow.getLoggedModel(modelId ?? '');
+    expect(await mlflow.getModelVersionDownloadUri(MODEL, '1')).toBe(logged.info.artifact_uri);
+    expect(logged.info.tags).toContainEqual({
+      key: 'mlflow.modelVersions',
+      value: JSON.stringify([{ name: MODEL, version: 1 }])
+        .replace(/,/g, ', ')
+        .replace(/:/g, ': '),
+    });
+    const experiment = await mlflow.getExperiment(run.info.experiment_id);
+    expect(experiment.tags).toContainEqual({
+      key: 'mlflow.experimentKind',
+      value: 'custom_model_development',
+    });
     expect(Object.fromEntries(version.tags.map((t) => [t.key, t.value]))).toMatchObject({
       [TAGS.datasetDigest]: first.dataset.digest,
       [TAGS.datasetVersion]: first.dataset.version,

@@ -7,10 +7,13 @@ import type { TrackingClient } from '../../lambdas/core/lifecycle';
 import {
   type ArtifactFile,
   type ArtifactStore,
+  type CreateLoggedModelRequest,
   type DatasetInputRequest,
   type Experiment,
   type KeyValue,
+  type LoggedModel,
   MlflowApiError,
+  type ModelOutputRequest,
   type ModelVersion,
   type RegisteredModel,
   type Run,
@@ -24,6 +27,8 @@ export interface FakeRun {
   metrics: Map<string, number>;
   tags: Map<string, string>;
   inputs: DatasetInputRequest[];
+  /** The LoggedModels the run recorded as its outputs. */
+  outputs: string[];
 }
 
 export class FakeTracking implements TrackingClient {
@@ -33,17 +38,71 @@ export class FakeTracking implements TrackingClient {
   readonly artifacts = new Map<string, Uint8Array>();
   readonly versions = new Map<string, ModelVersion[]>();
   readonly aliases = new Map<string, Map<string, string>>();
+  readonly loggedModels = new Map<string, LoggedModel>();
   /** Artifact uploads to the runs of these names fail (to fail one candidate's logging). */
   readonly failUploadsOfRuns = new Set<string>();
   private nextId = 1;
 
-  async getOrCreateExperiment(name: string): Promise<Experiment> {
+  async getOrCreateExperiment(
+    name: string,
+    options: { tags?: readonly KeyValue[] } = {},
+  ): Promise<Experiment> {
     let experiment = [...this.experiments.values()].find((e) => e.name === name);
     if (!experiment) {
-      experiment = { experiment_id: String(this.nextId++), name, lifecycle_stage: 'active', tags: [] };
+      experiment = {
+        experiment_id: String(this.nextId++),
+        name,
+        lifecycle_stage: 'active',
+        tags: [...(options.tags ?? [])],
+      };
       this.experiments.set(experiment.experiment_id, experiment);
     }
     return experiment;
+  }
+
+  async setExperimentTag(experimentId: string, key: string, value: string): Promise<void> {
+    const experiment = this.experiments.get(experimentId);
+    if (!experiment)
+      throw new MlflowApiError('RESOURCE_DOES_NOT_EXIST', 404, `no experiment ${experimentId}`, 'tag');
+    this.experiments.set(experimentId, {
+      ...experiment,
+      tags: [...experiment.tags.filter((tag) => tag.key !== key), { key, value }],
+    });
+  }
+
+  async createLoggedModel(request: CreateLoggedModelRequest): Promise<LoggedModel> {
+    const modelId = `m-${this.nextId++}`;
+    const model: LoggedModel = {
+      info: {
+        model_id: modelId,
+        experiment_id: request.experiment_id,
+        ...(request.name && { name: request.name }),
+        ...(request.model_type && { model_type: request.model_type }),
+        ...(request.source_run_id && { source_run_id: request.source_run_id }),
+        artifact_uri: `mlflow-artifacts:/${request.experiment_id}/models/${modelId}/artifacts`,
+        status: 'LOGGED_MODEL_PENDING',
+        tags: [...(request.tags ?? [])],
+      },
+      data: { params: [...(request.params ?? [])] },
+    };
+    this.loggedModels.set(modelId, model);
+    return model;
+  }
+
+  async finalizeLoggedModel(
+    modelId: string,
+    status: 'LOGGED_MODEL_READY' | 'LOGGED_MODEL_UPLOAD_FAILED',
+  ): Promise<LoggedModel> {
+    const model = this.loggedModels.get(modelId);
+    if (!model)
+      throw new MlflowApiError('RESOURCE_DOES_NOT_EXIST', 404, `no logged model ${modelId}`, 'finalize');
+    const finalized = { ...model, info: { ...model.info, status } };
+    this.loggedModels.set(modelId, finalized);
+    return finalized;
+  }
+
+  async logOutputs(runId: string, models: readonly ModelOutputRequest[]): Promise<void> {
+    this.run(runId).outputs.push(...models.map((model) => model.model_id));
   }
 
   async createRun(request: {
@@ -65,8 +124,14 @@ export class FakeTracking implements TrackingClient {
       metrics: new Map(),
       tags: new Map((request.tags ?? []).map((tag) => [tag.key, tag.value])),
       inputs: [],
+      outputs: [],
     });
-    return { info, data: { metrics: [], params: [], tags: [] }, inputs: { dataset_inputs: [] } };
+    return {
+      info,
+      data: { metrics: [], params: [], tags: [] },
+      inputs: { dataset_inputs: [] },
+      outputs: { model_outputs: [] },
+    };
   }
 
   async logBatch(request: {
@@ -98,10 +163,13 @@ export class FakeTracking implements TrackingClient {
   async artifactStore(artifactUri: string): Promise<ArtifactStore> {
     const root = artifactUri.replace(/\/+$/, '');
     const artifacts = this.artifacts;
+    const ownerRun = [...this.loggedModels.values()].find((model) => root.startsWith(model.info.artifact_uri))
+      ?.info.source_run_id;
     const failing = () =>
       [...this.runs.values()].some(
         (run) =>
-          this.failUploadsOfRuns.has(run.info.run_name ?? '') && root.startsWith(run.info.artifact_uri),
+          this.failUploadsOfRuns.has(run.info.run_name ?? '') &&
+          (root.startsWith(run.info.artifact_uri) || run.info.run_id === ownerRun),
       );
     return {
       async put(path: string, content: Uint8Array) {
@@ -133,6 +201,7 @@ export class FakeTracking implements TrackingClient {
     run_id?: string;
     description?: string;
     tags?: readonly KeyValue[];
+    model_id?: string;
   }): Promise<ModelVersion> {
     const versions = this.versions.get(request.name);
     if (!versions)
@@ -142,6 +211,7 @@ export class FakeTracking implements TrackingClient {
       version: String(versions.length + 1),
       source: request.source,
       ...(request.run_id && { run_id: request.run_id }),
+      ...(request.model_id && { model_id: request.model_id }),
       ...(request.description && { description: request.description }),
       status: 'READY',
       tags: [...(request.tags ?? [])],
@@ -188,7 +258,12 @@ export class FakeTracking implements TrackingClient {
   }
 
   async getModelVersionDownloadUri(name: string, version: string | number): Promise<string> {
-    return (await this.getModelVersion(name, version)).source ?? '';
+    const source = (await this.getModelVersion(name, version)).source ?? '';
+    // MLflow resolves a LoggedModel source to the model's artifact location.
+    const logged = source.startsWith('models:/')
+      ? this.loggedModels.get(source.slice('models:/'.length))
+      : undefined;
+    return logged?.info.artifact_uri ?? source;
   }
 
   /** Registers a model directory's files as a new version (a Production stand-in for the gate). */

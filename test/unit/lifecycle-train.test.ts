@@ -102,7 +102,18 @@ describe('trainAndRegister', () => {
       expect(run?.tags.get(TAGS.datasetDigest)).toBe(result.dataset.digest);
       expect(run?.inputs[0]?.dataset).toMatchObject({ name: 'iris', digest: result.dataset.version });
       expect(run?.inputs[0]?.tags).toEqual([{ key: 'mlflow.data.context', value: 'training' }]);
-      const root = `${run?.info.artifact_uri}/model`;
+      expect(run?.tags.get('mlflow.source.type')).toBe('LOCAL');
+      expect(run?.tags.get('mlflow.source.name')).toBe('mlops train');
+      expect(run?.tags.get('mlflow.user')).toBeTruthy();
+      expect(run?.outputs).toHaveLength(1);
+      const logged = mlflow.loggedModels.get(run?.outputs[0] ?? '');
+      expect(logged?.info).toMatchObject({
+        source_run_id: candidate.run_id,
+        status: 'LOGGED_MODEL_READY',
+        name: 'model',
+        model_type: 'onnx',
+      });
+      const root = logged?.info.artifact_uri ?? '';
       for (const file of ['MLmodel', 'model.onnx', 'input_example.json', 'data_contract/input_schema.json']) {
         expect(mlflow.artifacts.has(`${root}/${file}`), file).toBe(true);
       }
@@ -111,9 +122,15 @@ describe('trainAndRegister', () => {
       expect(mlmodel.artifactPath).toBe('model');
     }
     expect(mlflow.runs.get(result.candidates[1]?.run_id ?? '')?.params.get('n_estimators')).toBe('10');
+    const [experiment] = mlflow.experiments.values();
+    expect(experiment?.tags).toContainEqual({
+      key: 'mlflow.experimentKind',
+      value: 'custom_model_development',
+    });
+    const bestModel = mlflow.runs.get(result.run_id)?.outputs[0] ?? '';
     const example = JSON.parse(
       new TextDecoder().decode(
-        mlflow.artifacts.get(`mlflow-artifacts:/1/${result.run_id}/artifacts/model/input_example.json`),
+        mlflow.artifacts.get(`mlflow-artifacts:/1/models/${bestModel}/artifacts/input_example.json`),
       ),
     );
     expect(example.columns).toEqual(IRIS_FEATURES);
@@ -135,7 +152,12 @@ describe('trainAndRegister', () => {
     expect(result.metric).toEqual({ name: 'f1_macro', value: bestF1 });
     const version = await mlflow.getModelVersion('iris-model', '1');
     expect(version.run_id).toBe(best?.run_id);
-    expect(version.source).toBe(`mlflow-artifacts:/1/${best?.run_id}/artifacts/model`);
+    const modelId = mlflow.runs.get(best?.run_id ?? '')?.outputs[0];
+    expect(version.model_id).toBe(modelId);
+    expect(version.source).toBe(`models:/${modelId}`);
+    expect(await mlflow.getModelVersionDownloadUri('iris-model', '1')).toBe(
+      `mlflow-artifacts:/1/models/${modelId}/artifacts`,
+    );
     expect(mlflow.tagsOf(version)).toMatchObject({
       [TAGS.datasetDigest]: result.dataset.digest,
       [TAGS.datasetVersion]: result.dataset.version,

@@ -12,8 +12,10 @@ export interface SucceededCandidateResult {
   /** The trainer family (`logistic_regression`, `random_forest`, …). */
   readonly family: string;
   readonly runId: string;
-  /** Where the run's `model` artifact is (`<run artifact_uri>/model`): the registered version's source. */
+  /** Where the model's files are (its LoggedModel's artifact location): the registered version's source. */
   readonly modelUri: string;
+  /** MLflow 3's LoggedModel the files belong to; absent for results logged before it was used. */
+  readonly modelId?: string;
   /** Holdout metrics by name (`accuracy`, `f1_macro`, `rmse`, …). */
   readonly metrics: Readonly<Record<string, number>>;
   readonly trainingSeconds: number;

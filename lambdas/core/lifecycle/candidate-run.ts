@@ -1,9 +1,9 @@
 /**
  * Step 2 of a training run, once per candidate: train it on the prepared training split, score it
  * on the holdout, and record everything in one MLflow run — hyper-parameters as params, holdout
- * metrics, tags (candidate, family, task, dataset name / version / digest), the dataset as a run
- * input with its digest, and the model directory (onnx flavor, input example from the test
- * split, the data contract) as the run's `model` artifact, uploaded through the artifact proxy.
+ * metrics, tags (candidate, family, task, dataset name / version / digest, and MLflow's source and
+ * user), the dataset as a run input with its digest, and the model directory (onnx flavor, input
+ * example from the test split, the data contract) as the run's LoggedModel (mlflow-native.ts).
  *
  * The run is created before training, so a candidate that fails still leaves a FAILED run with
  * the reason in its `mlops.error` tag.
@@ -19,9 +19,13 @@ import type { TrainingData } from '../training/training-data';
 import type { BlobStore } from './blob-store';
 import type { SucceededCandidateResult } from './candidate-ranking';
 import { CandidateFailedError } from './errors';
+import { localRunSource, logModelDirectory, type RunSource, runSourceTags } from './mlflow-native';
 import { loadSplit, type PreparedDataset } from './prepare-dataset';
 import { datasetTags, MODEL_ARTIFACT_PATH, TAGS, type TrackingClient } from './tracking-client';
 import { exampleRows } from './trainer-input';
+
+/** The flavor our model directories are in (MLmodel's `flavors`), the LoggedModel's type. */
+const MODEL_FLAVOR = 'onnx';
 
 /** Rows of the test split logged as the model's input example. */
 const INPUT_EXAMPLE_ROWS = 5;
@@ -35,6 +39,8 @@ export interface CandidateRunRequest {
   readonly experimentId: string;
   /** Extra run tags (e.g. the pipeline execution). */
   readonly tags?: Readonly<Record<string, string>>;
+  /** Who and what started the run; @default the `mlops train` command and the current user. */
+  readonly source?: RunSource;
 }
 
 export interface CandidateRunDeps {
@@ -55,7 +61,11 @@ export async function trainAndLogCandidate(
   const run = await deps.mlflow.createRun({
     experiment_id: request.experimentId,
     run_name: spec.name,
-    tags: keyValues({ ...candidateRunTags(prepared, spec), ...request.tags }),
+    tags: keyValues({
+      ...runSourceTags(request.source ?? localRunSource('mlops train')),
+      ...candidateRunTags(prepared, spec),
+      ...request.tags,
+    }),
   });
   const runId = run.info.run_id;
   let stage: CandidateFailedError['stage'] = 'train';
@@ -82,18 +92,20 @@ export async function trainAndLogCandidate(
       ],
     });
     await deps.mlflow.logInputs({ run_id: runId, datasets: [candidateDatasetInput(prepared)] });
-    await logModel(
-      deps.mlflow,
-      run.info.artifact_uri,
-      candidateModelDirectory({ model, test, prepared, spec, runId }),
-    );
+    const logged = await logModelDirectory(deps.mlflow, {
+      experimentId: request.experimentId,
+      runId,
+      files: candidateModelDirectory({ model, test, prepared, spec, runId }),
+      modelType: MODEL_FLAVOR,
+    });
     await deps.mlflow.endRun(runId, 'FINISHED');
     return {
       status: 'succeeded',
       name: spec.name,
       family: spec.family,
       runId,
-      modelUri: `${run.info.artifact_uri.replace(/\/+$/, '')}/${MODEL_ARTIFACT_PATH}`,
+      modelUri: logged.modelUri,
+      modelId: logged.modelId,
       metrics,
       trainingSeconds,
     };
@@ -102,11 +114,6 @@ export async function trainAndLogCandidate(
     await recordRunFailure(deps.mlflow, runId, failure.message);
     throw failure;
   }
-}
-
-async function logModel(mlflow: TrackingClient, artifactUri: string, files: ModelFiles): Promise<void> {
-  const store = await mlflow.artifactStore(artifactUri);
-  await Promise.all([...files].map(([path, bytes]) => store.put(`${MODEL_ARTIFACT_PATH}/${path}`, bytes)));
 }
 
 // What a candidate's run records, shared with the training pipeline's steps (lambdas/steps/support/

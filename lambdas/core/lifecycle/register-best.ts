@@ -68,8 +68,11 @@ export async function selectAndRegister(
   };
   const created = await deps.mlflow.createModelVersion({
     name: modelName,
-    source: best.modelUri,
+    // As Python's register_model does with a LoggedModel: MLflow stores `models:/<id>` as the
+    // source and links the version to the model; the download URI is still its artifact location.
+    source: best.modelId ? `models:/${best.modelId}` : best.modelUri,
     run_id: best.runId,
+    ...(best.modelId && { model_id: best.modelId }),
     description: `${best.name} (${best.family}) on ${prepared.name}@${prepared.version}: ${metric.name} ${round(value)}`,
     tags: Object.entries(tags).map(([key, tagValue]) => ({ key, value: tagValue })),
   });
@@ -78,7 +81,7 @@ export async function selectAndRegister(
     model: modelName,
     version: ready.version,
     runId: best.runId,
-    source: best.modelUri,
+    source: ready.source ?? best.modelUri,
     metric: { name: metric.name, value },
     best,
     ranking,

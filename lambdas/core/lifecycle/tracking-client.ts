@@ -8,11 +8,15 @@ import type { PreparedDataset } from './prepare-dataset';
 export type TrackingClient = Pick<
   MlflowClient,
   | 'getOrCreateExperiment'
+  | 'setExperimentTag'
   | 'createRun'
   | 'logBatch'
   | 'logInputs'
   | 'endRun'
   | 'artifactStore'
+  | 'createLoggedModel'
+  | 'finalizeLoggedModel'
+  | 'logOutputs'
   | 'getOrCreateRegisteredModel'
   | 'createModelVersion'
   | 'getModelVersion'

@@ -19,6 +19,7 @@ import type { CandidateResult } from './candidate-ranking';
 import { trainAndLogCandidate } from './candidate-run';
 import type { DatasetSource } from './dataset-source';
 import { CandidateFailedError, TrainingRequestError } from './errors';
+import { modelExperiment } from './mlflow-native';
 import { type PreparedDataset, prepareDataset, type SplitMethod } from './prepare-dataset';
 import { promoteVersion } from './promote-version';
 import { PROMOTION_MODES, type PromotionDecision, type PromotionMode } from './promotion-gate';
@@ -136,7 +137,7 @@ export async function trainAndRegister(request: TrainRequest, deps: TrainDeps): 
   progress({ type: 'prepared', dataset: prepared });
   const metric = resolveSelectionMetric(prepared.task, request.metric);
   const specs = checkSpecs(givenSpecs ?? defaultCandidates(prepared.task), prepared.task);
-  const experiment = await deps.mlflow.getOrCreateExperiment(request.experiment ?? prepared.name);
+  const experiment = await modelExperiment(deps.mlflow, request.experiment ?? prepared.name);
   const modelName = request.modelName ?? defaultModelName(prepared.name, prepared.task);
 
   const results: CandidateResult[] = [];

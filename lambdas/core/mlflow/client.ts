@@ -39,6 +39,9 @@ import {
   type ListArtifactsResponse,
   ListArtifactsResponseSchema,
   ListProxiedArtifactsResponseSchema,
+  type LoggedModel,
+  LoggedModelResponseSchema,
+  type LoggedModelStatus,
   type ModelVersion,
   ModelVersionResponseSchema,
   type RegisteredModel,
@@ -167,6 +170,24 @@ export interface SearchRegisteredModelsRequest {
   readonly max_results?: number;
   readonly order_by?: readonly string[];
   readonly page_token?: string;
+}
+
+export interface CreateLoggedModelRequest {
+  readonly experiment_id: string;
+  /** Shown in the UI; MLflow's `log_model` uses the `name` argument (e.g. `model`). */
+  readonly name?: string;
+  /** e.g. the flavor (`onnx`). */
+  readonly model_type?: string;
+  /** The run the model came from: the run's "Logged models" column links to it. */
+  readonly source_run_id?: string;
+  readonly params?: readonly KeyValue[];
+  readonly tags?: readonly KeyValue[];
+}
+
+/** A model a run produced, as `runs/outputs` records it. */
+export interface ModelOutputRequest {
+  readonly model_id: string;
+  readonly step: number;
 }
 
 export interface CreateModelVersionRequest {
@@ -330,6 +351,22 @@ export class MlflowClient {
     return experiment;
   }
 
+  /** `POST experiments/set-experiment-tag`. */
+  async setExperimentTag(
+    experimentId: string,
+    key: string,
+    value: string,
+    call?: CallOptions,
+  ): Promise<void> {
+    await this.apiSend(
+      'POST',
+      'experiments/set-experiment-tag',
+      { experiment_id: experimentId, key, value },
+      EmptyResponseSchema,
+      call,
+    );
+  }
+
   // --- runs --------------------------------------------------------------------------------------
 
   /** `POST runs/create`. */
@@ -398,6 +435,46 @@ export class MlflowClient {
         call,
       );
     }
+  }
+
+  /** `POST runs/outputs` (MLflow 3): the models the run produced. */
+  async logOutputs(runId: string, models: readonly ModelOutputRequest[], call?: CallOptions): Promise<void> {
+    await this.apiSend('POST', 'runs/outputs', { run_id: runId, models }, EmptyResponseSchema, call);
+  }
+
+  // --- logged models (MLflow 3) ------------------------------------------------------------------
+
+  /** `POST logged-models`: a PENDING model whose files then go to its `artifact_uri`. */
+  async createLoggedModel(request: CreateLoggedModelRequest, call?: CallOptions): Promise<LoggedModel> {
+    const body = await this.apiSend('POST', 'logged-models', request, LoggedModelResponseSchema, call);
+    return body.model;
+  }
+
+  /** `PATCH logged-models/<id>`: READY once its files are uploaded, UPLOAD_FAILED otherwise. */
+  async finalizeLoggedModel(
+    modelId: string,
+    status: Extract<LoggedModelStatus, 'LOGGED_MODEL_READY' | 'LOGGED_MODEL_UPLOAD_FAILED'>,
+    call?: CallOptions,
+  ): Promise<LoggedModel> {
+    const body = await this.apiSend(
+      'PATCH',
+      `logged-models/${encodeURIComponent(modelId)}`,
+      { model_id: modelId, status },
+      LoggedModelResponseSchema,
+      call,
+    );
+    return body.model;
+  }
+
+  /** `GET logged-models/<id>`. */
+  async getLoggedModel(modelId: string, call?: CallOptions): Promise<LoggedModel> {
+    const body = await this.apiGet(
+      `logged-models/${encodeURIComponent(modelId)}`,
+      {},
+      LoggedModelResponseSchema,
+      call,
+    );
+    return body.model;
   }
 
   // --- artifacts: endpoints ------------------------------------------------------------------------

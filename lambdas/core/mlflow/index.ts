@@ -14,6 +14,7 @@ export {
 export type { ArtifactFile, ArtifactStore } from './artifact-store';
 export {
   type CreateExperimentRequest,
+  type CreateLoggedModelRequest,
   type CreateModelVersionRequest,
   type CreateRegisteredModelRequest,
   type CreateRunRequest,
@@ -25,6 +26,7 @@ export {
   type LogInputsRequest,
   MlflowClient,
   type MlflowClientOptions,
+  type ModelOutputRequest,
   type ModelVersionTagRequest,
   type SearchExperimentsRequest,
   type SearchModelVersionsRequest,
@@ -57,6 +59,8 @@ export type {
   Experiment,
   FileInfo,
   ListArtifactsResponse,
+  LoggedModel,
+  LoggedModelStatus,
   Metric,
   ModelVersion,
   Param,

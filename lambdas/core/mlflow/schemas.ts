@@ -109,6 +109,12 @@ export const RunSchema = z.object({
     })
     .prefault({}),
   inputs: z.object({ dataset_inputs: z.array(DatasetInputSchema).default([]) }).prefault({}),
+  /** MLflow 3: the LoggedModels the run produced. */
+  outputs: z
+    .object({
+      model_outputs: z.array(z.object({ model_id: z.string(), step: int64.default(0) })).default([]),
+    })
+    .prefault({}),
 });
 export type Run = z.output<typeof RunSchema>;
 
@@ -136,6 +142,34 @@ export type ListArtifactsResponse = z.output<typeof ListArtifactsResponseSchema>
 
 /** `GET /api/2.0/mlflow-artifacts/artifacts?path=`: base names of the listed directory's entries. */
 export const ListProxiedArtifactsResponseSchema = z.object({ files: z.array(FileInfoSchema).default([]) });
+
+// --- logged models (MLflow 3) ---------------------------------------------------------------------
+
+export const LOGGED_MODEL_STATUSES = [
+  'LOGGED_MODEL_STATUS_UNSPECIFIED',
+  'LOGGED_MODEL_PENDING',
+  'LOGGED_MODEL_READY',
+  'LOGGED_MODEL_UPLOAD_FAILED',
+] as const;
+export type LoggedModelStatus = (typeof LOGGED_MODEL_STATUSES)[number];
+
+export const LoggedModelSchema = z.object({
+  info: z.object({
+    model_id: z.string(),
+    experiment_id: z.string(),
+    name: z.string().optional(),
+    /** Where the model's files go: `mlflow-artifacts:/<experiment>/models/<model_id>/artifacts`, … */
+    artifact_uri: z.string(),
+    source_run_id: z.string().optional(),
+    model_type: z.string().optional(),
+    status: z.enum(LOGGED_MODEL_STATUSES).optional(),
+    creation_timestamp_ms: int64.optional(),
+    tags: z.array(keyValue).default([]),
+  }),
+  data: z.object({ params: z.array(keyValue).default([]) }).default({ params: [] }),
+});
+export type LoggedModel = z.output<typeof LoggedModelSchema>;
+export const LoggedModelResponseSchema = z.object({ model: LoggedModelSchema });
 
 // --- model registry ------------------------------------------------------------------------------
 

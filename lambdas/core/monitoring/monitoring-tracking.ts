@@ -6,13 +6,15 @@
  */
 import type { DriftResult } from '../drift';
 import { isColumnError } from '../drift';
-import type { KeyValue, MetricInput, MlflowClient } from '../mlflow';
+import { modelExperiment, type RunSource, runSourceTags } from '../lifecycle/mlflow-native';
+import { type KeyValue, keyValues, type MetricInput, type MlflowClient } from '../mlflow';
 import type { DriftVerdict } from './drift-measurement';
 
 export type MonitoringTracking = Pick<
   MlflowClient,
   | 'trackingUri'
   | 'getOrCreateExperiment'
+  | 'setExperimentTag'
   | 'createRun'
   | 'logBatch'
   | 'writeArtifact'
@@ -117,6 +119,8 @@ export interface MonitoringRunLog {
   readonly driftedColumns: readonly string[];
   readonly params: Readonly<Record<string, string | number>>;
   readonly reportHtml: string;
+  /** Who and what started the run (MLflow's source and user tags). */
+  readonly source: RunSource;
 }
 
 export interface LoggedMonitoringRun {
@@ -142,8 +146,9 @@ export async function logMonitoringRun(
   tracking: MonitoringTracking,
   log: MonitoringRunLog,
 ): Promise<LoggedMonitoringRun> {
-  const experiment = await tracking.getOrCreateExperiment(log.experimentName);
+  const experiment = await modelExperiment(tracking, log.experimentName);
   const tags: KeyValue[] = [
+    ...keyValues(runSourceTags(log.source)),
     { key: MONITORING_TAGS.kind, value: MONITORING_KIND },
     { key: MONITORING_TAGS.modelName, value: log.modelName },
     ...(log.modelVersion !== null ? [{ key: MONITORING_TAGS.modelVersion, value: log.modelVersion }] : []),

@@ -11,6 +11,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DataContract } from '../data';
 import { DEFAULT_PSI_BINS, type DriftConfig, type DriftResult, renderDriftReport } from '../drift';
+import { localRunSource, type RunSource } from '../lifecycle/mlflow-native';
 import type { AlertDecision } from './alert-episode';
 import type { AlertSender } from './alert-sender';
 import { alertOnDrift } from './drift-alerting';
@@ -39,6 +40,8 @@ export interface MonitoringRequest
   extends Omit<MonitoringInputs<MonitoringDataInput>, 'reference' | 'contract'> {
   /** The model watched: the metrics' dimension, the experiment's and the alert episode's key. */
   readonly modelName: string;
+  /** Who and what started the run; @default the `mlops drift compute` command and the current user. */
+  readonly source?: RunSource;
   /** @default the version the `Production` alias points at, when MLflow is wired */
   readonly modelVersion?: string;
   /** @default the model version's `mlops.reference_uri` tag */
@@ -164,6 +167,7 @@ export async function runMonitoring(
     });
     run = await logMonitoringRun(deps.tracking, {
       experimentName: request.experimentName ?? monitoringExperimentName(modelName),
+      source: request.source ?? localRunSource('mlops drift compute'),
       runName: `drift-${timestamp}`,
       startedAt: at,
       modelName,

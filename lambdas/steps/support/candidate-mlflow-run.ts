@@ -10,10 +10,14 @@ import {
   candidateRunTags,
   recordRunFailure,
 } from '../../core/lifecycle/candidate-run';
+import { pipelineRunSource, runSourceTags } from '../../core/lifecycle/mlflow-native';
 import type { PreparedDataset } from '../../core/lifecycle/prepare-dataset';
 import { TAGS } from '../../core/lifecycle/tracking-client';
 import { type DatasetInputRequest, type KeyValue, keyValues, type MlflowClient } from '../../core/mlflow';
 import type { CandidateSpec } from '../../core/training/candidate-specs';
+
+/** The runs' source and user in MLflow's UI. */
+const TRAINING_PIPELINE = 'training-pipeline';
 
 /** Tag naming the pipeline's training run (the state machine's `plan.runId`). */
 export const PIPELINE_RUN_TAG = 'mlops.pipeline_run';
@@ -24,6 +28,7 @@ export function pipelineCandidateRunTags(
   pipelineRun: string,
 ): KeyValue[] {
   return keyValues({
+    ...runSourceTags(pipelineRunSource(TRAINING_PIPELINE, pipelineRun)),
     ...candidateRunTags(prepared, spec),
     [TAGS.trainingRun]: pipelineRun,
     [PIPELINE_RUN_TAG]: pipelineRun,

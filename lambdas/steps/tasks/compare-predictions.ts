@@ -4,6 +4,7 @@
  * probability gap to an MLflow run in the `inference-<model>` experiment, with the comparison as
  * a JSON artifact (also kept beside the predictions).
  */
+import { modelExperiment, pipelineRunSource, runSourceTags } from '../../core/lifecycle/mlflow-native';
 import { type KeyValue, keyValues, type MetricInput } from '../../core/mlflow';
 import type { ComparePredictionsInput, ComparePredictionsOutput, S3Pointer } from '../step-io';
 import { markRunFailed, PIPELINE_RUN_TAG } from '../support/candidate-mlflow-run';
@@ -42,8 +43,9 @@ export async function comparePredictions(
   await putJson(context.s3, report, document);
 
   const mlflow = context.mlflow();
-  const experiment = await mlflow.getOrCreateExperiment(inferenceExperimentName(models.production.name));
+  const experiment = await modelExperiment(mlflow, inferenceExperimentName(models.production.name));
   const tags: KeyValue[] = keyValues({
+    ...runSourceTags(pipelineRunSource('inference-pipeline', input.runId)),
     [PIPELINE_RUN_TAG]: input.runId,
     'mlops.model.name': models.production.name,
     'mlops.production.version': models.production.version,

@@ -5,8 +5,10 @@
  * report, the date-partitioned JSON Lines history under `drift/metrics/` of the monitoring bucket,
  * and the whole outcome as `drift/<runId>/report.json`. The e-mail is left to send-drift-alert.
  */
+
 import { parseContract } from '../../core/data';
 import { loadDriftConfig } from '../../core/drift';
+import { pipelineRunSource } from '../../core/lifecycle/mlflow-native';
 import { TAGS } from '../../core/lifecycle/tracking-client';
 import { MlflowApiError } from '../../core/mlflow';
 import { type DriftMetricsEmitter, runMonitoring, S3DriftHistoryStore } from '../../core/monitoring';
@@ -71,6 +73,7 @@ export async function computeDrift(
   const outcome = await runMonitoring(
     {
       modelName,
+      source: pipelineRunSource('monitoring-pipeline', runId),
       ...(served ? { modelVersion: served.version } : {}),
       reference: manifest.files.reference,
       current: window.input,

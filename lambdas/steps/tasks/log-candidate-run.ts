@@ -1,10 +1,11 @@
 /**
  * Log one candidate to its MLflow run: hyper-parameters, holdout metrics, training time and row
- * counts, the dataset version as a run input, and the model directory as the run's `model`
- * artifact; then finish the run. Its result is the Map item's `SucceededCandidate`.
+ * counts, the dataset version as a run input, and the model directory as the run's LoggedModel;
+ * then finish the run. Its result is the Map item's `SucceededCandidate`.
  */
+
+import { logModelDirectory } from '../../core/lifecycle/mlflow-native';
 import type { PreparedDataset } from '../../core/lifecycle/prepare-dataset';
-import { MODEL_ARTIFACT_PATH } from '../../core/lifecycle/tracking-client';
 import { MlflowApiError, type MlflowClient } from '../../core/mlflow';
 import { parseCandidateSpec } from '../../core/training';
 import type { LogCandidateRunInput, LogCandidateRunOutput } from '../step-io';
@@ -35,18 +36,20 @@ export async function logCandidateRun(
     });
     await logDatasetInput(mlflow, runId, prepared);
     const run = await mlflow.getRun(runId);
-    const artifacts = await mlflow.artifactStore(run.info.artifact_uri);
-    const files = await readModelFilesFrom(context, input.training.model);
-    await Promise.all(
-      [...files].map(([path, bytes]) => artifacts.put(`${MODEL_ARTIFACT_PATH}/${path}`, bytes)),
-    );
+    const logged = await logModelDirectory(mlflow, {
+      experimentId: run.info.experiment_id,
+      runId,
+      files: await readModelFilesFrom(context, input.training.model),
+      modelType: 'onnx',
+    });
     await mlflow.endRun(runId, 'FINISHED');
     return {
       status: 'succeeded',
       candidateId: spec.name,
       algorithm: spec.family,
       mlflowRunId: runId,
-      modelUri: `${run.info.artifact_uri.replace(/\/+$/, '')}/${MODEL_ARTIFACT_PATH}`,
+      modelUri: logged.modelUri,
+      modelId: logged.modelId,
       metrics,
     };
   } catch (error) {

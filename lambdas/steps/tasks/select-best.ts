@@ -14,6 +14,7 @@ export function toCoreResult(result: CandidateResult): CoreResult {
       family: result.algorithm,
       runId: result.mlflowRunId,
       modelUri: result.modelUri,
+      ...(result.modelId && { modelId: result.modelId }),
       metrics: result.metrics,
       trainingSeconds: result.metrics.training_seconds ?? 0,
     };

@@ -6,6 +6,7 @@
  */
 import { s3BlobStore } from '../../core/lifecycle/blob-store';
 import { candidateModelDirectory } from '../../core/lifecycle/candidate-run';
+import { modelExperiment } from '../../core/lifecycle/mlflow-native';
 import { loadSplit } from '../../core/lifecycle/prepare-dataset';
 import { trainCandidate as fitCandidate, parseCandidateSpec } from '../../core/training';
 import type { TrainCandidateInput, TrainCandidateOutput } from '../step-io';
@@ -21,7 +22,7 @@ export async function trainCandidate(
   const spec = parseCandidateSpec(input.candidate);
   const prepared = await loadPrepared(context, input.dataset, input.runId);
   const mlflow = context.mlflow();
-  const experiment = await mlflow.getOrCreateExperiment(input.experimentName);
+  const experiment = await modelExperiment(mlflow, input.experimentName);
   const run = await mlflow.createRun({
     experiment_id: experiment.experiment_id,
     run_name: spec.name,
