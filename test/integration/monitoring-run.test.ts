@@ -103,6 +103,12 @@ describe('runMonitoring against MLflow, S3 and SES', () => {
     expect(outcome.alert.messageId).toBeUndefined();
     const run = await mlflow.getRun(outcome.run_id ?? '');
     expect(run.data.tags.find((tag) => tag.key === 'mlops.drift.verdict')?.value).toBe('stable');
+    expect(run.data.tags).toContainEqual({ key: 'mlflow.source.type', value: 'LOCAL' });
+    const experiment = await mlflow.getExperiment(run.info.experiment_id);
+    expect(experiment.tags).toContainEqual({
+      key: 'mlflow.experimentKind',
+      value: 'custom_model_development',
+    });
     expect(JSON.parse(emf[0] ?? '{}')).toMatchObject({
       model: modelName,
       ShareDrifted: 0,
