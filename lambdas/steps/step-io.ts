@@ -9,6 +9,7 @@
  * and output are limited to 256 KB.
  */
 import type { CHALLENGER_ALIAS, PRODUCTION_ALIAS } from '../core/settings';
+import type { BatchOrder, LatestDecision } from './support/batch-order';
 
 /** One S3 object. */
 export interface S3Pointer {
@@ -69,6 +70,8 @@ export interface IngestDataOutput {
   readonly rowCount: number;
   /** e.g. `s3://landing/landing/iris/2025-06-01/` or `bundled:iris`. */
   readonly source: string;
+  /** The landing batch's own order (prefix, newest LastModified); null for a bundled dataset. */
+  readonly batch: BatchOrder | null;
 }
 
 export interface ValidateDataInput {
@@ -117,11 +120,20 @@ export interface PublishDatasetInput {
   readonly split: SplitDatasetOutput;
   readonly contract: ContractRef;
   readonly source: string;
+  /** From ingest: decides whether `latest.json` moves to this version (support/batch-order.ts). */
+  readonly batch: BatchOrder | null;
 }
 export interface PublishDatasetOutput {
   readonly dataset: DatasetRef;
   /** False when the same content was already published (same digest): nothing new was written. */
   readonly created: boolean;
+  /** The opposite of `created`: the version already existed and was reused as it is. */
+  readonly reused: boolean;
+  /**
+   * What happened to `datasets/<name>/latest.json`: `moved` here, `unchanged` (it already named
+   * this version), or `kept` on a newer batch (this one is older: published, not made the latest).
+   */
+  readonly latest: LatestDecision;
 }
 
 // --- training pipeline (stepfunctions/training-pipeline.asl.json) ----------------------------

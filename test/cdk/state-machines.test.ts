@@ -314,7 +314,11 @@ describe('data pipeline, run locally', () => {
       runId: 'r1',
       raw: ptr('work/r1/raw.csv'),
       rowCount: 150,
-      source: 'bundled:iris',
+      source: 's3://mlops-local-landing/landing/iris/2025-06-01/',
+      batch: {
+        prefix: 's3://mlops-local-landing/landing/iris/2025-06-01/',
+        landedAt: '2025-06-01T06:00:00.000Z',
+      },
     }),
     ValidateData: calls.stub('validate', {
       valid: ptr('work/r1/valid.csv'),
@@ -357,7 +361,11 @@ describe('data pipeline, run locally', () => {
     ]);
     expect(calls.of('publish')[0]).toMatchObject({
       runId: 'r1',
-      source: 'bundled:iris',
+      source: 's3://mlops-local-landing/landing/iris/2025-06-01/',
+      batch: {
+        prefix: 's3://mlops-local-landing/landing/iris/2025-06-01/',
+        landedAt: '2025-06-01T06:00:00.000Z',
+      },
       split: { rows: { train: 100 } },
     });
   });
