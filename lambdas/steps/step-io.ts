@@ -175,6 +175,16 @@ export interface PlanTrainingOutput {
   readonly plan: S3Pointer;
   /** Where the SageMaker trainer writes its `CandidateResult[]` (`training-runs/<runId>/candidates.json`). */
   readonly sageMakerResults: S3Pointer;
+  /** What makes two runs "the same input" (support/training-fingerprint.ts); tagged on the version registered. */
+  readonly fingerprint: string;
+  /** The version an earlier run with this fingerprint registered: training is skipped and it is reused. */
+  readonly reuse: ReusedTraining | null;
+}
+
+/** A version already registered for the same input, and its best candidate as select-best reported it. */
+export interface ReusedTraining {
+  readonly registered: RegisterModelOutput;
+  readonly best: SucceededCandidate;
 }
 
 export interface TrainCandidateInput {
@@ -257,6 +267,8 @@ export interface RegisterModelInput {
   readonly dataset: DatasetRef;
   /** Recorded on the version (`mlops.selection.metric` / `.value`). */
   readonly selection: SelectionMetric;
+  /** The plan's training fingerprint, tagged on the version (`mlops.training_fingerprint`). */
+  readonly fingerprint?: string;
 }
 export interface RegisteredModel {
   readonly name: string;
@@ -264,7 +276,10 @@ export interface RegisteredModel {
   readonly mlflowRunId: string;
   readonly source: string;
 }
-export type RegisterModelOutput = RegisteredModel;
+export interface RegisterModelOutput extends RegisteredModel {
+  /** True when an existing version (same fingerprint, or same best run) was returned instead of a new one. */
+  readonly reused: boolean;
+}
 
 /**
  * The state machine's `PromotionMode` setting (`production`: Production only when the new version

@@ -430,6 +430,8 @@ describe('training pipeline, run locally', () => {
       selection: { name: 'accuracy', higherIsBetter: true },
       plan: ptr('training-runs/t1/plan.json'),
       sageMakerResults: ptr('training-runs/t1/candidates.json'),
+      fingerprint: 'tf1-0123',
+      reuse: null,
     }),
     TrainCandidate: async (input) => {
       const { candidate } = input as { candidate: { name: string } };
@@ -468,6 +470,7 @@ describe('training pipeline, run locally', () => {
       version: '3',
       mlflowRunId: 'run-1',
       source: 'models:/m-1',
+      reused: false,
     }),
     PromoteModel: calls.stub('promote', {
       alias: 'Challenger',
@@ -487,11 +490,22 @@ describe('training pipeline, run locally', () => {
       expect.objectContaining({ status: 'succeeded', candidateId: 'logreg' }),
       { status: 'failed', candidateId: 'tree', error: 'TrainingDiverged', cause: 'loss is NaN' },
     ]);
-    expect(calls.of('register')[0]).toMatchObject({ runId: 't1', best: { candidateId: 'logreg' }, dataset });
+    expect(calls.of('register')[0]).toMatchObject({
+      runId: 't1',
+      best: { candidateId: 'logreg' },
+      dataset,
+      fingerprint: 'tf1-0123',
+    });
     expect(calls.of('promote')).toEqual([
       {
         mode: 'challenger',
-        model: { name: 'iris-classifier', version: '3', mlflowRunId: 'run-1', source: 'models:/m-1' },
+        model: {
+          name: 'iris-classifier',
+          version: '3',
+          mlflowRunId: 'run-1',
+          source: 'models:/m-1',
+          reused: false,
+        },
         holdout: dataset.test,
         dataset,
         selection: { name: 'accuracy', higherIsBetter: true },
@@ -544,6 +558,50 @@ describe('training pipeline, run locally', () => {
       expect(calls.of('plan')).toHaveLength(1);
       expect(output).toMatchObject({ registered: { version: '3' } });
     }
+  });
+
+  it('reuses the version an earlier run registered for the same input: no training, no registration, promotion again', async () => {
+    const calls = new Calls();
+    const best = {
+      status: 'succeeded',
+      candidateId: 'logreg',
+      algorithm: 'logistic_regression',
+      mlflowRunId: 'run-0',
+      modelUri: 'models:/m-0',
+      metrics: { accuracy: 0.97 },
+    };
+    const registered = {
+      name: 'iris-classifier',
+      version: '2',
+      mlflowRunId: 'run-0',
+      source: 'models:/m-0',
+      reused: true,
+    };
+    const base = handlers(calls);
+    const output = (await run(
+      'training',
+      {
+        ...base,
+        PlanTraining: async (input) => {
+          const planned = (await (base.PlanTraining as Handler)(input)) as Json;
+          return { ...planned, reuse: { registered, best } } as JsonValue;
+        },
+        TrainCandidate: calls.stub('train', {}),
+      },
+      {},
+    )) as Json;
+    expect(calls.of('train')).toEqual([]);
+    expect(calls.of('register')).toEqual([]);
+    expect(calls.of('promote')).toEqual([expect.objectContaining({ mode: 'challenger', model: registered })]);
+    expect(output).toEqual({
+      runId: 't1',
+      dataset,
+      best,
+      ranking: [],
+      registered,
+      fingerprint: 'tf1-0123',
+      reused: true,
+    });
   });
 
   it('registers without promoting when promotion is none', async () => {
