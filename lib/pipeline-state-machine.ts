@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -17,8 +17,6 @@ export interface PipelineStateMachineProps {
   /** Lambda functions the Tasks invoke (by plain ARN). */
   readonly invokes: readonly { readonly functionArn: string }[];
   readonly logRetention: logs.RetentionDays;
-  /** @default Duration.hours(6) */
-  readonly timeout?: Duration;
   /** @default RemovalPolicy.DESTROY (log group) */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -27,6 +25,10 @@ export interface PipelineStateMachineProps {
  * One pipeline: an ASL file from stepfunctions/ deployed as it is (`DefinitionBody.fromFile` plus
  * `definitionSubstitutions`), the same document the local runner executes. Standard workflow,
  * every event logged with execution data, X-Ray tracing on.
+ *
+ * Time limits live in the file: CDK applies `timeout` only to chained definitions, never to
+ * `DefinitionBody.fromFile`, so the construct takes none and refuses a file whose top level or
+ * any Task (in Map and Parallel states too) has no `TimeoutSeconds`.
  */
 export class PipelineStateMachine extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -47,7 +49,6 @@ export class PipelineStateMachine extends Construct {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromFile(props.definitionFile),
       definitionSubstitutions: { ...props.definitionSubstitutions },
-      timeout: props.timeout ?? Duration.hours(6),
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
@@ -85,6 +86,13 @@ function validateProps(props: PipelineStateMachineProps): void {
   } catch {
     throw new Error(`PipelineStateMachineProps.definitionFile cannot be read: ${props.definitionFile}`);
   }
+  const unbounded = statesWithoutTimeout(text, props.definitionFile);
+  if (unbounded.length > 0) {
+    throw new Error(
+      `PipelineStateMachineProps.definitionFile ${props.definitionFile} has no TimeoutSeconds on ${unbounded.join(', ')}: ` +
+        'set it in the file (CDK ignores `timeout` for DefinitionBody.fromFile)',
+    );
+  }
   const used = placeholdersIn(text);
   const bound = Object.keys(props.definitionSubstitutions);
   const unbound = used.filter((name) => !bound.includes(name));
@@ -100,4 +108,51 @@ function validateProps(props: PipelineStateMachineProps): void {
           .join('; '),
     );
   }
+}
+
+interface AslStates {
+  readonly TimeoutSeconds?: unknown;
+  readonly States?: Record<string, AslState>;
+}
+interface AslState {
+  readonly Type?: string;
+  readonly TimeoutSeconds?: unknown;
+  readonly TimeoutSecondsPath?: unknown;
+  readonly Iterator?: AslStates;
+  readonly ItemProcessor?: AslStates;
+  readonly Branches?: readonly AslStates[];
+}
+
+/**
+ * What lacks a time limit in an ASL document: `the state machine` (top level) and the name of
+ * every Task state, nested ones included, with neither `TimeoutSeconds` nor `TimeoutSecondsPath`.
+ * Placeholders sit inside JSON strings, so the unsubstituted file parses.
+ */
+export function statesWithoutTimeout(text: string, file = 'the definition'): string[] {
+  let definition: AslStates;
+  try {
+    definition = JSON.parse(text) as AslStates;
+  } catch (error) {
+    throw new Error(
+      `PipelineStateMachineProps.definitionFile ${file} is not JSON: ${(error as Error).message}`,
+    );
+  }
+  const missing: string[] = [];
+  if (!isPositiveInteger(definition.TimeoutSeconds)) missing.push('the state machine');
+  const visit = (states: Record<string, AslState> | undefined) => {
+    for (const [name, state] of Object.entries(states ?? {})) {
+      if (state.Type === 'Task' && !isPositiveInteger(state.TimeoutSeconds) && !state.TimeoutSecondsPath) {
+        missing.push(`Task ${name}`);
+      }
+      visit(state.Iterator?.States);
+      visit(state.ItemProcessor?.States);
+      for (const branch of state.Branches ?? []) visit(branch.States);
+    }
+  };
+  visit(definition.States);
+  return missing;
+}
+
+function isPositiveInteger(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0;
 }

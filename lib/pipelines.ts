@@ -186,7 +186,6 @@ export class Pipelines extends Construct {
         invokes: PIPELINE_STEPS[pipeline].map((step) => functions[step].function),
         logRetention: props.logRetention,
         removalPolicy,
-        timeout: pipeline === 'training' ? Duration.hours(8) : Duration.hours(2),
       });
     }
     this.stateMachines = machines;
@@ -194,6 +193,13 @@ export class Pipelines extends Construct {
     machines.monitoring.node.addDependency(machines.training);
 
     this.grantSageMakerTraining(machines.training, stack);
+    // The overlap guard (FindRunningExecutions) lists the RUNNING executions of its own machine.
+    machines.training.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:ListExecutions'],
+        resources: [stateMachineArn(names.training)],
+      }),
+    );
     this.grantDistributedMap(
       machines.inference,
       stateMachineArn(names.inference),

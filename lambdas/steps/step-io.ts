@@ -9,6 +9,7 @@
  * and output are limited to 256 KB.
  */
 import type { CHALLENGER_ALIAS, PRODUCTION_ALIAS } from '../core/settings';
+import type { BatchOrder, LatestDecision } from './support/batch-order';
 
 /** One S3 object. */
 export interface S3Pointer {
@@ -69,6 +70,8 @@ export interface IngestDataOutput {
   readonly rowCount: number;
   /** e.g. `s3://landing/landing/iris/2025-06-01/` or `bundled:iris`. */
   readonly source: string;
+  /** The landing batch's own order (prefix, newest LastModified); null for a bundled dataset. */
+  readonly batch: BatchOrder | null;
 }
 
 export interface ValidateDataInput {
@@ -117,11 +120,20 @@ export interface PublishDatasetInput {
   readonly split: SplitDatasetOutput;
   readonly contract: ContractRef;
   readonly source: string;
+  /** From ingest: decides whether `latest.json` moves to this version (support/batch-order.ts). */
+  readonly batch: BatchOrder | null;
 }
 export interface PublishDatasetOutput {
   readonly dataset: DatasetRef;
   /** False when the same content was already published (same digest): nothing new was written. */
   readonly created: boolean;
+  /** The opposite of `created`: the version already existed and was reused as it is. */
+  readonly reused: boolean;
+  /**
+   * What happened to `datasets/<name>/latest.json`: `moved` here, `unchanged` (it already named
+   * this version), or `kept` on a newer batch (this one is older: published, not made the latest).
+   */
+  readonly latest: LatestDecision;
 }
 
 // --- training pipeline (stepfunctions/training-pipeline.asl.json) ----------------------------
@@ -163,6 +175,16 @@ export interface PlanTrainingOutput {
   readonly plan: S3Pointer;
   /** Where the SageMaker trainer writes its `CandidateResult[]` (`training-runs/<runId>/candidates.json`). */
   readonly sageMakerResults: S3Pointer;
+  /** What makes two runs "the same input" (support/training-fingerprint.ts); tagged on the version registered. */
+  readonly fingerprint: string;
+  /** The version an earlier run with this fingerprint registered: training is skipped and it is reused. */
+  readonly reuse: ReusedTraining | null;
+}
+
+/** A version already registered for the same input, and its best candidate as select-best reported it. */
+export interface ReusedTraining {
+  readonly registered: RegisterModelOutput;
+  readonly best: SucceededCandidate;
 }
 
 export interface TrainCandidateInput {
@@ -247,6 +269,8 @@ export interface RegisterModelInput {
   readonly dataset: DatasetRef;
   /** Recorded on the version (`mlops.selection.metric` / `.value`). */
   readonly selection: SelectionMetric;
+  /** The plan's training fingerprint, tagged on the version (`mlops.training_fingerprint`). */
+  readonly fingerprint?: string;
 }
 export interface RegisteredModel {
   readonly name: string;
@@ -254,7 +278,10 @@ export interface RegisteredModel {
   readonly mlflowRunId: string;
   readonly source: string;
 }
-export type RegisterModelOutput = RegisteredModel;
+export interface RegisterModelOutput extends RegisteredModel {
+  /** True when an existing version (same fingerprint, or same best run) was returned instead of a new one. */
+  readonly reused: boolean;
+}
 
 /**
  * The state machine's `PromotionMode` setting (`production`: Production only when the new version

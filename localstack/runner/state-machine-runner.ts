@@ -2,6 +2,10 @@
  * The Docker-free local runner: executes the ASL files in `stepfunctions/` unchanged with
  * aws-local-stepfunctions, binding each Task's `Resource` (after the same `${…}` substitutions
  * CDK applies) to an in-process handler. The demo, the `mlops` CLI and the end-to-end test use it.
+ *
+ * `states:ListExecutions` (the `aws-sdk:sfn:listExecutions` integration the training pipeline's
+ * overlap guard calls) is answered by the runner itself from the executions it is running in this
+ * process: a state machine is its ASL file, `$$.StateMachine.Id` its local ARN.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -25,6 +29,11 @@ export interface RunOptions {
    * @default `arn:aws:states:local:000000000000:execution:<file name>:<random id>`
    */
   executionId?: string;
+  /**
+   * The state machine's ARN in the context object (`$$.StateMachine.Id`), and the key the
+   * runner's `listExecutions` answers by. @default `arn:aws:states:local:000000000000:stateMachine:<file name>`
+   */
+  stateMachineArn?: string;
   /** Called for each state entered and left, for progress displays. */
   onEvent?: (event: RunnerEvent) => void;
 }
@@ -90,12 +99,56 @@ export function taskResources(definition: { States?: Record<string, StateDefinit
   return tasks;
 }
 
+/** The Step Functions SDK integration the runner answers itself (see the module comment). */
+export const LIST_EXECUTIONS = 'arn:aws:states:::aws-sdk:sfn:listExecutions';
+
+interface LocalExecution {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly startDate: string;
+}
+
+/** The executions this process is running, oldest first. */
+const runningExecutions: LocalExecution[] = [];
+
+/**
+ * `states:ListExecutions` over this process's executions, as the SDK integration returns it:
+ * `{ Executions: [{ ExecutionArn, StateMachineArn, Name, Status, StartDate }] }`, newest first.
+ * Only `RUNNING` is known here (finished runs are not kept); another `StatusFilter` lists nothing.
+ */
+export function listLocalExecutions(input: JsonValue): JsonValue {
+  const request = (input ?? {}) as {
+    StateMachineArn?: unknown;
+    StatusFilter?: unknown;
+    MaxResults?: unknown;
+  };
+  if (typeof request.StateMachineArn !== 'string' || request.StateMachineArn === '') {
+    throw Object.assign(new Error('StateMachineArn is required'), { name: 'Sfn.InvalidArnException' });
+  }
+  const limit = typeof request.MaxResults === 'number' && request.MaxResults > 0 ? request.MaxResults : 100;
+  const status = request.StatusFilter ?? 'RUNNING';
+  const executions =
+    status === 'RUNNING'
+      ? runningExecutions.filter((e) => e.stateMachineArn === request.StateMachineArn).reverse()
+      : [];
+  return {
+    Executions: executions.slice(0, limit).map((e) => ({
+      ExecutionArn: e.executionArn,
+      StateMachineArn: e.stateMachineArn,
+      Name: e.executionArn.slice(e.executionArn.lastIndexOf(':') + 1),
+      Status: 'RUNNING',
+      StartDate: e.startDate,
+    })),
+  };
+}
+
 /** Runs one execution to its end and returns its output; a failed execution throws with its error and cause. */
 export async function runStateMachine(file: string, options: RunOptions): Promise<JsonValue> {
   const definition = loadDefinition(file, options.substitutions);
   const overrides: Record<string, LocalTaskHandler> = {};
+  const builtIns: Record<string, LocalTaskHandler> = { [LIST_EXECUTIONS]: listLocalExecutions };
   for (const [state, resource] of taskResources(definition)) {
-    const handler = options.handlers[resource];
+    const handler = options.handlers[resource] ?? builtIns[resource];
     overrides[state] =
       handler ??
       (() => {
@@ -106,18 +159,32 @@ export async function runStateMachine(file: string, options: RunOptions): Promis
   const machine = new StateMachine(definition as unknown as ConstructorParameters<typeof StateMachine>[0], {
     validationOptions: { checkArn: false, checkPaths: true },
   });
+  const name = basename(file, '.asl.json');
   const executionId =
-    options.executionId ??
-    `arn:aws:states:local:000000000000:execution:${basename(file, '.asl.json')}:${randomUUID()}`;
-  const execution = machine.run(options.input, {
-    overrides: { taskResourceLocalHandlers: overrides },
-    context: { Execution: { Id: executionId, Input: options.input as never } },
-  });
-  const events = options.onEvent ? forward(execution.eventLogs, options.onEvent) : Promise.resolve();
+    options.executionId ?? `arn:aws:states:local:000000000000:execution:${name}:${randomUUID()}`;
+  const stateMachineArn = options.stateMachineArn ?? `arn:aws:states:local:000000000000:stateMachine:${name}`;
+  const running: LocalExecution = {
+    executionArn: executionId,
+    stateMachineArn,
+    startDate: new Date().toISOString(),
+  };
+  runningExecutions.push(running);
   try {
-    return (await execution.result) as JsonValue;
+    const execution = machine.run(options.input, {
+      overrides: { taskResourceLocalHandlers: overrides },
+      context: {
+        Execution: { Id: executionId, Input: options.input as never },
+        StateMachine: { Id: stateMachineArn },
+      } as never,
+    });
+    const events = options.onEvent ? forward(execution.eventLogs, options.onEvent) : Promise.resolve();
+    try {
+      return (await execution.result) as JsonValue;
+    } finally {
+      await events.catch(() => {});
+    }
   } finally {
-    await events.catch(() => {});
+    runningExecutions.splice(runningExecutions.indexOf(running), 1);
   }
 }
 

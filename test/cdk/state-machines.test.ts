@@ -9,10 +9,11 @@ import aslValidator from 'asl-validator';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it, vi } from 'vitest';
 import { mlflowClientOptionsFromEnv } from '../../lambdas/core/mlflow';
-import { handlerModule, STEP_NAMES, taskModule } from '../../lambdas/steps/catalogue';
+import { handlerModule, STEP_CATALOGUE, STEP_NAMES, taskModule } from '../../lambdas/steps/catalogue';
 import { stepConfigFrom } from '../../lambdas/steps/support/step-config';
 import { TransientStepError } from '../../lambdas/steps/support/step-errors';
 import { PROJECT_ROOT } from '../../lib/mlops-function';
+import { statesWithoutTimeout } from '../../lib/pipeline-state-machine';
 import {
   applySubstitutions,
   definitionFile,
@@ -72,6 +73,9 @@ function localInputs(
   };
 }
 
+const EXECUTION_ID = 'arn:aws:states:us-east-1:000000000000:execution:local:1';
+const STATE_MACHINE_ID = 'arn:aws:states:us-east-1:000000000000:stateMachine:local';
+
 function run(
   pipeline: PipelineName,
   handlers: Record<string, Handler>,
@@ -80,11 +84,17 @@ function run(
 ) {
   const definition = loadDefinition(pipeline, pipelineSubstitutions(pipeline, inputs));
   const machine = new StateMachine(definition as ConstructorParameters<typeof StateMachine>[0]);
+  // The training guard lists RUNNING executions: by default only this one, so the run goes ahead.
+  const guard: Record<string, Handler> =
+    pipeline === 'training'
+      ? { FindRunningExecutions: answer({ Executions: [{ ExecutionArn: EXECUTION_ID }] }) }
+      : {};
   return machine.run(input, {
-    overrides: { taskResourceLocalHandlers: handlers },
+    overrides: { taskResourceLocalHandlers: { ...guard, ...handlers } },
     context: {
-      Execution: { Id: 'arn:aws:states:us-east-1:000000000000:execution:local:1', Input: input as never },
-    },
+      Execution: { Id: EXECUTION_ID, Input: input as never },
+      StateMachine: { Id: STATE_MACHINE_ID },
+    } as never,
   }).result;
 }
 
@@ -236,13 +246,79 @@ describe('state machine definitions', () => {
   });
 });
 
+describe('time limits', () => {
+  const stepOfArn = new Map(STEP_NAMES.map((step) => [localArn(step), step]));
+
+  it.each(PIPELINE_NAMES)(
+    '%s: every Task outlasts what it waits for, and the machine fits them all',
+    (pipeline) => {
+      const definition = loadDefinition(pipeline, pipelineSubstitutions(pipeline, localInputs())) as Json;
+      const tasks = allStates(definition).filter(([, s]) => s.Type === 'Task');
+      let sum = 0;
+      for (const [name, task] of tasks) {
+        const timeout = task.TimeoutSeconds as number;
+        expect(Number.isInteger(timeout), `${pipeline} Task ${name} TimeoutSeconds`).toBe(true);
+        sum += timeout;
+        const step = stepOfArn.get(task.Resource as string);
+        if (step) {
+          // A Lambda Task waits for one invocation: the function's own timeout and a margin to start it.
+          const functionTimeout = STEP_CATALOGUE[step].timeoutSeconds;
+          expect(timeout, `${pipeline} Task ${name} (${step})`).toBeGreaterThan(functionTimeout);
+          expect(timeout, `${pipeline} Task ${name} (${step})`).toBeLessThanOrEqual(functionTimeout + 120);
+        } else if (String(task.Resource).includes('createTrainingJob.sync')) {
+          const stopping = (task.Parameters as { StoppingCondition: { MaxRuntimeInSeconds: number } })
+            .StoppingCondition.MaxRuntimeInSeconds;
+          // Provisioning, the image pull and the output upload come on top of the job's own runtime.
+          expect(timeout, `${pipeline} Task ${name}`).toBeGreaterThan(stopping);
+          expect(timeout, `${pipeline} Task ${name}`).toBeLessThanOrEqual(stopping + 3600);
+        } else {
+          // Service calls that return at once (startExecution, listExecutions).
+          expect(timeout, `${pipeline} Task ${name}`).toBeLessThanOrEqual(120);
+        }
+      }
+      // One attempt of every Task, run one after the other, fits in the machine's own limit.
+      expect(definition.TimeoutSeconds as number).toBeGreaterThanOrEqual(sum);
+    },
+  );
+
+  it('names the state machine and each Task that has no TimeoutSeconds', () => {
+    const text = JSON.stringify({
+      StartAt: 'A',
+      States: {
+        A: { Type: 'Task', Resource: 'a', Next: 'M' },
+        M: {
+          Type: 'Map',
+          ItemProcessor: {
+            StartAt: 'B',
+            States: { B: { Type: 'Task', Resource: 'x', TimeoutSeconds: 5, End: true } },
+          },
+          Next: 'P',
+        },
+        P: {
+          Type: 'Parallel',
+          Branches: [{ StartAt: 'C', States: { C: { Type: 'Task', Resource: 'y', End: true } } }],
+          End: true,
+        },
+      },
+    });
+    expect(statesWithoutTimeout(text)).toEqual(['the state machine', 'Task A', 'Task C']);
+    for (const pipeline of PIPELINE_NAMES) {
+      expect(statesWithoutTimeout(readFileSync(definitionFile(pipeline), 'utf8'))).toEqual([]);
+    }
+  });
+});
+
 describe('data pipeline, run locally', () => {
   const dataHandlers = (validRows: number, rejectedRows: number, calls: Calls) => ({
     IngestData: calls.stub('ingest', {
       runId: 'r1',
       raw: ptr('work/r1/raw.csv'),
       rowCount: 150,
-      source: 'bundled:iris',
+      source: 's3://mlops-local-landing/landing/iris/2025-06-01/',
+      batch: {
+        prefix: 's3://mlops-local-landing/landing/iris/2025-06-01/',
+        landedAt: '2025-06-01T06:00:00.000Z',
+      },
     }),
     ValidateData: calls.stub('validate', {
       valid: ptr('work/r1/valid.csv'),
@@ -285,7 +361,11 @@ describe('data pipeline, run locally', () => {
     ]);
     expect(calls.of('publish')[0]).toMatchObject({
       runId: 'r1',
-      source: 'bundled:iris',
+      source: 's3://mlops-local-landing/landing/iris/2025-06-01/',
+      batch: {
+        prefix: 's3://mlops-local-landing/landing/iris/2025-06-01/',
+        landedAt: '2025-06-01T06:00:00.000Z',
+      },
       split: { rows: { train: 100 } },
     });
   });
@@ -350,6 +430,8 @@ describe('training pipeline, run locally', () => {
       selection: { name: 'accuracy', higherIsBetter: true },
       plan: ptr('training-runs/t1/plan.json'),
       sageMakerResults: ptr('training-runs/t1/candidates.json'),
+      fingerprint: 'tf1-0123',
+      reuse: null,
     }),
     TrainCandidate: async (input) => {
       const { candidate } = input as { candidate: { name: string } };
@@ -388,6 +470,7 @@ describe('training pipeline, run locally', () => {
       version: '3',
       mlflowRunId: 'run-1',
       source: 'models:/m-1',
+      reused: false,
     }),
     PromoteModel: calls.stub('promote', {
       alias: 'Challenger',
@@ -407,11 +490,22 @@ describe('training pipeline, run locally', () => {
       expect.objectContaining({ status: 'succeeded', candidateId: 'logreg' }),
       { status: 'failed', candidateId: 'tree', error: 'TrainingDiverged', cause: 'loss is NaN' },
     ]);
-    expect(calls.of('register')[0]).toMatchObject({ runId: 't1', best: { candidateId: 'logreg' }, dataset });
+    expect(calls.of('register')[0]).toMatchObject({
+      runId: 't1',
+      best: { candidateId: 'logreg' },
+      dataset,
+      fingerprint: 'tf1-0123',
+    });
     expect(calls.of('promote')).toEqual([
       {
         mode: 'challenger',
-        model: { name: 'iris-classifier', version: '3', mlflowRunId: 'run-1', source: 'models:/m-1' },
+        model: {
+          name: 'iris-classifier',
+          version: '3',
+          mlflowRunId: 'run-1',
+          source: 'models:/m-1',
+          reused: false,
+        },
         holdout: dataset.test,
         dataset,
         selection: { name: 'accuracy', higherIsBetter: true },
@@ -421,6 +515,92 @@ describe('training pipeline, run locally', () => {
       runId: 't1',
       registered: { version: '3' },
       best: { candidateId: 'logreg' },
+    });
+  });
+
+  it('ends as skipped, without planning, while an older execution of the same machine runs', async () => {
+    const calls = new Calls();
+    const older = 'arn:aws:states:us-east-1:000000000000:execution:local:0';
+    const output = await run(
+      'training',
+      {
+        ...handlers(calls),
+        // Newest first, as ListExecutions answers: this execution, then the older one.
+        FindRunningExecutions: calls.stub('list', {
+          Executions: [{ ExecutionArn: EXECUTION_ID }, { ExecutionArn: older }],
+        }),
+      },
+      { reason: 'schedule' },
+    );
+    expect(calls.of('list')).toEqual([
+      { StateMachineArn: STATE_MACHINE_ID, StatusFilter: 'RUNNING', MaxResults: 100 },
+    ]);
+    expect(output).toEqual({
+      status: 'skipped',
+      reason: 'another training execution of this state machine is running',
+      runningExecution: older,
+    });
+    expect(calls.of('plan')).toEqual([]);
+  });
+
+  it('goes ahead when it is the oldest running execution, or when the list does not show it yet', async () => {
+    const newer = 'arn:aws:states:us-east-1:000000000000:execution:local:2';
+    for (const executions of [[{ ExecutionArn: newer }, { ExecutionArn: EXECUTION_ID }], []]) {
+      const calls = new Calls();
+      const output = (await run(
+        'training',
+        {
+          ...handlers(calls),
+          FindRunningExecutions: answer({ Executions: executions }),
+        },
+        {},
+      )) as Json;
+      expect(calls.of('plan')).toHaveLength(1);
+      expect(output).toMatchObject({ registered: { version: '3' } });
+    }
+  });
+
+  it('reuses the version an earlier run registered for the same input: no training, no registration, promotion again', async () => {
+    const calls = new Calls();
+    const best = {
+      status: 'succeeded',
+      candidateId: 'logreg',
+      algorithm: 'logistic_regression',
+      mlflowRunId: 'run-0',
+      modelUri: 'models:/m-0',
+      metrics: { accuracy: 0.97 },
+    };
+    const registered = {
+      name: 'iris-classifier',
+      version: '2',
+      mlflowRunId: 'run-0',
+      source: 'models:/m-0',
+      reused: true,
+    };
+    const base = handlers(calls);
+    const output = (await run(
+      'training',
+      {
+        ...base,
+        PlanTraining: async (input) => {
+          const planned = (await (base.PlanTraining as Handler)(input)) as Json;
+          return { ...planned, reuse: { registered, best } } as JsonValue;
+        },
+        TrainCandidate: calls.stub('train', {}),
+      },
+      {},
+    )) as Json;
+    expect(calls.of('train')).toEqual([]);
+    expect(calls.of('register')).toEqual([]);
+    expect(calls.of('promote')).toEqual([expect.objectContaining({ mode: 'challenger', model: registered })]);
+    expect(output).toEqual({
+      runId: 't1',
+      dataset,
+      best,
+      ranking: [],
+      registered,
+      fingerprint: 'tf1-0123',
+      reused: true,
     });
   });
 

@@ -27,6 +27,8 @@ export interface RegisterRequest {
   readonly results: readonly CandidateResult[];
   readonly modelName: string;
   readonly metric: SelectionMetric;
+  /** More tags for the version (the training pipeline's fingerprint); the lifecycle's own win on a clash. */
+  readonly extraTags?: Readonly<Record<string, string>>;
 }
 
 export interface RegisteredVersion {
@@ -59,6 +61,7 @@ export async function selectAndRegister(
     description: `Trained by the serverless MLOps training pipeline on ${prepared.name}`,
   });
   const tags: Record<string, string> = {
+    ...request.extraTags,
     ...datasetTags(prepared),
     [TAGS.task]: prepared.task,
     [TAGS.selectionMetric]: metric.name,

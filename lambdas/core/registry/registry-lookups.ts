@@ -66,7 +66,8 @@ export function tagValue(tags: readonly { key: string; value: string }[], key: s
   return tags.find((tag) => tag.key === key)?.value;
 }
 
-function filterLiteral(value: string): string | undefined {
+/** A string as an MLflow filter literal, or undefined when it holds both quote kinds (not expressible). */
+export function filterLiteral(value: string): string | undefined {
   if (!value.includes("'")) return `'${value}'`;
   if (!value.includes('"')) return `"${value}"`;
   return undefined;

@@ -27,6 +27,11 @@ const manifestSchema = z.object({
   publishedAt: z.string(),
   runId: z.string(),
   source: z.string(),
+  /** The landing batch it was published from (support/batch-order.ts); absent for bundled data and older manifests. */
+  batch: z
+    .object({ prefix: z.string().min(1), landedAt: z.string().min(1) })
+    .nullable()
+    .optional(),
   contract: z.unknown(),
   contractVersion: z.string(),
   split: z.object({

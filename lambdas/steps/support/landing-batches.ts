@@ -24,6 +24,26 @@ export async function childPrefixes(s3: S3Client, bucket: string, prefix: string
 }
 
 /**
+ * The newest LastModified of the objects under a prefix (data files and contract alike), ISO 8601:
+ * when the batch finished landing. Fails naming `source.prefix` when nothing is there.
+ */
+export async function newestLastModified(s3: S3Client, bucket: string, prefix: string): Promise<string> {
+  let newest: Date | undefined;
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const object of page.Contents ?? []) {
+      if (object.LastModified && (!newest || object.LastModified > newest)) newest = object.LastModified;
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  if (!newest) throw new StepInputError('source.prefix', `no objects under s3://${bucket}/${prefix}`);
+  return newest.toISOString();
+}
+
+/**
  * The newest batch of a dataset: the last child prefix of `landing/<dataset>/`, or that prefix
  * itself when files sit directly in it. Fails naming `field` when the dataset has no batch.
  */

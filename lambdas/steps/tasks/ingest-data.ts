@@ -5,6 +5,9 @@
  * Several CSV objects under a prefix (daily parts) are joined into one CSV; they must share the
  * header. Any other format is taken as one object. The contract is `input_schema.json` under the
  * prefix when the producer ships one, else the bundled dataset's of the same name.
+ *
+ * The output carries the batch's own order (its prefix and the newest LastModified under it), by
+ * which publish-dataset decides whether `latest.json` moves (support/batch-order.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -17,12 +20,15 @@ import {
   resolveDataset,
 } from '../../core/data';
 import type { IngestDataInput, IngestDataOutput } from '../step-io';
+import type { BatchOrder } from '../support/batch-order';
+import { newestLastModified } from '../support/landing-batches';
 import { getBytes, getJson, listKeys, objectExists, putBytes } from '../support/s3-objects';
 import type { StepContext } from '../support/step-context';
 import { StepInputError } from '../support/step-errors';
 import { newRunId, workObject, writeWorkJson } from '../support/work-area';
 
 interface SourceRows {
+  readonly batch: BatchOrder | null;
   readonly bytes: Uint8Array;
   /** The file name the format is read from (`raw.csv`, `raw.parquet`, …). */
   readonly fileName: string;
@@ -44,7 +50,7 @@ export async function ingestData(input: IngestDataInput, context: StepContext): 
   ]);
   // Counted as the validator reads records (so the counts of later steps add up to this one).
   const { counts } = await loadAndValidate({ bytes: rows.bytes, name: rows.fileName }, rows.contract);
-  return { runId, raw, rowCount: counts.input, source: rows.source };
+  return { runId, raw, rowCount: counts.input, source: rows.source, batch: rows.batch };
 }
 
 async function bundledRows(name: string): Promise<SourceRows> {
@@ -53,6 +59,7 @@ async function bundledRows(name: string): Promise<SourceRows> {
   const path =
     typeof dataset.input === 'string' ? dataset.input : 'path' in dataset.input ? dataset.input.path : '';
   return {
+    batch: null,
     bytes: new Uint8Array(await readFile(path)),
     fileName: `raw.${dataset.format}`,
     contract: dataset.contract,
@@ -76,9 +83,11 @@ async function s3Rows(input: IngestDataInput, context: StepContext): Promise<Sou
   const formats = keys.map((key) => dataFormatOf(key));
   const contract = await contractFor(input.dataset, bucket, prefix, context);
   const where = `s3://${bucket}/${prefix}`;
+  const batch: BatchOrder = { prefix: where, landedAt: await newestLastModified(context.s3, bucket, prefix) };
   if (keys.length === 1) {
     const key = keys[0] as string;
     return {
+      batch,
       bytes: await getBytes(context.s3, { bucket, key }),
       fileName: `raw.${formats[0]}`,
       contract,
@@ -95,7 +104,13 @@ async function s3Rows(input: IngestDataInput, context: StepContext): Promise<Sou
   const texts = await Promise.all(
     keys.map(async (key) => new TextDecoder().decode(await getBytes(context.s3, { bucket, key }))),
   );
-  return { bytes: Buffer.from(joinCsvParts(keys, texts)), fileName: 'raw.csv', contract, source: where };
+  return {
+    batch,
+    bytes: Buffer.from(joinCsvParts(keys, texts)),
+    fileName: 'raw.csv',
+    contract,
+    source: where,
+  };
 }
 
 /** CSV parts as one CSV: the first header, then every part's records; a part with another header fails. */

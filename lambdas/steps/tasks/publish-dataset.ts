@@ -1,11 +1,16 @@
 /**
  * Publish: the split files to `datasets/<name>/<version>/` of the curated bucket, where the
  * version is the content digest of the valid rows, and the manifest last — a version with a
- * manifest is complete. Publishing content that is already there writes nothing new
- * (`created: false`), but still makes it the newest version (`latest.json`).
+ * manifest is complete. Publishing content that is already there writes nothing new and reuses
+ * that version (`created: false`, `reused: true`).
+ *
+ * `latest.json` moves only forward: to a batch newer than the one it names, by the batches' own
+ * order (prefix, then landing time; support/batch-order.ts), never by when this run happened. An
+ * older batch is published (or found) but left out of `latest.json` (`latest: 'kept'`).
  */
 import { contractVersion } from '../../core/data';
 import type { DatasetRef, PublishDatasetInput, PublishDatasetOutput } from '../step-io';
+import { latestDecision, parseBatchOrder } from '../support/batch-order';
 import {
   type DatasetManifest,
   datasetRefOf,
@@ -15,7 +20,7 @@ import {
   readManifest,
   versionPrefix,
 } from '../support/dataset-manifest';
-import { copyObject, objectExists, putJson } from '../support/s3-objects';
+import { copyObject, getJson, objectExists, putJson } from '../support/s3-objects';
 import type { StepContext } from '../support/step-context';
 import { StepInputError } from '../support/step-errors';
 import { readWorkContract, readWorkJson } from '../support/work-area';
@@ -53,6 +58,7 @@ export async function publishDataset(
       publishedAt: new Date().toISOString(),
       runId: input.runId,
       source: input.source,
+      batch: input.batch,
       contract,
       contractVersion: contractVersion(contract),
       split: { method: split.method, seed: split.seed, testFraction: split.testFraction },
@@ -72,6 +78,20 @@ export async function publishDataset(
     created = true;
     ref = datasetRefOf(manifest, manifestAt);
   }
-  await putJson(context.s3, latestPointer(context, input.dataset), ref);
-  return { dataset: ref, created };
+  const latestAt = latestPointer(context, input.dataset);
+  const current = (await objectExists(context.s3, latestAt))
+    ? ((await getJson(context.s3, latestAt)) as { version?: unknown; batch?: unknown })
+    : null;
+  const where = `s3://${latestAt.bucket}/${latestAt.key}`;
+  if (current !== null && typeof current.version !== 'string') {
+    throw new StepInputError(`${where} version`, 'is missing');
+  }
+  const latest = latestDecision(
+    current === null
+      ? null
+      : { version: current.version as string, batch: parseBatchOrder(current.batch, `${where} batch`) },
+    { version: ref.version, batch: parseBatchOrder(input.batch, 'batch') },
+  );
+  if (latest === 'moved') await putJson(context.s3, latestAt, { ...ref, batch: input.batch ?? null });
+  return { dataset: ref, created, reused: !created, latest };
 }

@@ -58,6 +58,16 @@ function functionEnvironment(step: 'train-candidate' | 'compute-drift'): Json {
 const rendered = (map: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(map).map(([key, value]) => [key, nagFinding(value)]));
 
+/** Every Task state of a definition, with those in Map processors and Parallel branches. */
+function taskStates(definition: Json): [string, Json][] {
+  return Object.entries(definition.States as Record<string, Json>).flatMap(([name, state]) => [
+    ...(state.Type === 'Task' ? [[name, state] as [string, Json]] : []),
+    ...(state.ItemProcessor ? taskStates(state.ItemProcessor as Json) : []),
+    ...(state.Iterator ? taskStates(state.Iterator as Json) : []),
+    ...((state.Branches as Json[] | undefined) ?? []).flatMap(taskStates),
+  ]);
+}
+
 describe('Pipelines', () => {
   it('deploys four standard state machines that log every event and trace', () => {
     for (const pipeline of PIPELINE_NAMES) {
@@ -101,6 +111,35 @@ describe('Pipelines', () => {
       expect(deployed).toEqual(local);
     }
   });
+
+  it.each(['dev', 'prod'] as const)(
+    '%s: bounds every synthesized state machine and every Task, nested ones included, with TimeoutSeconds',
+    (stage) => {
+      const { stack, template, assembly } = synthStage(stage);
+      for (const pipeline of PIPELINE_NAMES) {
+        const id = stack.getLogicalId(
+          stack.pipelines.stateMachines[pipeline].stateMachine.node.defaultChild as never,
+        );
+        const properties = template.toJSON().Resources[id].Properties as Json;
+        const location = properties.DefinitionS3Location as { Key: string };
+        const deployed = JSON.parse(
+          applySubstitutions(
+            readFileSync(join(assembly.directory, `asset.${location.Key}`), 'utf8'),
+            rendered(properties.DefinitionSubstitutions as Json),
+          ),
+        ) as Json;
+        expect(deployed.TimeoutSeconds, `${stage} ${pipeline}: the state machine`).toEqual(
+          expect.any(Number),
+        );
+        const tasks = taskStates(deployed);
+        expect(tasks.length, `${stage} ${pipeline}: Tasks`).toBeGreaterThan(0);
+        for (const [name, task] of tasks) {
+          expect(task.TimeoutSeconds, `${stage} ${pipeline}: Task ${name}`).toEqual(expect.any(Number));
+          expect(task.TimeoutSeconds as number).toBeGreaterThan(0);
+        }
+      }
+    },
+  );
 
   it('substitutes the stage settings the state machines branch on', () => {
     expect(machineProperties('training').properties.DefinitionSubstitutions).toMatchObject({
@@ -232,5 +271,14 @@ describe('Pipelines', () => {
     expect(inference).toContain(':execution:mlops-dev-inference/*');
     const monitoring = roleStatements('monitoring').filter((s) => s.Action === 'states:StartExecution');
     expect(JSON.stringify(monitoring)).toContain(':stateMachine:mlops-dev-training');
+  });
+
+  it("lets the training machine's overlap guard list the executions of that machine only", () => {
+    const listing = roleStatements('training').filter((s) => s.Action === 'states:ListExecutions');
+    expect(listing).toHaveLength(1);
+    expect(JSON.stringify(listing[0]?.Resource)).toContain(':stateMachine:mlops-dev-training"');
+    for (const pipeline of ['data', 'inference', 'monitoring'] as const) {
+      expect(JSON.stringify(roleStatements(pipeline))).not.toContain('states:ListExecutions');
+    }
   });
 });
