@@ -35,7 +35,7 @@ export interface RegisteredVersion {
   readonly model: string;
   readonly version: string;
   readonly runId: string;
-  /** The version's source: the best run's `model` artifact. */
+  /** The version's source: `models:/<id>` of the best run's LoggedModel (its artifact location for older results). */
   readonly source: string;
   readonly metric: { readonly name: string; readonly value: number };
   readonly best: SucceededCandidateResult;
