@@ -22,15 +22,6 @@ export interface RouteDependencies {
   readonly apiAuth: ApiAuthMode;
 }
 
-/**
- * The routes anyone may call: probes and API clients read them before they hold credentials.
- * Every other route needs SigV4 (or the API key): the CDK construct and `npm run serve` both
- * take this list.
- */
-export const PUBLIC_ROUTES: readonly string[] = ['/health', '/openapi.json'];
-/** The routes that need the caller's credentials. */
-export const PROTECTED_ROUTES: readonly string[] = ['/predict', '/status'];
-
 type Route = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
