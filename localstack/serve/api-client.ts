@@ -5,6 +5,7 @@
  * the way a client in AWS would.
  */
 import type { ApiAuthMode } from '../../lambdas/predict/config';
+import { readEnvFile } from '../services/services';
 import { type SigningCredentials, signedHeaders } from './sigv4';
 
 export type ApiCaller =
@@ -41,6 +42,15 @@ export function apiCallerFromEnv(env: NodeJS.ProcessEnv = process.env): ApiCalle
     credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
     region,
   };
+}
+
+/**
+ * The environment with what `npm run local:up` wrote to .local/env filling the gaps, as
+ * `npm run serve` reads it: local callers sign with the same credentials the server checks.
+ */
+export function localEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const fromFile = Object.entries(readEnvFile() ?? {}).filter(([, value]) => typeof value === 'string');
+  return { ...Object.fromEntries(fromFile), ...env };
 }
 
 export interface ApiRequest {
