@@ -49,7 +49,13 @@ async function main(): Promise<void> {
 
   const layers: Record<string, Call> = {
     core: async () => JSON.stringify(await predict(store, JSON.parse(body), store.defaultAlias)),
-    routes: createRouter({ store, maxBodyBytes, metrics: withoutEmf.metrics }),
+    routes: createRouter({
+      store,
+      maxBodyBytes,
+      metrics: withoutEmf.metrics,
+      allowedAliases: [store.defaultAlias],
+      apiAuth: 'iam',
+    }),
     handler,
     handler_no_emf: createPredictHandler({ store, maxBodyBytes, ...withoutEmf }),
   };

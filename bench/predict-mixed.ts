@@ -29,6 +29,7 @@ import { readContractFile } from '../lambdas/core/data';
 import { bundledDatasets, defaultDatasetsDir } from '../lambdas/core/datasets';
 import { trainAndRegister } from '../lambdas/core/lifecycle';
 import { MlflowClient } from '../lambdas/core/mlflow';
+import { apiCallerFromEnv, callApi, localEnv } from '../localstack/serve/api-client';
 import { ROOT, up } from '../localstack/services/services';
 import {
   freePort,
@@ -245,7 +246,8 @@ interface RowAnswer {
  */
 async function answersOf(url: string, body: string): Promise<RowAnswer[]> {
   const rows = (JSON.parse(body) as { dataframe_split: { data: unknown[] } }).dataframe_split.data.length;
-  const response = await fetch(url, {
+  // Signed for ours (`npm run serve` checks SigV4); mlflow models serve ignores the headers.
+  const response = await callApi(apiCallerFromEnv(localEnv()), url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body,

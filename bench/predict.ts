@@ -24,6 +24,7 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { apiCallerFromEnv, authHeaders, callApi, localEnv } from '../localstack/serve/api-client';
 import { ROOT, up } from '../localstack/services/services';
 import {
   freePort,
@@ -311,11 +312,18 @@ export async function measure(
   durationS: number,
   server: ChildProcess | undefined,
 ): Promise<Measurement> {
+  // Signed once: a SigV4 signature stays valid for 5 minutes, longer than a run, and the
+  // server still checks it on every request (as API Gateway does).
+  const headers = await authHeaders(apiCallerFromEnv(localEnv()), url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
   const cpuBefore = server?.pid ? groupCpuSeconds(server.pid) : 0;
   const raw = await autocannon({
     url,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers,
     body,
     connections: CONNECTIONS,
     pipelining: 1,
@@ -383,7 +391,7 @@ async function measureSwap(
       runStartedMs = undefined;
     }
     if (run >= 4 * workers && runStartedMs !== undefined) {
-      const status = (await (await fetch(`${url}/status`)).json()) as {
+      const status = (await (await callApi(apiCallerFromEnv(localEnv()), `${url}/status`)).json()) as {
         aliases: { alias: string; last_load_ms: number | null }[];
       };
       const loadMs = status.aliases.find((alias) => alias.alias === 'Production')?.last_load_ms ?? null;
@@ -473,7 +481,11 @@ async function handlerLayers(model: string, body: string, calls: number): Promis
 }
 
 function post(url: string, body: string): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  return callApi(apiCallerFromEnv(localEnv()), url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
 }
 
 /**

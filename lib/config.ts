@@ -11,6 +11,7 @@ import {
   PROMOTION_MODES,
   promotionModeOf,
 } from '../lambdas/core/settings';
+import { API_AUTH_MODES, SHADOW_ALIAS } from '../lambdas/predict/config';
 
 export type { PromotionMode } from '../lambdas/core/settings';
 
@@ -95,8 +96,18 @@ export const stageConfigSchema = z.object({
     throttleRatePerSecond: z.number().int().positive(),
     throttleBurst: z.number().int().positive(),
     memoryMiB: z.number().int().min(256).max(10_240),
-    /** Requests per month per API key (usage plan quota). */
+    /** Requests per month per API key (usage plan quota; api-key mode). */
     monthlyQuota: z.number().int().positive(),
+    /** How /predict and /status callers authenticate: SigV4 (IAM) or an API key (metering). */
+    apiAuth: z.enum(API_AUTH_MODES),
+    /** Aliases `?alias=` may name besides the served one. */
+    allowedAliases: z
+      .array(z.string().regex(ALIAS_NAME_PATTERN, `must be ${ALIAS_NAME_RULE}`))
+      .min(1, 'must name at least one alias'),
+    /** WAFv2 web ACL on the stage (rate limit per IP and AWS's common rule set). */
+    waf: z.boolean(),
+    /** The web ACL's rate-based rule: requests per source IP in 5 minutes. */
+    wafRequestsPerIpPer5Minutes: z.number().int().min(10),
   }),
   drift: z.object({
     /**
@@ -173,6 +184,10 @@ const DEV: StageConfig = {
     throttleBurst: 100,
     memoryMiB: 1024,
     monthlyQuota: 100_000,
+    apiAuth: 'iam',
+    allowedAliases: [SHADOW_ALIAS],
+    waf: false,
+    wafRequestsPerIpPer5Minutes: 2000,
   },
   drift: { threshold: DRIFT_THRESHOLD.default, retrainOnDrift: false },
   alerts: { senderEmail: 'mlops-alerts@example.com', recipients: ['data-science@example.com'] },
@@ -201,6 +216,8 @@ const PROD: StageConfig = {
     throttleBurst: 1000,
     memoryMiB: 1769,
     monthlyQuota: 10_000_000,
+    waf: true,
+    wafRequestsPerIpPer5Minutes: 20_000,
   },
   drift: { ...DEV.drift, retrainOnDrift: true },
   retainData: true,
@@ -263,6 +280,9 @@ const CONTEXT_KEY_TABLE = {
   sageMakerRowThreshold: { path: 'training.sageMakerRowThreshold', parse: asNumber },
   modelAlias: { path: 'predict.modelAlias', parse: asIs },
   aliasTtlSeconds: { path: 'predict.aliasTtlSeconds', parse: asNumber },
+  apiAuth: { path: 'predict.apiAuth', parse: asIs },
+  allowedAliases: { path: 'predict.allowedAliases', parse: asList },
+  waf: { path: 'predict.waf', parse: asBoolean },
   driftThreshold: { path: 'drift.threshold', parse: asNumber },
   retrainOnDrift: { path: 'drift.retrainOnDrift', parse: asBoolean },
   alertSender: { path: 'alerts.senderEmail', parse: asIs },
@@ -312,6 +332,9 @@ export function loadStageConfig(getContext: (key: string) => unknown): StageConf
     const value = getContext(key);
     if (value !== undefined) setPath(config, path, parse(value));
   }
+  // The emulators do not enforce AWS_IAM authorization, so a local deployment keeps the API key
+  // (which they do check) unless -c apiAuth= says otherwise; `npm run serve` checks SigV4 itself.
+  if (config.localStack.enabled && getContext('apiAuth') === undefined) config.predict.apiAuth = 'api-key';
   const parsed = stageConfigSchema.safeParse(config);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {

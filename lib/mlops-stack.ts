@@ -86,6 +86,11 @@ export class MlopsStack extends Stack {
       throttleRatePerSecond: config.predict.throttleRatePerSecond,
       throttleBurst: config.predict.throttleBurst,
       monthlyQuota: config.predict.monthlyQuota,
+      apiAuth: config.predict.apiAuth,
+      allowedAliases: config.predict.allowedAliases,
+      ...(config.predict.waf && {
+        webAcl: { requestsPerIpPer5Minutes: config.predict.wafRequestsPerIpPer5Minutes },
+      }),
       apiName: `${prefix}-predict`,
     });
 
@@ -160,9 +165,15 @@ export class MlopsStack extends Stack {
     });
 
     new CfnOutput(this, 'PredictApiUrl', { value: this.predictApi.api.url });
-    new CfnOutput(this, 'PredictApiKeyId', {
-      value: this.predictApi.apiKey.keyId,
-      description: 'aws apigateway get-api-key --include-value --api-key <id> --query value --output text',
+    if (this.predictApi.apiKey) {
+      new CfnOutput(this, 'PredictApiKeyId', {
+        value: this.predictApi.apiKey.keyId,
+        description: 'aws apigateway get-api-key --include-value --api-key <id> --query value --output text',
+      });
+    }
+    new CfnOutput(this, 'PredictApiInvokePolicyArn', {
+      value: this.predictApi.invokePolicy.managedPolicyArn,
+      description: 'Attach to the roles or users that call POST /predict and GET /status (SigV4)',
     });
     new CfnOutput(this, 'MlflowTrackingUri', {
       value: this.mlflow.trackingUri,

@@ -1,9 +1,13 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ALIAS_NAME_RULE, ALIAS_TTL_SECONDS, isAliasName, PREDICT_MAX_ROWS } from '../lambdas/core/settings';
+import { type ApiAuthMode, allowedAliases } from '../lambdas/predict/config';
+import { PUBLIC_ROUTES } from '../lambdas/predict/route-access';
 import { type MlflowAccess, MlopsFunction } from './mlops-function';
 import { acknowledgeManagedPolicy, acknowledgeRule } from './nag-acknowledgements';
 import { OnnxRuntimeLayer } from './onnxruntime-layer';
@@ -22,8 +26,25 @@ export interface PredictApiProps {
   /** Steady-state requests per second, for the stage and for each API key. */
   readonly throttleRatePerSecond: number;
   readonly throttleBurst: number;
-  /** Requests per month per API key. */
+  /** Requests per month per API key (api-key mode). */
   readonly monthlyQuota: number;
+  /**
+   * How callers of /predict and /status authenticate: `iam` (SigV4; give callers `invokePolicy`)
+   * or `api-key` (a key bound to the usage plan: metering, not identity). @default 'iam'
+   */
+  readonly apiAuth?: ApiAuthMode;
+  /** What `?alias=` may name besides `modelAlias` (ALLOWED_ALIASES). @default ['Challenger'] */
+  readonly allowedAliases?: readonly string[];
+  /**
+   * The own, low throttle of the public routes (/health, /openapi.json), so anonymous traffic
+   * cannot use up what authenticated callers get. @default { ratePerSecond: 5, burst: 10 }
+   */
+  readonly publicThrottle?: { readonly ratePerSecond: number; readonly burst: number };
+  /**
+   * A WAFv2 web ACL on the stage: a rate-based rule (requests per source IP in 5 minutes) and
+   * AWS's common rule set. Left out: no web ACL. @default undefined
+   */
+  readonly webAcl?: { readonly requestsPerIpPer5Minutes: number };
   /** @default 1024 */
   readonly memoryMiB?: number;
   /** @default 'v1' */
@@ -35,17 +56,31 @@ export interface PredictApiProps {
 }
 
 /**
+ * The minimum TLS the regional endpoint negotiates: API Gateway's TLS 1.2 policy (TLS 1.2 and
+ * 1.3; the default for a regional REST API without a custom domain is TLS 1.0).
+ */
+export const PREDICT_API_SECURITY_POLICY = 'TLS_1_2';
+
+/**
  * The HTTPS predict API: a REST API in front of the predict Lambda (lambdas/predict/handler.ts),
  * which serves ONNX models with onnxruntime-node from a layer and follows an MLflow alias.
- * POST /predict and GET /status need an API key (usage plan: throttling and a monthly quota);
- * GET /health and GET /openapi.json are open so probes and clients can use them.
+ * POST /predict and GET /status need SigV4-signed requests (AWS_IAM authorization; callers get
+ * `invokePolicy`) or, with `apiAuth: 'api-key'`, an API key bound to a usage plan (throttling
+ * and a monthly quota). GET /health and GET /openapi.json are open so probes and clients can use
+ * them, under their own low throttle. TLS 1.2 at least; a WAF web ACL when `webAcl` is given.
  */
 export class PredictApi extends Construct {
   readonly api: apigateway.RestApi;
   readonly handler: MlopsFunction;
   readonly onnxRuntime: OnnxRuntimeLayer;
-  readonly apiKey: apigateway.IApiKey;
-  readonly usagePlan: apigateway.UsagePlan;
+  readonly apiAuth: ApiAuthMode;
+  /** The API key (api-key mode only). */
+  readonly apiKey?: apigateway.IApiKey;
+  /** The usage plan the key is bound to (api-key mode only). */
+  readonly usagePlan?: apigateway.UsagePlan;
+  /** `execute-api:Invoke` on POST /predict and GET /status: attach it to the callers' roles. */
+  readonly invokePolicy: iam.ManagedPolicy;
+  readonly webAcl?: wafv2.CfnWebACL;
   readonly accessLogs: logs.LogGroup;
   /** `https://…/<stage>/health`. */
   readonly healthUrl: string;
@@ -55,6 +90,8 @@ export class PredictApi extends Construct {
     validateProps(props);
     const stageName = props.stageName ?? 'v1';
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    this.apiAuth = props.apiAuth ?? 'iam';
+    const publicThrottle = props.publicThrottle ?? { ratePerSecond: 5, burst: 10 };
 
     this.onnxRuntime = new OnnxRuntimeLayer(this, 'OnnxRuntime', { architecture: props.architecture });
     this.handler = new MlopsFunction(this, 'Handler', {
@@ -75,6 +112,8 @@ export class PredictApi extends Construct {
         MODEL_ALIAS: props.modelAlias,
         ALIAS_TTL_SECONDS: String(props.aliasTtlSeconds),
         MAX_ROWS: String(props.maxRows),
+        ALLOWED_ALIASES: allowedAliases(props.modelAlias, props.allowedAliases ?? []).join(','),
+        API_AUTH: this.apiAuth,
       },
     });
     // No S3 grant: with the server's artifact proxy, model versions live at mlflow-artifacts:/
@@ -97,8 +136,16 @@ export class PredictApi extends Construct {
         dataTraceEnabled: false,
         metricsEnabled: true,
         tracingEnabled: true,
+        methodOptions: Object.fromEntries(
+          PUBLIC_ROUTES.map((route) => [
+            `${route}/GET`,
+            { throttlingRateLimit: publicThrottle.ratePerSecond, throttlingBurstLimit: publicThrottle.burst },
+          ]),
+        ),
       },
     });
+    // Not an L2 prop yet: the regional endpoint's TLS policy (CloudFormation's SecurityPolicy).
+    (this.api.node.defaultChild as apigateway.CfnRestApi).securityPolicy = PREDICT_API_SECURITY_POLICY;
 
     const integration = new apigateway.LambdaIntegration(this.handler.function, { proxy: true });
     const validator = this.api.addRequestValidator('BodyValidator', {
@@ -111,34 +158,83 @@ export class PredictApi extends Construct {
       contentType: 'application/json',
       schema: { schema: apigateway.JsonSchemaVersion.DRAFT4, type: apigateway.JsonSchemaType.OBJECT },
     });
-    this.api.root.addResource('predict').addMethod('POST', integration, {
-      apiKeyRequired: true,
+    const keyed = this.apiAuth === 'api-key';
+    const protectedOptions: apigateway.MethodOptions = keyed
+      ? { apiKeyRequired: true, authorizationType: apigateway.AuthorizationType.NONE }
+      : { apiKeyRequired: false, authorizationType: apigateway.AuthorizationType.IAM };
+    const predictMethod = this.api.root.addResource('predict').addMethod('POST', integration, {
+      ...protectedOptions,
       requestValidator: validator,
       requestModels: { 'application/json': requestModel },
     });
-    this.api.root.addResource('status').addMethod('GET', integration, { apiKeyRequired: true });
-    this.api.root.addResource('health').addMethod('GET', integration, { apiKeyRequired: false });
-    this.api.root.addResource('openapi.json').addMethod('GET', integration, { apiKeyRequired: false });
+    const statusMethod = this.api.root.addResource('status').addMethod('GET', integration, protectedOptions);
+    const publicMethods = PUBLIC_ROUTES.map((route) =>
+      this.api.root.addResource(route.slice(1)).addMethod('GET', integration, {
+        apiKeyRequired: false,
+        authorizationType: apigateway.AuthorizationType.NONE,
+      }),
+    );
 
-    this.usagePlan = this.api.addUsagePlan('UsagePlan', {
-      description: 'Predict API clients',
-      throttle: { rateLimit: props.throttleRatePerSecond, burstLimit: props.throttleBurst },
-      quota: { limit: props.monthlyQuota, period: apigateway.Period.MONTH },
-      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+    if (keyed) {
+      this.usagePlan = this.api.addUsagePlan('UsagePlan', {
+        description: 'Predict API clients',
+        throttle: { rateLimit: props.throttleRatePerSecond, burstLimit: props.throttleBurst },
+        quota: { limit: props.monthlyQuota, period: apigateway.Period.MONTH },
+        apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+      });
+      this.apiKey = this.api.addApiKey('DefaultKey', { description: 'Default predict API client key' });
+      this.usagePlan.addApiKey(this.apiKey);
+    }
+    this.invokePolicy = new iam.ManagedPolicy(this, 'InvokePolicy', {
+      description: `Call the predict API of ${props.modelName}: POST /predict and GET /status (SigV4)`,
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['execute-api:Invoke'],
+          resources: [
+            this.api.arnForExecuteApi('POST', '/predict', stageName),
+            this.api.arnForExecuteApi('GET', '/status', stageName),
+          ],
+        }),
+      ],
     });
-    this.apiKey = this.api.addApiKey('DefaultKey', { description: 'Default predict API client key' });
-    this.usagePlan.addApiKey(this.apiKey);
     this.healthUrl = this.api.urlForPath('/health');
 
-    const clientAuth =
-      'A machine-to-machine scoring API: clients authenticate with an API key bound to a usage plan (throttling, quota); /health and /openapi.json are public by design.';
-    acknowledgeRule(this.api, 'APIG4', clientAuth);
-    acknowledgeRule(this.api, 'COG4', clientAuth);
-    acknowledgeRule(
-      this.api.deploymentStage,
-      'APIG3',
-      'Stage and per-key throttling bound abuse; a WAF web ACL (about $5/month plus rules) is left for the operator to attach.',
-    );
+    if (props.webAcl) {
+      this.webAcl = predictWebAcl(this, props.webAcl.requestsPerIpPer5Minutes);
+      new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+        resourceArn: this.api.deploymentStage.stageArn,
+        webAclArn: this.webAcl.attrArn,
+      });
+    } else {
+      acknowledgeRule(
+        this.api.deploymentStage,
+        'APIG3',
+        'No WAF web ACL in this stage (about $5/month plus $1 per rule): throttling and SigV4 bound abuse; prod attaches one (-c waf=true adds it anywhere).',
+      );
+    }
+
+    // The public routes are anonymous by design: probes and clients without credentials read them.
+    for (const method of publicMethods) {
+      const reason = `${method.resource.path} is public by design (health probes, the OpenAPI document), under its own low throttle; it returns no upstream detail.`;
+      acknowledgeRule(method, 'APIG4', reason);
+      acknowledgeRule(method, 'COG4', reason);
+    }
+    for (const method of [predictMethod, statusMethod]) {
+      acknowledgeRule(
+        method,
+        'COG4',
+        keyed
+          ? 'A machine-to-machine scoring API in api-key mode (-c apiAuth=api-key): callers present a usage-plan key; Cognito user pools serve end-user sign-in, not this.'
+          : 'Machine-to-machine callers authenticate with IAM (SigV4, AWS_IAM authorization) and are granted the invoke policy; Cognito user pools serve end-user sign-in, not this.',
+      );
+      if (keyed) {
+        acknowledgeRule(
+          method,
+          'APIG4',
+          'api-key mode was chosen (-c apiAuth=api-key): a usage-plan key meters callers; the default (iam) authorizes with SigV4.',
+        );
+      }
+    }
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {
       acknowledgeManagedPolicy(
@@ -148,6 +244,47 @@ export class PredictApi extends Construct {
       );
     }
   }
+}
+
+/**
+ * The stage's web ACL: requests per source IP over 5 minutes above the limit are blocked, then
+ * AWS's common rule set (bad inputs, known exploits). Its 8 KB body-size rule only counts: a
+ * scoring request may carry up to the function's body limit (1 MB by default).
+ */
+function predictWebAcl(scope: Construct, requestsPerIpPer5Minutes: number): wafv2.CfnWebACL {
+  const visibility = (metricName: string) => ({
+    cloudWatchMetricsEnabled: true,
+    sampledRequestsEnabled: true,
+    metricName,
+  });
+  return new wafv2.CfnWebACL(scope, 'WebAcl', {
+    scope: 'REGIONAL',
+    description: 'Predict API: per-IP rate limit and the AWS common rule set',
+    defaultAction: { allow: {} },
+    visibilityConfig: visibility('PredictApiWebAcl'),
+    rules: [
+      {
+        name: 'RateLimitPerIp',
+        priority: 0,
+        action: { block: {} },
+        statement: { rateBasedStatement: { limit: requestsPerIpPer5Minutes, aggregateKeyType: 'IP' } },
+        visibilityConfig: visibility('PredictApiRateLimit'),
+      },
+      {
+        name: 'AWSManagedRulesCommonRuleSet',
+        priority: 1,
+        overrideAction: { none: {} },
+        statement: {
+          managedRuleGroupStatement: {
+            vendorName: 'AWS',
+            name: 'AWSManagedRulesCommonRuleSet',
+            ruleActionOverrides: [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }],
+          },
+        },
+        visibilityConfig: visibility('PredictApiCommonRules'),
+      },
+    ],
+  });
 }
 
 function validateProps(props: PredictApiProps): void {
@@ -168,6 +305,17 @@ function validateProps(props: PredictApiProps): void {
   if (props.throttleBurst < props.throttleRatePerSecond) {
     throw new Error(
       `PredictApiProps.throttleBurst (${props.throttleBurst}) must be at least throttleRatePerSecond (${props.throttleRatePerSecond})`,
+    );
+  }
+  for (const alias of props.allowedAliases ?? []) {
+    if (!isAliasName(alias)) {
+      throw new Error(`PredictApiProps.allowedAliases: '${alias}' is not an alias name (${ALIAS_NAME_RULE})`);
+    }
+  }
+  const limit = props.webAcl?.requestsPerIpPer5Minutes;
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 10 && limit <= 2_000_000_000)) {
+    throw new Error(
+      `PredictApiProps.webAcl.requestsPerIpPer5Minutes must be a whole number from 10 to 2000000000 (got ${limit})`,
     );
   }
   if (props.stageName !== undefined && !/^[A-Za-z0-9_]{1,128}$/.test(props.stageName)) {

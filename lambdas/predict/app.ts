@@ -9,9 +9,10 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { ModelUnavailableError } from '../core/serving/errors';
 import { ModelStore } from '../core/serving/model-store';
 import type { ModelRegistry } from '../core/serving/registry';
-import type { PredictConfig } from './config';
+import { type ApiAuthMode, allowedAliases, type PredictConfig } from './config';
 import { httpErrors } from './http-errors';
 import { createObservability, type Observability, storeEvents } from './observability';
 import { registryFor } from './registry';
@@ -44,7 +45,13 @@ export function createPredictApp(
     events: storeEvents(observability),
   });
   return {
-    handler: createPredictHandler({ store, maxBodyBytes: config.maxBodyBytes, ...observability }),
+    handler: createPredictHandler({
+      store,
+      maxBodyBytes: config.maxBodyBytes,
+      allowedAliases: config.allowedAliases,
+      apiAuth: config.apiAuth,
+      ...observability,
+    }),
     store,
   };
 }
@@ -52,6 +59,10 @@ export function createPredictApp(
 export interface PredictHandlerDependencies extends Observability {
   readonly store: ModelStore;
   readonly maxBodyBytes: number;
+  /** What `?alias=` may name. @default the store's default alias and `Challenger` */
+  readonly allowedAliases?: readonly string[];
+  /** Documented in /openapi.json. @default 'iam' */
+  readonly apiAuth?: ApiAuthMode;
 }
 
 export type PredictHandler = (
@@ -62,10 +73,12 @@ export type PredictHandler = (
 export function createPredictHandler({
   store,
   maxBodyBytes,
+  allowedAliases: allowed = allowedAliases(store.defaultAlias, []),
+  apiAuth = 'iam',
   logger,
   metrics,
 }: PredictHandlerDependencies): PredictHandler {
-  const route = createRouter({ store, maxBodyBytes, metrics });
+  const route = createRouter({ store, maxBodyBytes, metrics, allowedAliases: allowed, apiAuth });
   // No early-timeout race (middy's default arms a timer and a promise per invocation): nothing a
   // request waits on is unbounded, since model loads give up on the MLflow client's timeouts
   // (registry.ts), far inside the function's 29 s.
@@ -81,6 +94,13 @@ export function createPredictHandler({
           metric.addMetric('Errors', MetricUnit.Count, 1);
           if (statusCode < 500)
             logger.info('request rejected', { statusCode, code, ...errorLocation(error) });
+          else if (error instanceof ModelUnavailableError)
+            // The answer carries a generic reason; the registry's own words stay in the log.
+            logger.warn('no model to serve', {
+              alias: error.alias,
+              reason: error.reason,
+              detail: error.message,
+            });
         },
         onUnexpected: (error) =>
           logger.error('unexpected error', error instanceof Error ? error : String(error)),

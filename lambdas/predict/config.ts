@@ -4,7 +4,23 @@
  * own settings (auth, timeouts, the S3 endpoint) are read by the MLflow client's config.
  */
 import { z } from 'zod';
-import { ALIAS_NAME_PATTERN, ALIAS_TTL_SECONDS, PREDICT_MAX_ROWS, PRODUCTION_ALIAS } from '../core/settings';
+import {
+  ALIAS_NAME_PATTERN,
+  ALIAS_NAME_RULE,
+  ALIAS_TTL_SECONDS,
+  PREDICT_MAX_ROWS,
+  PRODUCTION_ALIAS,
+} from '../core/settings';
+
+/**
+ * How callers of `/predict` and `/status` authenticate: `iam` (SigV4, API Gateway's AWS_IAM
+ * authorization; the default) or `api-key` (an API Gateway key, metering rather than identity).
+ */
+export const API_AUTH_MODES = ['iam', 'api-key'] as const;
+export type ApiAuthMode = (typeof API_AUTH_MODES)[number];
+
+/** The alias besides the served one that `?alias=` takes unless ALLOWED_ALIASES says otherwise. */
+export const SHADOW_ALIAS = 'Challenger';
 
 export interface PredictConfig {
   readonly trackingUri: string;
@@ -13,6 +29,13 @@ export interface PredictConfig {
   readonly aliasTtlMs: number;
   readonly maxRows: number;
   readonly maxBodyBytes: number;
+  /**
+   * The aliases `?alias=` may name (the served alias always among them); any other is a 404
+   * answered without a registry call.
+   */
+  readonly allowedAliases: readonly string[];
+  /** How the API in front of the function authenticates callers (documented in /openapi.json). */
+  readonly apiAuth: ApiAuthMode;
 }
 
 export class ConfigError extends Error {
@@ -65,6 +88,23 @@ const ENV = z.object({
       .max(10 * 1024 * 1024, 'must be at most 10485760 (the API Gateway payload limit)'),
     String(DEFAULT_MAX_BODY_BYTES),
   ),
+  ALLOWED_ALIASES: z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((alias) => alias.trim())
+        .filter((alias) => alias !== ''),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(ALIAS_NAME_PATTERN, `must be a comma-separated list of aliases (${ALIAS_NAME_RULE})`),
+      ),
+    ),
+  API_AUTH: withDefault(z.enum(API_AUTH_MODES, { error: `must be ${API_AUTH_MODES.join(' or ')}` }), 'iam'),
 });
 
 export function loadPredictConfig(env: NodeJS.ProcessEnv = process.env): PredictConfig {
@@ -85,5 +125,12 @@ export function loadPredictConfig(env: NodeJS.ProcessEnv = process.env): Predict
     aliasTtlMs: Math.round(e.ALIAS_TTL_SECONDS * 1000),
     maxRows: e.MAX_ROWS,
     maxBodyBytes: e.MAX_BODY_BYTES,
+    allowedAliases: allowedAliases(e.MODEL_ALIAS, e.ALLOWED_ALIASES),
+    apiAuth: e.API_AUTH,
   };
+}
+
+/** The served alias first, then the listed ones (default: `Challenger`), without repeats. */
+export function allowedAliases(served: string, listed: readonly string[]): string[] {
+  return [...new Set([served, ...(listed.length > 0 ? listed : [SHADOW_ALIAS])])];
 }

@@ -1,11 +1,14 @@
 /**
  * The one place where error types become HTTP answers: `{"error": {"code", "message", "field",
  * "row"}}` with the matching status. Anything unexpected is a 500 whose body says nothing of
- * the cause; the cause goes to the log only.
+ * the cause; the cause goes to the log only. A model that cannot be served is a 503 with a
+ * generic reason (`registry unreachable`): the registry's own error text names internal hosts
+ * and addresses, so it goes to the log and `/status` (an authenticated route), never into an
+ * answer `/health` or `/predict` gives.
  */
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ModelUnavailableError, ValidationError } from '../core/serving/errors';
+import { type ModelProblemCode, ModelUnavailableError, ValidationError } from '../core/serving/errors';
 import { RequestError, type RequestErrorCode } from './request-errors';
 
 export interface ErrorBody {
@@ -34,6 +37,7 @@ const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 /** A body that cannot be read is a bad request like invalid input; the rest are HTTP's own answers. */
 const REQUEST_ERROR_STATUS: Readonly<Record<RequestErrorCode, number>> = {
   NOT_FOUND: 404,
+  UNKNOWN_ALIAS: 404,
   METHOD_NOT_ALLOWED: 405,
   UNSUPPORTED_MEDIA_TYPE: 415,
   EMPTY_BODY: 400,
@@ -68,18 +72,35 @@ export function toHttp(
   if (error instanceof RequestError) {
     return {
       statusCode: REQUEST_ERROR_STATUS[error.code],
-      body: errorBody(error.code, error.message),
+      body: errorBody(error.code, error.message, error.field),
       ...(error.allowed.length > 0 ? { headers: { allow: error.allowed.join(', ') } } : {}),
     };
   }
   if (error instanceof ModelUnavailableError) {
     return {
       statusCode: 503,
-      body: errorBody(error.code, error.message),
+      body: errorBody(
+        error.code,
+        `no model version can be served for alias '${error.alias}': ${publicReason(error.reason)}`,
+      ),
       headers: { 'retry-after': String(retryAfterSeconds) },
     };
   }
   return { statusCode: 500, body: errorBody('INTERNAL', 'internal error; the request was logged') };
+}
+
+/** What a public answer says about a model problem: its kind, never the upstream text. */
+const PUBLIC_REASONS: Readonly<Record<ModelProblemCode, string>> = {
+  REGISTRY_UNREACHABLE: 'registry unreachable',
+  REGISTRY_ERROR: 'registry error',
+  ALIAS_NOT_FOUND: 'the alias is not set in the registry',
+  ARTIFACT_DOWNLOAD_FAILED: 'model download failed',
+  MODEL_CORRUPT: 'the model could not be loaded',
+  MODEL_UNSUPPORTED: 'the model is not supported by this API',
+};
+
+export function publicReason(reason: ModelProblemCode | undefined): string {
+  return reason === undefined ? 'no model loaded yet' : PUBLIC_REASONS[reason];
 }
 
 function errorBody(code: string, message: string, field?: string, row?: number): ErrorBody {

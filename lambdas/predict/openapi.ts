@@ -7,12 +7,17 @@
 import type { InputColumn } from '../core/serving/model-inputs';
 import type { ModelOutputs } from '../core/serving/model-outputs';
 import type { ServableModel } from '../core/serving/servable-model';
+import type { ApiAuthMode } from './config';
 
 export interface OpenApiOptions {
   readonly modelName: string;
   readonly defaultAlias: string;
   readonly maxRows: number;
   readonly maxBodyBytes: number;
+  /** What `?alias=` may name. @default the default alias alone */
+  readonly allowedAliases?: readonly string[];
+  /** How /predict and /status authenticate callers. @default 'iam' */
+  readonly apiAuth?: ApiAuthMode;
   /** The default alias's model, when loaded. */
   readonly model?: ServableModel;
 }
@@ -42,12 +47,43 @@ function jsonTypesOf(column: InputColumn): string[] {
   return column.kind === 'datetime' ? ['string', 'number'] : [column.kind];
 }
 
+/**
+ * The security schemes as API Gateway exports them: SigV4 is API Gateway's `awsSigv4` auth type
+ * on the Authorization header; the API key goes in `x-api-key`.
+ */
+const SECURITY_SCHEMES: Readonly<Record<ApiAuthMode, [string, JsonSchema]>> = {
+  iam: [
+    'sigv4',
+    {
+      type: 'apiKey',
+      name: 'Authorization',
+      in: 'header',
+      description:
+        "AWS Signature Version 4 with the caller's IAM credentials (service execute-api), e.g. curl --aws-sigv4 'aws:amz:<region>:execute-api'",
+      'x-amazon-apigateway-authtype': 'awsSigv4',
+    },
+  ],
+  'api-key': [
+    'api_key',
+    { type: 'apiKey', name: 'x-api-key', in: 'header', description: 'An API key of the usage plan' },
+  ],
+};
+
 export function openApiDocument(options: OpenApiOptions): Record<string, unknown> {
   const { model } = options;
+  const aliases = options.allowedAliases ?? [options.defaultAlias];
+  const [schemeName, scheme] = SECURITY_SCHEMES[options.apiAuth ?? 'iam'];
+  const authenticated = [{ [schemeName]: [] }];
   const errorResponse = (description: string) => ({
     description,
     content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
   });
+  const forbidden = {
+    description: 'No valid credentials (answered by API Gateway: `{"message": …}`)',
+    content: {
+      'application/json': { schema: { type: 'object', properties: { message: { type: 'string' } } } },
+    },
+  };
   return {
     openapi: '3.1.0',
     info: {
@@ -55,21 +91,24 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
       version: model ? `${options.defaultAlias}-v${model.version}` : options.defaultAlias,
       description:
         `Serves the ONNX model registered in MLflow as '${options.modelName}', following the alias ` +
-        `'${options.defaultAlias}' (or another alias given with ?alias=). At most ${options.maxRows} rows ` +
-        `and ${options.maxBodyBytes} bytes per request.`,
+        `'${options.defaultAlias}' (or another allowed alias given with ?alias=: ${aliases.join(', ')}). ` +
+        `At most ${options.maxRows} rows and ${options.maxBodyBytes} bytes per request. /predict and ` +
+        `/status need ${options.apiAuth === 'api-key' ? 'an API key' : 'SigV4-signed requests'}; ` +
+        '/health and /openapi.json are public.',
     },
     paths: {
       '/predict': {
         post: {
           operationId: 'predict',
           summary: 'Predict with the model an alias points at',
+          security: authenticated,
           parameters: [
             {
               name: 'alias',
               in: 'query',
               required: false,
-              description: `A registry alias to predict with (shadow or canary); default '${options.defaultAlias}'.`,
-              schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,255}$' },
+              description: `A registry alias to predict with (shadow or canary); default '${options.defaultAlias}'. Only the aliases this deployment allows.`,
+              schema: { type: 'string', enum: [...aliases] },
             },
           ],
           requestBody: {
@@ -89,6 +128,8 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
             '400': errorResponse(
               'Malformed body or input that does not match the model (the field and row are named)',
             ),
+            '403': forbidden,
+            '404': errorResponse('The alias is not one this deployment allows'),
             '415': errorResponse('The body is not declared as application/json'),
             '503': errorResponse('No model version is loadable for the alias'),
           },
@@ -97,6 +138,7 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
       '/health': {
         get: {
           operationId: 'health',
+          security: [],
           summary: 'Whether the default alias has a model to serve',
           responses: {
             '200': {
@@ -110,6 +152,7 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
       '/status': {
         get: {
           operationId: 'status',
+          security: authenticated,
           summary:
             'Per alias: the version the registry resolves, the version loaded here, and the last error',
           responses: {
@@ -117,18 +160,21 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
               description: 'The alias watchers',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Status' } } },
             },
+            '403': forbidden,
           },
         },
       },
       '/openapi.json': {
         get: {
           operationId: 'openapi',
+          security: [],
           summary: 'This document',
           responses: { '200': { description: 'OpenAPI 3.1 document', content: { 'application/json': {} } } },
         },
       },
     },
-    components: { schemas: schemas(options) },
+    security: authenticated,
+    components: { securitySchemes: { [schemeName]: scheme }, schemas: schemas(options) },
   };
 }
 

@@ -7,6 +7,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ValidationError } from '../core/serving/errors';
 import type { ModelStore } from '../core/serving/model-store';
 import { predict } from '../core/serving/predict';
+import { ALIAS_NAME_RULE, isAliasName } from '../core/settings';
+import type { ApiAuthMode } from './config';
 import { openApiDocument } from './openapi';
 import { readJsonBody } from './request-body';
 import { RequestError } from './request-errors';
@@ -15,6 +17,9 @@ export interface RouteDependencies {
   readonly store: ModelStore;
   readonly maxBodyBytes: number;
   readonly metrics: Metrics;
+  /** The aliases `?alias=` may name; the served alias must be among them. */
+  readonly allowedAliases: readonly string[];
+  readonly apiAuth: ApiAuthMode;
 }
 
 type Route = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
@@ -24,11 +29,27 @@ const NO_STORE_HEADERS = { ...JSON_HEADERS, 'cache-control': 'no-store' } as con
 
 export function createRouter(deps: RouteDependencies): Route {
   const { store, metrics } = deps;
+  const allowed = new Set(deps.allowedAliases);
+  if (!allowed.has(store.defaultAlias)) {
+    throw new Error(
+      `allowedAliases (${deps.allowedAliases.join(', ')}) must include the served alias '${store.defaultAlias}'`,
+    );
+  }
+  const allowedList = [...allowed].join(', ');
 
   const routes: Record<string, Partial<Record<string, Route>>> = {
     '/predict': {
       POST: async (event) => {
         const alias = requestedAlias(event) ?? store.defaultAlias;
+        // Checked before anything asks the registry: an alias nobody allowed costs no lookup.
+        if (!allowed.has(alias)) {
+          throw new RequestError(
+            'UNKNOWN_ALIAS',
+            `alias '${alias}' is not served by this API; allowed: ${allowedList}`,
+            [],
+            'alias',
+          );
+        }
         // The body's envelope (content type, size, JSON) is checked before the model is needed.
         const body = readJsonBody(event, deps.maxBodyBytes);
         const result = await predict(store, body, alias);
@@ -58,6 +79,8 @@ export function createRouter(deps: RouteDependencies): Route {
           defaultAlias: store.defaultAlias,
           maxRows: store.maxRows,
           maxBodyBytes: deps.maxBodyBytes,
+          allowedAliases: [...allowed],
+          apiAuth: deps.apiAuth,
           ...(model ? { model } : {}),
         });
         return { statusCode: 200, headers: JSON_HEADERS, body: JSON.stringify(document) };
@@ -96,5 +119,7 @@ function requestedAlias(event: APIGatewayProxyEvent): string | undefined {
   const alias = event.queryStringParameters?.alias;
   if (alias === undefined) return undefined;
   if (alias === '') throw new ValidationError('INVALID_ALIAS', 'the alias parameter is empty', 'alias');
+  if (!isAliasName(alias))
+    throw new ValidationError('INVALID_ALIAS', `alias must be ${ALIAS_NAME_RULE}`, 'alias');
   return alias;
 }

@@ -8,7 +8,9 @@ import { PRODUCTION_ALIAS } from '../../lambdas/core/settings';
 import { createPredictApp } from '../../lambdas/predict/app';
 import { loadPredictConfig } from '../../lambdas/predict/config';
 import { createObservability } from '../../lambdas/predict/observability';
+import { apiCallerFromEnv, callApi, localEnv } from '../serve/api-client';
 import { createApiGatewayServer, installInvokeStore } from '../serve/api-gateway-adapter';
+import { requestAuthFromEnv, requestAuthorizer } from '../serve/request-auth';
 
 export interface PredictApi {
   readonly url: string;
@@ -34,7 +36,11 @@ export async function startPredictApi(model: string): Promise<PredictApi> {
   const { handler, store } = createPredictApp(config, {
     observability: createObservability({ logLevel: 'ERROR' }),
   });
-  const server: Server = createApiGatewayServer(handler, { functionName: 'predict-demo' });
+  // Callers are checked as `npm run serve` and API Gateway check them (SigV4 by default).
+  const server: Server = createApiGatewayServer(handler, {
+    functionName: 'predict-demo',
+    authorize: requestAuthorizer(requestAuthFromEnv(localEnv())),
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
@@ -55,7 +61,8 @@ export async function startPredictApi(model: string): Promise<PredictApi> {
 }
 
 export async function postPredict(url: string, instances: readonly object[]): Promise<PredictAnswer> {
-  const response = await fetch(`${url}/predict`, {
+  // Signed with the local credentials (or keyed with API_AUTH=api-key), as a client in AWS signs.
+  const response = await callApi(apiCallerFromEnv(localEnv()), `${url}/predict`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ instances }),

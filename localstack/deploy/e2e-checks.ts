@@ -33,6 +33,7 @@ import {
   withBrokenRows,
   withoutTarget,
 } from '../demo/datasets';
+import { type ApiCaller, callApi } from '../serve/api-client';
 import { predictApiKey } from './api-key';
 import { createSchedule, deleteSchedule, getSchedule, listSchedules } from './emulator-api';
 import {
@@ -333,22 +334,29 @@ export async function runE2eChecks(
       };
     });
 
-    await check('predict API: POST /predict with the API key', async () => {
+    await check('predict API: POST /predict, keyed or signed as the deployment says', async () => {
       if (!registered) throw new Error('no registered version');
       const base = localInvokeUrl(outputs.PredictApiUrl, endpoints.awsUrl);
       const health = await withRetries(() => fetch(`${base}/health`));
       expect(health.ok, `GET ${base}/health answered HTTP ${health.status}: ${await health.text()}`);
-      const key = await predictApiKey(outputs.PredictApiKeyId, aws);
-      const keyless = await fetch(`${base}/predict`, {
+      const caller = await predictCaller(outputs, aws);
+      const anonymous = await fetch(`${base}/predict`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ instances: SAMPLE }),
       });
-      expect(
-        keyless.status === 403,
-        `POST ${base}/predict without the API key answered HTTP ${keyless.status}, not 403`,
-      );
-      const { body, text } = await predictWithKey(base, key);
+      // The emulators check API keys but not AWS_IAM authorization (npm run serve checks SigV4).
+      if (caller.mode === 'api-key') {
+        expect(
+          anonymous.status === 403,
+          `POST ${base}/predict without the API key answered HTTP ${anonymous.status}, not 403`,
+        );
+      }
+      const refused =
+        caller.mode === 'api-key'
+          ? '403 without the key'
+          : `unsigned: HTTP ${anonymous.status}${anonymous.status === 403 ? '' : ', the emulator does not enforce AWS_IAM'}`;
+      const { body, text } = await predictAs(base, caller);
       expect(body.predictions.length === SAMPLE.length, `expected ${SAMPLE.length} predictions, got ${text}`);
       predictions.push({ version: body.model.version, labels: body.predictions.map((p) => String(p.label)) });
       expect(
@@ -357,7 +365,7 @@ export async function runE2eChecks(
       );
       return {
         value: null,
-        detail: `${body.predictions.map((p) => p.label).join(', ')} from ${registered.name} v${body.model.version} at ${base} (403 without the key)`,
+        detail: `${body.predictions.map((p) => p.label).join(', ')} from ${registered.name} v${body.model.version} at ${base} (${refused})`,
       };
     });
 
@@ -384,13 +392,13 @@ export async function runE2eChecks(
         actor: 'local:e2e',
       });
       const base = localInvokeUrl(outputs.PredictApiUrl, endpoints.awsUrl);
-      const key = await predictApiKey(outputs.PredictApiKeyId, aws);
+      const caller = await predictCaller(outputs, aws);
       // The function re-reads the alias at most aliasTtlSeconds after the move.
       const limitMs = (config.predict.aliasTtlSeconds + 30) * 1000;
       const moved = performance.now();
       let served = '';
       while (performance.now() - moved < limitMs) {
-        const { body } = await predictWithKey(base, key);
+        const { body } = await predictAs(base, caller);
         served = body.model.version;
         if (served === second.registered.version) {
           predictions.push({ version: served, labels: body.predictions.map((p) => String(p.label)) });
@@ -535,12 +543,26 @@ interface PredictBody {
   readonly model: { version: string };
 }
 
-/** POST /predict with the SAMPLE rows and the API key; a non-2xx answer fails the check. */
-async function predictWithKey(base: string, key: string): Promise<{ body: PredictBody; text: string }> {
+/**
+ * How local:e2e calls the deployed API: with the API key when the stack has one (api-key mode,
+ * the emulators' default), else signed with SigV4 by the emulator's credentials.
+ */
+async function predictCaller(
+  outputs: StackOutputs,
+  aws: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } },
+): Promise<ApiCaller> {
+  if (outputs.PredictApiKeyId !== undefined) {
+    return { mode: 'api-key', key: await predictApiKey(outputs.PredictApiKeyId, aws) };
+  }
+  return { mode: 'iam', credentials: aws.credentials, region: aws.region };
+}
+
+/** POST /predict with the SAMPLE rows as the caller; a non-2xx answer fails the check. */
+async function predictAs(base: string, caller: ApiCaller): Promise<{ body: PredictBody; text: string }> {
   const response = await withRetries(() =>
-    fetch(`${base}/predict`, {
+    callApi(caller, `${base}/predict`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': key },
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ instances: SAMPLE }),
     }),
   );

@@ -112,7 +112,8 @@ const arn = (service: string) =>
 
 const stackOutputsSchema = z.object({
   PredictApiUrl: z.string().regex(/^https?:\/\/[^/]+\/[^/]+\/?$/, 'must be the API stage URL'),
-  PredictApiKeyId: z.string().min(1),
+  /** Only with -c apiAuth=api-key (the emulators' default); IAM-authorized stacks have no key. */
+  PredictApiKeyId: z.string().min(1).optional(),
   LandingBucket: z.string().min(3),
   DataPipelineArn: arn('states'),
   TrainingPipelineArn: arn('states'),

@@ -12,6 +12,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { Authorizer, CallerIdentity } from './request-auth';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -24,6 +25,12 @@ export interface AdapterOptions {
   readonly stage?: string;
   /** Called when the handler throws (API Gateway answers 502 then). */
   readonly onHandlerError?: (error: unknown) => void;
+  /**
+   * Checks the caller before the handler runs, as API Gateway's method authorization does
+   * (request-auth.ts: SigV4 or the API key); a refusal is a 403 the handler never sees.
+   * @default every request is let through
+   */
+  readonly authorize?: Authorizer;
 }
 
 /** API Gateway's payload limit. */
@@ -105,7 +112,26 @@ async function serveRequest(
     }
     return;
   }
+  let identity: CallerIdentity = {};
+  if (options.authorize) {
+    const target = req.url ?? '/';
+    const queryAt = target.indexOf('?');
+    const verdict = await options.authorize({
+      method: req.method ?? 'GET',
+      path: queryAt >= 0 ? target.slice(0, queryAt) : target,
+      search: queryAt >= 0 ? target.slice(queryAt + 1) : '',
+      headers: req.headers,
+      body,
+    });
+    if (!verdict.ok) {
+      const refused = gatewayError(403, verdict.message);
+      writeResult(res, { ...refused, headers: { ...refused.headers, 'x-amzn-ErrorType': verdict.type } });
+      return;
+    }
+    identity = verdict.identity;
+  }
   const event = toProxyEvent(req, body, options.stage ?? 'local');
+  Object.assign(event.requestContext.identity, identity);
   let result: APIGatewayProxyResult;
   try {
     const requestId = event.requestContext.requestId;

@@ -2,11 +2,16 @@
  * `npm run serve`: the predict Lambda's handler behind a local HTTP server that speaks API
  * Gateway's REST proxy format, following the local MLflow.
  *
- *   MODEL_NAME=iris npm run serve        # then: curl -XPOST localhost:3000/predict -H 'content-type: application/json' -d '{"instances":[...]}'
+ *   MODEL_NAME=iris npm run serve        # then: curl -XPOST localhost:3000/predict --aws-sigv4 … -H 'content-type: application/json' -d '{"instances":[...]}'
  *
  * Settings come from the environment (see lambdas/predict/config.ts: MODEL_NAME, MODEL_ALIAS,
  * ALIAS_TTL_SECONDS, MAX_ROWS, MAX_BODY_BYTES); MLflow's and the S3 endpoint's addresses default
  * to those `npm run local:up` wrote in .local/env. PORT defaults to 3000.
+ *
+ * Callers authenticate as they do with the deployed API (lambdas/predict/config.ts: API_AUTH):
+ * by default /predict and /status need requests signed with SigV4 by the local AWS credentials
+ * (`curl --aws-sigv4 "aws:amz:us-east-1:execute-api" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"`);
+ * with API_AUTH=api-key, the key in MLOPS_API_KEY as x-api-key. /health and /openapi.json are public.
  *
  * SERVE_WORKERS=N (default 1) runs N processes sharing the port (node:cluster), the way Lambda
  * runs concurrent requests in separate execution environments: each has its own model store and
@@ -20,6 +25,7 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { readEnvFile } from '../services/services';
 import { createApiGatewayServer, installInvokeStore } from './api-gateway-adapter';
+import { requestAuthFromEnv, requestAuthorizer } from './request-auth';
 
 /** Worker processes; a bad value stops the server with a message naming the variable. */
 function workerCount(value = process.env.SERVE_WORKERS): number {
@@ -100,6 +106,8 @@ async function main(): Promise<void> {
   // process changes it afterwards, so the server reads a snapshot.
   process.env = { ...process.env };
 
+  // As API Gateway checks callers: SigV4 against the local credentials, or the API key.
+  const auth = requestAuthFromEnv(process.env);
   // Before the handler loads: it starts loading the model (and emitting metrics) at import.
   installInvokeStore();
   // Imported after the environment is complete: the handler reads its configuration at load.
@@ -107,11 +115,16 @@ async function main(): Promise<void> {
   const server = createApiGatewayServer(handler, {
     functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
     onHandlerError: (error) => console.error('handler failed:', error),
+    authorize: requestAuthorizer(auth),
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(port, process.env.HOST ?? '127.0.0.1', resolve));
   const { address, port: bound } = server.address() as AddressInfo;
-  const serving = `serving '${store.modelName}' @ ${store.defaultAlias} (MLflow ${process.env.MLFLOW_TRACKING_URI})`;
+  const checks =
+    auth.mode === 'iam'
+      ? `SigV4 (${auth.region}/execute-api, key ${auth.credentials.accessKeyId})`
+      : 'the API key in MLOPS_API_KEY';
+  const serving = `serving '${store.modelName}' @ ${store.defaultAlias} (MLflow ${process.env.MLFLOW_TRACKING_URI}); /predict and /status need ${checks}`;
   console.error(
     cluster.isWorker
       ? `worker ${process.pid} ${serving}`

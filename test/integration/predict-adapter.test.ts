@@ -5,6 +5,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createPredictApp } from '../../lambdas/predict/app';
 import { createApiGatewayServer, type ProxyHandler } from '../../localstack/serve/api-gateway-adapter';
+import { requestAuthorizer } from '../../localstack/serve/request-auth';
 import {
   irisClassifier,
   irisPredictConfig,
@@ -120,6 +121,30 @@ describe('API Gateway adapter', () => {
 
     expect(response.status).toBe(413);
     expect(called).toBe(false);
+  });
+
+  it('answers 403 as API Gateway does when the authorizer refuses, without invoking the handler', async () => {
+    let invoked = 0;
+    const server = createApiGatewayServer(
+      async () => {
+        invoked++;
+        return { statusCode: 200, body: '{}' };
+      },
+      { authorize: requestAuthorizer({ mode: 'api-key', keys: ['adapter-key'] }) },
+    );
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const refused = await fetch(`${url}/predict`, { method: 'POST', body: '{}' });
+    const open = await fetch(`${url}/health`);
+    const keyed = await fetch(`${url}/status`, { headers: { 'x-api-key': 'adapter-key' } });
+
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('x-amzn-errortype')).toBe('ForbiddenException');
+    expect(await refused.json()).toEqual({ message: 'Forbidden' });
+    expect([open.status, keyed.status]).toEqual([200, 200]);
+    expect(invoked).toBe(2);
   });
 
   it('keeps the metrics of concurrent invocations apart, like the multi-concurrency Lambda runtime', async () => {

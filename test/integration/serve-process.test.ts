@@ -2,10 +2,11 @@
  * `npm run serve` as a user runs it: a real process (one or SERVE_WORKERS of them) serving a
  * model registered in the shared MLflow, its worker supervision and its shutdown.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiCallerFromEnv, authHeaders, callApi } from '../../localstack/serve/api-client';
 import { ROOT } from '../../localstack/services/services';
 import {
   freePort,
@@ -68,17 +69,18 @@ async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void
 }
 
 /** POST /predict on a connection of its own (no keep-alive pool), answering the status code. */
-function statusOnNewConnection(url: string): Promise<number> {
+async function statusOnNewConnection(url: string): Promise<number> {
+  const body = JSON.stringify({ instances: [SETOSA] });
+  const headers = await authHeaders(apiCallerFromEnv(), `${url}/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
   return new Promise((resolve, reject) => {
-    const body = JSON.stringify({ instances: [SETOSA] });
-    const req = request(
-      `${url}/predict`,
-      { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
+    const req = request(`${url}/predict`, { method: 'POST', agent: false, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
     req.on('error', reject);
     req.end(body);
   });
@@ -162,6 +164,101 @@ describe('npm run serve', () => {
     process.kill(-(served.child.pid ?? 0), 'SIGTERM');
     expect(await served.exited).toBe(0);
     expect(childrenOf(primary)).toEqual([]);
+  });
+
+  it('checks SigV4 on /predict and /status as API Gateway does; /health and /openapi.json stay public', async () => {
+    const served = startServe({}, await freePort());
+    await firstAnswer(served.url);
+    const body = JSON.stringify({ instances: [SETOSA] });
+    const url = `${served.url}/predict`;
+    const caller = apiCallerFromEnv();
+    if (caller.mode !== 'iam') throw new Error('the local env signs with SigV4');
+
+    const unsigned = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect(unsigned.status).toBe(403);
+    expect(unsigned.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
+    expect(await unsigned.json()).toEqual({ message: 'Missing Authentication Token' });
+
+    const wrongSecret = await callApi(
+      { ...caller, credentials: { ...caller.credentials, secretAccessKey: 'not-the-secret' } },
+      url,
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body },
+    );
+    expect(wrongSecret.status).toBe(403);
+    expect(wrongSecret.headers.get('x-amzn-errortype')).toBe('InvalidSignatureException');
+
+    // Signed for one body, sent with another: the signature covers the payload.
+    const headers = await authHeaders(caller, url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    const tampered = await fetch(url, { method: 'POST', headers, body: body.replace('5.1', '7.7') });
+    expect(tampered.status).toBe(403);
+
+    const signed = await postPredict(served.url, { instances: [SETOSA] });
+    expect(signed.status).toBe(200);
+    expect((await callApi(caller, `${served.url}/status`)).status).toBe(200);
+    expect((await fetch(`${served.url}/status`)).status).toBe(403);
+    expect((await fetch(`${served.url}/health`)).status).toBe(200);
+    expect((await fetch(`${served.url}/openapi.json`)).status).toBe(200);
+
+    // The command line the README shows, when this curl can sign (7.75 and later).
+    const curl = spawnSync(
+      'curl',
+      [
+        '-s',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '--aws-sigv4',
+        `aws:amz:${caller.region}:execute-api`,
+        '--user',
+        `${caller.credentials.accessKeyId}:${caller.credentials.secretAccessKey}`,
+        '-H',
+        'content-type: application/json',
+        '-d',
+        body,
+        url,
+      ],
+      { encoding: 'utf8' },
+    );
+    if (curl.error === undefined && !/unknown option|not supported/i.test(curl.stderr)) {
+      expect(curl.stdout).toBe('200');
+    }
+
+    process.kill(-(served.child.pid ?? 0), 'SIGTERM');
+    expect(await served.exited).toBe(0);
+  });
+
+  it('checks the API key instead with API_AUTH=api-key', async () => {
+    const served = startServe({ API_AUTH: 'api-key', MLOPS_API_KEY: 'serve-test-key' }, await freePort());
+    const keyed = { mode: 'api-key' as const, key: 'serve-test-key' };
+    const body = JSON.stringify({ instances: [SETOSA] });
+    const request = { method: 'POST', headers: { 'content-type': 'application/json' }, body };
+    let answer = 0;
+    for (let i = 0; i < 600 && answer !== 200; i++) {
+      answer = await callApi(keyed, `${served.url}/predict`, request).then(
+        (r) => r.status,
+        () => 0,
+      );
+      if (answer !== 200) await sleep(100);
+    }
+    expect(answer).toBe(200);
+
+    const wrong = await callApi({ mode: 'api-key', key: 'serve-test-kez' }, `${served.url}/predict`, request);
+    expect(wrong.status).toBe(403);
+    expect(await wrong.json()).toEqual({ message: 'Forbidden' });
+    expect((await fetch(`${served.url}/predict`, request)).status).toBe(403);
+    expect((await fetch(`${served.url}/health`)).status).toBe(200);
+
+    process.kill(-(served.child.pid ?? 0), 'SIGTERM');
+    expect(await served.exited).toBe(0);
   });
 
   it('refuses a bad SERVE_WORKERS with one line naming it', async () => {

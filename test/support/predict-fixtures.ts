@@ -14,7 +14,9 @@ import type { ModelStore } from '../../lambdas/core/serving/model-store';
 import { createPredictApp } from '../../lambdas/predict/app';
 import { loadPredictConfig } from '../../lambdas/predict/config';
 import { createObservability } from '../../lambdas/predict/observability';
+import { apiCallerFromEnv, callApi } from '../../localstack/serve/api-client';
 import { createApiGatewayServer } from '../../localstack/serve/api-gateway-adapter';
+import { requestAuthFromEnv, requestAuthorizer } from '../../localstack/serve/request-auth';
 import { ROOT } from '../../localstack/services/services';
 import { runProcess } from './entry-point';
 
@@ -324,7 +326,10 @@ export async function startPredictApi(env: Record<string, string>): Promise<Pred
   const { handler, store } = createPredictApp(config, {
     observability: createObservability({ logLevel: 'ERROR' }),
   });
-  const server: Server = createApiGatewayServer(handler);
+  // Checks callers as `npm run serve` does (SigV4 with the local credentials by default).
+  const server: Server = createApiGatewayServer(handler, {
+    authorize: requestAuthorizer(requestAuthFromEnv({ ...process.env, ...env })),
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -346,8 +351,9 @@ export interface PredictAnswer {
   };
 }
 
+/** POST /predict as a client does: signed with the local credentials (API_AUTH=iam) or keyed. */
 export async function postPredict(url: string, body: unknown, alias?: string): Promise<PredictAnswer> {
-  const response = await fetch(`${url}/predict${alias ? `?alias=${alias}` : ''}`, {
+  const response = await callApi(apiCallerFromEnv(), `${url}/predict${alias ? `?alias=${alias}` : ''}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -355,8 +361,9 @@ export async function postPredict(url: string, body: unknown, alias?: string): P
   return { status: response.status, body: (await response.json()) as PredictAnswer['body'] };
 }
 
+/** GET, authenticated like `postPredict` (harmless on the public routes). */
 export async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
-  const response = await fetch(url);
+  const response = await callApi(apiCallerFromEnv(), url);
   return { status: response.status, body: (await response.json()) as T };
 }
 

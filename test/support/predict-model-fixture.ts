@@ -74,7 +74,14 @@ export function irisRegistry(): InMemoryRegistry {
 export function irisPredictConfig(
   limits: Pick<PredictConfig, 'aliasTtlMs' | 'maxRows' | 'maxBodyBytes'>,
 ): PredictConfig {
-  return { trackingUri: 'http://mlflow.invalid', modelName: 'iris', modelAlias: 'Production', ...limits };
+  return {
+    trackingUri: 'http://mlflow.invalid',
+    modelName: 'iris',
+    modelAlias: 'Production',
+    allowedAliases: ['Production', 'Challenger'],
+    apiAuth: 'iam',
+    ...limits,
+  };
 }
 
 /** An API Gateway REST proxy event as the adapter (and API Gateway) builds it. */

@@ -69,6 +69,8 @@ describe('loadStageConfig', () => {
       'predict.throttleBurst',
       'predict.memoryMiB',
       'predict.monthlyQuota',
+      'predict.waf',
+      'predict.wafRequestsPerIpPer5Minutes',
       'drift.retrainOnDrift',
       'retainData',
       'logRetentionDays',
@@ -77,11 +79,33 @@ describe('loadStageConfig', () => {
 
   it('applies every context key and names that same key when its value is bad', () => {
     const keys = CONTEXT_KEYS.filter((key) => key !== 'stage');
-    expect(keys).toHaveLength(22);
+    expect(keys).toHaveLength(25);
     for (const key of keys) {
       const load = () => loadStageConfig(context({ [key]: { not: 'a setting' } }));
       expect(load, key).toThrow(new RegExp(`^Invalid dev configuration:\\n  - context "${key}" \\(`));
     }
+  });
+
+  it('authenticates predict calls with IAM by default, the API key on request and on the emulators', () => {
+    const dev = loadStageConfig(context({}));
+    expect(dev.predict).toMatchObject({ apiAuth: 'iam', allowedAliases: ['Challenger'], waf: false });
+    expect(loadStageConfig(context({ stage: 'prod' })).predict.waf).toBe(true);
+    const keyed = loadStageConfig(
+      context({ apiAuth: 'api-key', allowedAliases: 'Canary, Shadow', waf: 'true' }),
+    );
+    expect(keyed.predict).toMatchObject({
+      apiAuth: 'api-key',
+      allowedAliases: ['Canary', 'Shadow'],
+      waf: true,
+    });
+    expect(loadStageConfig(context({ localstack: 'true' })).predict.apiAuth).toBe('api-key');
+    expect(loadStageConfig(context({ localstack: 'true', apiAuth: 'iam' })).predict.apiAuth).toBe('iam');
+    expect(() => loadStageConfig(context({ apiAuth: 'cognito' }))).toThrow(
+      /context "apiAuth" \(predict\.apiAuth\)/,
+    );
+    expect(() => loadStageConfig(context({ allowedAliases: 'Canary,bad alias' }))).toThrow(
+      /context "allowedAliases" \(predict\.allowedAliases\.1\): must be letters/,
+    );
   });
 
   it('takes the promotion modes of lambdas/core/settings.ts, and the earlier production-if-better', () => {

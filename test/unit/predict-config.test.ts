@@ -12,6 +12,8 @@ describe('loadPredictConfig', () => {
       aliasTtlMs: 30_000,
       maxRows: 1000,
       maxBodyBytes: 1_048_576,
+      allowedAliases: ['Production', 'Challenger'],
+      apiAuth: 'iam',
     });
   });
 
@@ -47,6 +49,7 @@ describe('loadPredictConfig', () => {
     [{ ...REQUIRED, ALIAS_TTL_SECONDS: '-1' }, 'ALIAS_TTL_SECONDS must be a positive number of seconds'],
     [{ ...REQUIRED, MAX_ROWS: '2.5' }, 'MAX_ROWS must be a positive integer (got "2.5")'],
     [{ ...REQUIRED, MAX_BODY_BYTES: '99999999' }, 'MAX_BODY_BYTES must be at most 10485760'],
+    [{ ...REQUIRED, API_AUTH: 'cognito' }, 'API_AUTH must be iam or api-key (got "cognito")'],
   ])('names the variable at fault: %j', (env, message) => {
     expect(() => loadPredictConfig(env)).toThrow(ConfigError);
     expect(() => loadPredictConfig(env)).toThrow(message);

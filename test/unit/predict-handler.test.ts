@@ -169,7 +169,8 @@ describe('predict handler', () => {
     expect(predictAnswer.json).toMatchObject({
       error: {
         code: 'MODEL_UNAVAILABLE',
-        message: expect.stringContaining("alias 'Production' of model 'iris'"),
+        message:
+          "no model version can be served for alias 'Production': the alias is not set in the registry",
       },
     });
     expect(health.statusCode).toBe(503);

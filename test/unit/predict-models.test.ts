@@ -368,6 +368,8 @@ function serve(files: ModelFiles): void {
       aliasTtlMs: 30_000,
       maxRows: 100,
       maxBodyBytes: 65_536,
+      allowedAliases: ['Production', 'Challenger'],
+      apiAuth: 'iam',
     },
     { registry, observability: { logger, metrics } },
   ));

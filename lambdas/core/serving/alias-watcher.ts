@@ -89,6 +89,7 @@ export class AliasWatcher {
     throw new ModelUnavailableError(
       `no version of model '${this.options.modelName}' is loadable for alias '${this.alias}': ${reason}`,
       this.alias,
+      this.lastError?.code,
     );
   }
 

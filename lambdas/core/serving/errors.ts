@@ -37,6 +37,8 @@ export class ModelUnavailableError extends Error {
   constructor(
     message: string,
     readonly alias: string,
+    /** Why, as a code a public answer may carry (the message may hold upstream detail). */
+    readonly reason?: ModelProblemCode,
   ) {
     super(message);
   }
