@@ -12,6 +12,7 @@ type Register = (program: Command) => void;
  */
 const SUBCOMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   drift: async () => (await import('./drift-command')).registerDrift,
+  land: async () => (await import('./land-command')).registerLand,
   local: async () => (await import('./local-command')).registerLocal,
   promote: async () => (await import('./promote-command')).registerPromote,
   rollback: async () => (await import('./rollback-command')).registerRollback,

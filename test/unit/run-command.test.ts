@@ -116,7 +116,19 @@ describe('the data pipeline input', () => {
     ],
     [
       { dataset: 'sales' },
-      '`run data` needs a source: --landing-key <prefix> (a batch in the landing bucket) or --bundled <name> (iris, seattle-weather)',
+      '`run data` needs a source: --file <path> (lands it first), --landing-key <prefix> (a batch in the landing bucket) or --bundled <name> (iris, seattle-weather)',
+    ],
+    [
+      { dataset: 'sales', file: 'sales.csv', landingKey: 'x/' },
+      '--landing-key and --file are two sources: give one of them',
+    ],
+    [
+      { dataset: 'sales', landingKey: 'x/', contract: 'c.json' },
+      '--contract needs --file: it is the contract of the file to land',
+    ],
+    [
+      { file: 'sales.csv' },
+      '`run data` needs --dataset <name> (the dataset to publish), or --bundled <name>',
     ],
     [
       { dataset: 'sales', bundled: 'iris', landingKey: 'x/' },
