@@ -11,6 +11,7 @@ type Register = (program: Command) => void;
  * should take about one. In the order `--help` lists them.
  */
 const SUBCOMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
+  contract: async () => (await import('./contract-command')).registerContract,
   drift: async () => (await import('./drift-command')).registerDrift,
   land: async () => (await import('./land-command')).registerLand,
   local: async () => (await import('./local-command')).registerLocal,

@@ -193,7 +193,7 @@ describe('the training pipeline input', () => {
     expect((await rejection(parse('train', raw))).message).toBe(message);
   });
 
-  it('checks the candidates file holds a non-empty array of {name, family}', async () => {
+  it('checks the candidates file as the pipeline does: a non-empty array of specs, each family and parameter', async () => {
     const notJson = join(dir, 'not.json');
     await writeFile(notJson, '[{');
     expect((await rejection(parse('train', { candidates: notJson }))).message).toMatch(
@@ -202,12 +202,12 @@ describe('the training pipeline input', () => {
     const empty = join(dir, 'empty.json');
     await writeFile(empty, '[]');
     expect((await rejection(parse('train', { candidates: empty }))).message).toBe(
-      `--candidates: ${empty} must hold a non-empty JSON array of {name, family, params}`,
+      `--candidates: ${empty}: must be a non-empty array of {name, family, params} (the format: schemas/candidates.schema.json)`,
     );
     const noFamily = join(dir, 'no-family.json');
     await writeFile(noFamily, '[{"name": "a", "family": "ridge"}, {"name": "b"}]');
     expect((await rejection(parse('train', { candidates: noFamily }))).message).toBe(
-      `--candidates: item 1 of ${noFamily} needs a "family"`,
+      `--candidates: item 1 of ${noFamily}: family: is required: one of logistic_regression, ridge, random_forest, gradient_boosting (the format: schemas/candidates.schema.json)`,
     );
   });
 });
