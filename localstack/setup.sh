@@ -55,7 +55,9 @@ req_hash="$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)"
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" != "$req_hash" ]; then
   say "creating the Python venv at localstack/.venv (MLflow, moto, psycopg2, boto3, scipy)"
   [ -x "$venv/bin/python" ] || "$python_bin" -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+  # Not --quiet: a line per package ("Collecting mlflow==…") shows a first install is moving.
+  say "this takes a few minutes the first time"
+  "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off -r "$here/requirements.txt"
   echo "$req_hash" > "$venv/.requirements.sha256"
 fi
 
@@ -68,7 +70,7 @@ ministack_hash="$(sha256sum "$ministack_req" | cut -d' ' -f1)"
 if [ ! -x "$ministack_venv/bin/ministack" ] || [ "$(cat "$ministack_venv/.requirements.sha256" 2>/dev/null)" != "$ministack_hash" ]; then
   say "installing ministack into localstack/.venv/ministack ($(grep -m1 '^ministack==' "$ministack_req"))"
   [ -x "$ministack_venv/bin/python" ] || "$python_bin" -m venv "$ministack_venv"
-  "$ministack_venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ministack_req"
+  "$ministack_venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off -r "$ministack_req"
   echo "$ministack_hash" > "$ministack_venv/.requirements.sha256"
 fi
 
