@@ -11,7 +11,7 @@
  * with its error and cause, bad arguments exit 2, Ctrl-C while following an AWS execution 130.
  */
 import type { Command } from 'commander';
-import { DRIFT_THRESHOLD, PROMOTION_MODES } from '../../lambdas/core/settings';
+import { DRIFT_THRESHOLD, PROMOTION_MODES, renamedPromotionModeNote } from '../../lambdas/core/settings';
 import {
   executionNameFor,
   followExecution,
@@ -105,7 +105,7 @@ export function registerRun(program: Command): void {
     .option('--model <name>', 'local: the registered model (MODEL_NAME; default iris-classifier)')
     .option(
       '--promote <mode>',
-      `local train: ${PROMOTION_MODES.join(', ').replace(/, (?=\w+$)/, ' or ')} (default challenger)`,
+      `local train: ${PROMOTION_MODES.join(', ').replace(/, (?=\w+$)/, ' or ')} (default none: no alias moves)`,
     )
     .option(
       '--drift-threshold <share>',
@@ -130,6 +130,8 @@ export function registerRun(program: Command): void {
       pipelineCommandOf(name);
       const defaults = given.aws ? {} : await localDefaultBuckets();
       const raw = given.file === undefined ? given : await landFirst(name, given, defaults);
+      const renamed = renamedPromotionModeNote(raw.promote ?? '');
+      if (renamed) process.stderr.write(`note: ${renamed}\n`);
       const request = await parseRunOptions(name, raw, defaults);
       const out = createOutput(request.json);
       const report =

@@ -31,6 +31,9 @@ export type RunPipelineCommand = keyof typeof RUN_PIPELINES;
 
 const REASONS = ['schedule', 'drift', 'manual'] as const;
 
+/** The promotion of `mlops run train` and `mlops train` without --promote: none. */
+export const DEFAULT_PROMOTION: PromotionMode = 'none';
+
 /** The options as commander hands them over: strings, unchecked. */
 export interface RawRunOptions {
   readonly dataset?: string;
@@ -306,7 +309,8 @@ function localTarget(
   if (raw.model !== undefined) env.MODEL_NAME = nonEmpty('--model', raw.model);
   // Inference scores the newest batch under landing/<DATASET_NAME>/ (its input names no dataset).
   if (raw.dataset !== undefined && command === 'infer') env.DATASET_NAME = nameOf('--dataset', raw.dataset);
-  let promotion: PromotionMode | undefined;
+  // As `mlops train`: no alias moves unless asked (`mlops promote` moves one afterwards).
+  let promotion: PromotionMode | undefined = command === 'train' ? DEFAULT_PROMOTION : undefined;
   if (raw.promote !== undefined) {
     promotion = promotionModeOf(raw.promote);
     if (promotion === undefined) {

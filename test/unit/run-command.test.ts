@@ -181,6 +181,17 @@ describe('the training pipeline input', () => {
     expect((await parse('train', { reason: 'schedule' })).input).toEqual({ reason: 'schedule' });
   });
 
+  it('moves no alias unless --promote says so, as mlops train', async () => {
+    expect((await parse('train', {})).target).toEqual({ mode: 'local', env: {}, promotion: 'none' });
+    expect((await parse('train', { promote: 'challenger' })).target).toMatchObject({
+      promotion: 'challenger',
+    });
+    expect((await parse('train', { promote: 'production-if-better' })).target).toMatchObject({
+      promotion: 'production',
+    });
+    expect((await parse('data', { bundled: 'iris' })).target).toEqual({ mode: 'local', env: {} });
+  });
+
   it.each([
     [{ reason: 'cron' }, '--reason must be one of schedule, drift, manual, got "cron"'],
     [{ promote: 'always' }, '--promote must be one of none, challenger, production, got "always"'],
