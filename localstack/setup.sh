@@ -37,6 +37,13 @@ if [ "$want_npm" = 1 ]; then
   fi
 fi
 
+# --- the prebuilt `mlops --help` -----------------------------------------------------------
+# dist/cli/mlops.mjs (bin/mlops.mjs uses it while it is newer than bin/cli/program.ts); npm
+# install's prepare step builds it too.
+if [ -d "$root/node_modules/esbuild" ] && { [ ! -f "$root/dist/cli/mlops.mjs" ] || [ "$root/bin/cli/program.ts" -nt "$root/dist/cli/mlops.mjs" ]; }; then
+  (cd "$root" && node bin/build-cli.mjs)
+fi
+
 # --- Python venv ----------------------------------------------------------------------------
 python_bin="${PYTHON:-}"
 if [ -z "$python_bin" ]; then
