@@ -37,6 +37,13 @@ if [ "$want_npm" = 1 ]; then
   fi
 fi
 
+# --- the prebuilt `mlops --help` -----------------------------------------------------------
+# dist/cli/mlops.mjs (bin/mlops.mjs uses it while it is newer than bin/cli/program.ts); npm
+# install's prepare step builds it too.
+if [ -d "$root/node_modules/esbuild" ] && { [ ! -f "$root/dist/cli/mlops.mjs" ] || [ "$root/bin/cli/program.ts" -nt "$root/dist/cli/mlops.mjs" ]; }; then
+  (cd "$root" && node bin/build-cli.mjs)
+fi
+
 # --- Python venv ----------------------------------------------------------------------------
 python_bin="${PYTHON:-}"
 if [ -z "$python_bin" ]; then
@@ -55,7 +62,9 @@ req_hash="$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)"
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" != "$req_hash" ]; then
   say "creating the Python venv at localstack/.venv (MLflow, moto, psycopg2, boto3, scipy)"
   [ -x "$venv/bin/python" ] || "$python_bin" -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+  # Not --quiet: a line per package ("Collecting mlflow==…") shows a first install is moving.
+  say "this takes a few minutes the first time"
+  "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off -r "$here/requirements.txt"
   echo "$req_hash" > "$venv/.requirements.sha256"
 fi
 
@@ -68,7 +77,7 @@ ministack_hash="$(sha256sum "$ministack_req" | cut -d' ' -f1)"
 if [ ! -x "$ministack_venv/bin/ministack" ] || [ "$(cat "$ministack_venv/.requirements.sha256" 2>/dev/null)" != "$ministack_hash" ]; then
   say "installing ministack into localstack/.venv/ministack ($(grep -m1 '^ministack==' "$ministack_req"))"
   [ -x "$ministack_venv/bin/python" ] || "$python_bin" -m venv "$ministack_venv"
-  "$ministack_venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ministack_req"
+  "$ministack_venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off -r "$ministack_req"
   echo "$ministack_hash" > "$ministack_venv/.requirements.sha256"
 fi
 

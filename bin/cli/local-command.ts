@@ -5,13 +5,14 @@
  */
 import type { Command } from 'commander';
 import {
-  type BackendStore,
   down,
   LOCAL_DIR,
   type LocalEndpoints,
+  runningBackendStore,
   up,
 } from '../../localstack/services/services';
-import { CliError, createOutput } from './output';
+import { createOutput } from './output';
+import { chooseBackendStore } from './store-choice';
 
 export function registerLocal(program: Command): void {
   const local = program
@@ -20,14 +21,16 @@ export function registerLocal(program: Command): void {
   local
     .command('up')
     .description('start Postgres, the local AWS endpoint and MLflow, or reuse them; writes .local/env')
-    .option('--store <store>', 'MLflow backend store: postgres or sqlite', 'postgres')
+    .option(
+      '--store <store>',
+      'MLflow backend store: postgres or sqlite (default: the running one, else postgres if installed); switching restarts MLflow',
+    )
     .option('--json', 'print the endpoints as one JSON line')
-    .action(async (opts: { store: string; json?: boolean }) => {
-      if (opts.store !== 'postgres' && opts.store !== 'sqlite') {
-        throw new CliError(`--store must be postgres or sqlite, got "${opts.store}"`, 2);
-      }
+    .action(async (opts: { store?: string; json?: boolean }) => {
+      const { store, note } = chooseBackendStore(opts.store, runningBackendStore());
+      if (note) localProgress(note);
       const out = createOutput(Boolean(opts.json));
-      const env = await up({ backendStore: opts.store as BackendStore, log: localProgress });
+      const env = await up({ backendStore: store, log: localProgress });
       out.info(endpointsText(env));
       out.result(env);
     });

@@ -4,6 +4,8 @@
  * naming the option.
  */
 import { readFile } from 'node:fs/promises';
+import { parseCandidateSpecs } from '../../lambdas/core/training/candidate-specs';
+import { CandidateSpecError } from '../../lambdas/core/training/errors';
 import { CliError } from './output';
 
 export function nonEmpty(flag: string, value: string): string {
@@ -22,7 +24,10 @@ export async function readText(flag: string, path: string): Promise<string> {
   }
 }
 
-/** A JSON array of candidate specs `{name, family, params}`, each checked for its name and family. */
+/**
+ * A JSON array of candidate specs `{name, family, params}` (schemas/candidates.schema.json), each
+ * checked as the training pipeline checks it; returned as written (defaults are filled in later).
+ */
 export async function readCandidatesFile(path: string): Promise<unknown[]> {
   const file = nonEmpty('--candidates', path);
   const text = await readText('--candidates', file);
@@ -32,19 +37,16 @@ export async function readCandidatesFile(path: string): Promise<unknown[]> {
   } catch (error) {
     throw new CliError(`--candidates: ${file} is not JSON: ${(error as Error).message}`, 2);
   }
-  if (!Array.isArray(parsed) || parsed.length === 0) {
-    throw new CliError(`--candidates: ${file} must hold a non-empty JSON array of {name, family, params}`, 2);
+  try {
+    parseCandidateSpecs(parsed);
+  } catch (error) {
+    if (error instanceof CandidateSpecError) {
+      const item = /^\[(\d+)\]\.?(.*)$/.exec(error.field);
+      const where = item ? `item ${item[1]} of ${file}${item[2] ? `: ${item[2]}` : ''}` : file;
+      const reason = error.message.slice(error.field.length + 2);
+      throw new CliError(`--candidates: ${where}: ${reason} (the format: schemas/candidates.schema.json)`, 2);
+    }
+    throw error;
   }
-  parsed.forEach((spec: unknown, i) => {
-    const candidate = spec as { name?: unknown; family?: unknown } | null;
-    if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) {
-      throw new CliError(`--candidates: item ${i} of ${file} must be an object {name, family, params}`, 2);
-    }
-    for (const field of ['name', 'family'] as const) {
-      if (typeof candidate[field] !== 'string' || (candidate[field] as string).trim() === '') {
-        throw new CliError(`--candidates: item ${i} of ${file} needs a "${field}"`, 2);
-      }
-    }
-  });
-  return parsed;
+  return parsed as unknown[];
 }

@@ -11,7 +11,7 @@
  * with its error and cause, bad arguments exit 2, Ctrl-C while following an AWS execution 130.
  */
 import type { Command } from 'commander';
-import { DRIFT_THRESHOLD, PROMOTION_MODES } from '../../lambdas/core/settings';
+import { DRIFT_THRESHOLD, PROMOTION_MODES, renamedPromotionModeNote } from '../../lambdas/core/settings';
 import {
   executionNameFor,
   followExecution,
@@ -27,6 +27,7 @@ import {
 } from './run-aws';
 import {
   type AwsTarget,
+  type DefaultBuckets,
   deployedStateMachineName,
   type LocalTarget,
   parseRunOptions,
@@ -91,6 +92,8 @@ export function registerRun(program: Command): void {
     )
     .option('--bucket <name>', 'the bucket of a bare --landing-key prefix (default: the landing bucket)')
     .option('--bundled <name>', 'data: a dataset that ships with the project (iris, seattle-weather)')
+    .option('--file <path>', 'data: a CSV, JSON, JSONL or Parquet file to land first (as `mlops land` does)')
+    .option('--contract <file>', 'data with --file: its data contract (default: input_schema.json beside it)')
     .option('--candidates <file>', 'train: JSON array of candidate specs [{name, family, params}]')
     .option('--reason <reason>', 'train: schedule, drift or manual (default manual)')
     .option(
@@ -102,7 +105,7 @@ export function registerRun(program: Command): void {
     .option('--model <name>', 'local: the registered model (MODEL_NAME; default iris-classifier)')
     .option(
       '--promote <mode>',
-      `local train: ${PROMOTION_MODES.join(', ').replace(/, (?=\w+$)/, ' or ')} (default challenger)`,
+      `local train: ${PROMOTION_MODES.join(', ').replace(/, (?=\w+$)/, ' or ')} (default none: no alias moves)`,
     )
     .option(
       '--drift-threshold <share>',
@@ -123,9 +126,12 @@ export function registerRun(program: Command): void {
     .option('--no-wait', 'with --aws: print the execution ARN and return without following it')
     .option('--json', 'print the result as one JSON line')
     .addHelpText('after', EXAMPLES)
-    .action(async (name: string, raw: RawRunOptions) => {
+    .action(async (name: string, given: RawRunOptions) => {
       pipelineCommandOf(name);
-      const defaults = raw.aws ? {} : await localDefaultBuckets();
+      const defaults = given.aws ? {} : await localDefaultBuckets();
+      const raw = given.file === undefined ? given : await landFirst(name, given, defaults);
+      const renamed = renamedPromotionModeNote(raw.promote ?? '');
+      if (renamed) process.stderr.write(`note: ${renamed}\n`);
       const request = await parseRunOptions(name, raw, defaults);
       const out = createOutput(request.json);
       const report =
@@ -134,6 +140,28 @@ export function registerRun(program: Command): void {
           : await runAwsCommand({ ...request, target: request.target }, out);
       finish(request, report, out);
     });
+}
+
+/**
+ * `run data --file`: the other options are checked first (nothing lands on a bad one), then the
+ * file lands as `mlops land` lands it, and the run reads that batch.
+ */
+async function landFirst(name: string, raw: RawRunOptions, defaults: DefaultBuckets): Promise<RawRunOptions> {
+  await parseRunOptions(name, raw, defaults);
+  const { file, contract, ...rest } = raw;
+  const { landCommand } = await import('./land-command');
+  const landed = await landCommand(
+    file as string,
+    {
+      ...(raw.dataset !== undefined && { dataset: raw.dataset }),
+      ...(contract !== undefined && { contract }),
+      ...(raw.aws && { aws: true }),
+      ...(raw.stage !== undefined && { stage: raw.stage }),
+    },
+    createOutput(Boolean(raw.json)),
+  );
+  createOutput(false).progress(`landed s3://${landed.bucket}/${landed.key}`);
+  return { ...rest, landingKey: raw.aws ? `s3://${landed.bucket}/${landed.prefix}` : landed.prefix };
 }
 
 /** Prints the outcome; anything but success (or an execution left running on purpose) is an error. */

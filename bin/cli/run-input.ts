@@ -31,6 +31,9 @@ export type RunPipelineCommand = keyof typeof RUN_PIPELINES;
 
 const REASONS = ['schedule', 'drift', 'manual'] as const;
 
+/** The promotion of `mlops run train` and `mlops train` without --promote: none. */
+export const DEFAULT_PROMOTION: PromotionMode = 'none';
+
 /** The options as commander hands them over: strings, unchecked. */
 export interface RawRunOptions {
   readonly dataset?: string;
@@ -38,6 +41,9 @@ export interface RawRunOptions {
   readonly landingKey?: string;
   readonly bucket?: string;
   readonly bundled?: string;
+  /** data: a local file to land first (`mlops land`), then publish. */
+  readonly file?: string;
+  readonly contract?: string;
   readonly candidates?: string;
   readonly reason?: string;
   readonly predictions?: string;
@@ -107,6 +113,8 @@ const OPTION_RULES: Readonly<Record<OptionKey, OptionRule>> = {
   landingKey: { flag: '--landing-key', pipelines: ['data', 'infer', 'monitor'] },
   bucket: { flag: '--bucket', pipelines: ['data', 'infer', 'monitor'] },
   bundled: { flag: '--bundled', pipelines: ['data'] },
+  file: { flag: '--file', pipelines: ['data'] },
+  contract: { flag: '--contract', pipelines: ['data'] },
   candidates: { flag: '--candidates', pipelines: ['train'] },
   reason: { flag: '--reason', pipelines: ['train'] },
   predictions: { flag: '--predictions', pipelines: ['monitor'] },
@@ -146,7 +154,7 @@ export async function parseRunOptions(
   const input = await baseInput(raw);
   const flags = await flagInput(command, raw, aws ? {} : defaults, aws);
   const merged: JsonObject = { ...input, ...flags };
-  if (command === 'data') requireDataFields(merged);
+  if (command === 'data') requireDataFields(merged, raw.file !== undefined);
   if (command === 'train' && merged.reason === undefined) merged.reason = 'manual';
 
   return {
@@ -191,8 +199,17 @@ function checkApplicable(command: RunPipelineCommand, raw: RawRunOptions, aws: b
   if (raw.datasetVersion !== undefined && raw.dataset === undefined) {
     throw new CliError('--dataset-version needs --dataset: a version belongs to a dataset', 2);
   }
-  if (command === 'data' && raw.landingKey !== undefined && raw.bundled !== undefined) {
-    throw new CliError('--landing-key and --bundled are two sources: give one of them', 2);
+  if (command === 'data') {
+    const sources = (['landingKey', 'bundled', 'file'] as const).filter((key) => raw[key] !== undefined);
+    if (sources.length > 1) {
+      throw new CliError(
+        `${sources.map((key) => OPTION_RULES[key].flag).join(' and ')} are ${sources.length === 2 ? 'two' : 'three'} sources: give one of them`,
+        2,
+      );
+    }
+  }
+  if (raw.contract !== undefined && raw.file === undefined) {
+    throw new CliError('--contract needs --file: it is the contract of the file to land', 2);
   }
 }
 
@@ -270,13 +287,13 @@ async function flagInput(
 }
 
 /** The data pipeline cannot start without a dataset name and a source: say which flag gives them. */
-function requireDataFields(input: JsonObject): void {
+function requireDataFields(input: JsonObject, landsFile: boolean): void {
   if (typeof input.dataset !== 'string' || input.dataset.trim() === '') {
     throw new CliError('`run data` needs --dataset <name> (the dataset to publish), or --bundled <name>', 2);
   }
-  if (input.source === undefined) {
+  if (input.source === undefined && !landsFile) {
     throw new CliError(
-      '`run data` needs a source: --landing-key <prefix> (a batch in the landing bucket) or --bundled <name> (iris, seattle-weather)',
+      '`run data` needs a source: --file <path> (lands it first), --landing-key <prefix> (a batch in the landing bucket) or --bundled <name> (iris, seattle-weather)',
       2,
     );
   }
@@ -292,7 +309,8 @@ function localTarget(
   if (raw.model !== undefined) env.MODEL_NAME = nonEmpty('--model', raw.model);
   // Inference scores the newest batch under landing/<DATASET_NAME>/ (its input names no dataset).
   if (raw.dataset !== undefined && command === 'infer') env.DATASET_NAME = nameOf('--dataset', raw.dataset);
-  let promotion: PromotionMode | undefined;
+  // As `mlops train`: no alias moves unless asked (`mlops promote` moves one afterwards).
+  let promotion: PromotionMode | undefined = command === 'train' ? DEFAULT_PROMOTION : undefined;
   if (raw.promote !== undefined) {
     promotion = promotionModeOf(raw.promote);
     if (promotion === undefined) {

@@ -20,8 +20,9 @@ export interface RunOutcome {
  */
 export async function ensureLocalServices(log: (line: string) => void): Promise<void> {
   const services = await import('../../localstack/services/services');
-  // MLflow keeps the store it runs on: asking for the other one would restart it under its other users.
-  const store = services.runningBackendStore() ?? 'postgres';
+  // MLflow keeps the store it runs on (the rule of `mlops local up` and the demo, store-choice.ts).
+  const { chooseBackendStore } = await import('./store-choice');
+  const { store } = chooseBackendStore(undefined, services.runningBackendStore());
   const local = services.endpoints(store);
   const { MLFLOW_TRACKING_URI: mlflow, AWS_ENDPOINT_URL: aws } = process.env;
   if (mlflow && aws && (mlflow !== local.MLFLOW_TRACKING_URI || aws !== local.AWS_ENDPOINT_URL)) {

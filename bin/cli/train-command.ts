@@ -3,7 +3,7 @@
  * registers the best as a new model version and optionally promotes it. Progress per candidate
  * on stderr, a summary table on stdout, and with --json one JSON line last.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { DataError, readContractFile } from '../../lambdas/core/data';
 import {
   DatasetRejectedError,
@@ -27,6 +27,7 @@ import { CandidateSpecError, HIGHER_IS_BETTER, isMetricName } from '../../lambda
 import { LOCAL_DIR } from '../../localstack/services/services';
 import { nonEmpty, readCandidatesFile } from './option-values';
 import { CliError, createOutput, type Output, table } from './output';
+import { DEFAULT_PROMOTION } from './run-input';
 
 /** The options as commander hands them over: strings, unchecked. */
 export interface RawTrainOptions {
@@ -34,6 +35,8 @@ export interface RawTrainOptions {
   readonly contract?: string;
   readonly candidates?: string;
   readonly experiment?: string;
+  readonly model?: string;
+  /** The earlier spelling of --model. */
   readonly modelName?: string;
   readonly seed?: string;
   readonly metric?: string;
@@ -83,14 +86,21 @@ export function registerTrain(program: Command): void {
       '--candidates <file>',
       'JSON array of candidate specs [{name, family, params}]; default: one per family',
     )
-    .option('--experiment <name>', 'MLflow experiment; default: the dataset name')
-    .option('--model-name <name>', 'registered model; default: <dataset>-classifier or <dataset>-regressor')
+    .option(
+      '--experiment <name>',
+      'MLflow experiment; default: MLFLOW_EXPERIMENT_NAME, else the model name (as the training pipeline)',
+    )
+    .option('--model <name>', 'registered model; default: <dataset>-classifier or <dataset>-regressor')
+    .addOption(new Option('--model-name <name>', 'the earlier name of --model').hideHelp())
     .option('--seed <n>', 'seed of the split and the trainers', '42')
     .option(
       '--metric <name>',
       `selection metric (${Object.keys(HIGHER_IS_BETTER).join(', ')}); default: f1_macro or rmse`,
     )
-    .option('--promote <mode>', `promotion gate: ${PROMOTION_MODES.join(', ')}`, 'none')
+    .option(
+      '--promote <mode>',
+      `promotion gate: ${PROMOTION_MODES.join(', ')} (default ${DEFAULT_PROMOTION}: no alias moves)`,
+    )
     .option('--test-fraction <share>', 'share of rows held out for evaluation', '0.2')
     .option(
       '--split <method>',
@@ -108,6 +118,7 @@ export function registerTrain(program: Command): void {
       const out = createOutput(options.json);
       const renamed = renamedPromotionModeNote(raw.promote ?? '');
       if (renamed) out.progress(`note: ${renamed}`);
+      if (raw.modelName !== undefined) out.progress('note: --model-name is now --model');
       const result = await runTrain(options, out);
       out.info(renderSummary(result));
       out.result(result);
@@ -115,13 +126,29 @@ export function registerTrain(program: Command): void {
 }
 
 /** Checks the options; a bad one is a CliError (exit 2) naming the option and the value. */
-export function parseTrainOptions(raw: RawTrainOptions): TrainOptions {
+export function parseTrainOptions(
+  raw: RawTrainOptions,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): TrainOptions {
   const dataset = raw.dataset?.trim();
   if (!dataset) throw new CliError('--dataset is required: a bundled dataset name or a data file', 2);
-  const promote = promotionModeOf(raw.promote ?? 'none');
+  const promote = promotionModeOf(raw.promote ?? DEFAULT_PROMOTION);
   if (promote === undefined) {
     throw new CliError(`--promote must be one of ${PROMOTION_MODES.join(', ')}, got "${raw.promote}"`, 2);
   }
+  if (raw.model !== undefined && raw.modelName !== undefined) {
+    throw new CliError('--model and --model-name are the same option: give --model once', 2);
+  }
+  const model =
+    raw.model !== undefined
+      ? nonEmpty('--model', raw.model)
+      : raw.modelName !== undefined
+        ? nonEmpty('--model-name', raw.modelName)
+        : undefined;
+  const experiment =
+    raw.experiment !== undefined
+      ? nonEmpty('--experiment', raw.experiment)
+      : env.MLFLOW_EXPERIMENT_NAME?.trim() || undefined;
   if (raw.split !== undefined && raw.split !== 'random' && raw.split !== 'time') {
     throw new CliError(`--split must be random or time, got "${raw.split}"`, 2);
   }
@@ -135,8 +162,8 @@ export function parseTrainOptions(raw: RawTrainOptions): TrainOptions {
     dataset,
     ...(raw.contract !== undefined && { contractFile: nonEmpty('--contract', raw.contract) }),
     ...(raw.candidates !== undefined && { candidatesFile: nonEmpty('--candidates', raw.candidates) }),
-    ...(raw.experiment !== undefined && { experiment: nonEmpty('--experiment', raw.experiment) }),
-    ...(raw.modelName !== undefined && { modelName: nonEmpty('--model-name', raw.modelName) }),
+    ...(experiment !== undefined && { experiment }),
+    ...(model !== undefined && { modelName: model }),
     ...(raw.seed !== undefined && { seed: seedOf(raw.seed) }),
     ...(raw.metric !== undefined && { metric: raw.metric }),
     promote,

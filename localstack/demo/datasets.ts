@@ -65,11 +65,14 @@ export function withoutTarget(csv: string): string {
     .join('\n');
 }
 
-/** Small and quick, but three families so the selection has something to choose between. */
+/**
+ * Small and quick, but three families so the selection has something to choose between; named
+ * after their family, as the default candidates of `mlops train` and `mlops run train` are.
+ */
 export const CANDIDATES: readonly CandidateSpec[] = [
-  { name: 'logreg', family: 'logistic_regression' },
-  { name: 'forest', family: 'random_forest', params: { n_estimators: 10, max_depth: 4 } },
-  { name: 'boosting', family: 'gradient_boosting', params: { max_iter: 30, max_depth: 2 } },
+  { name: 'logistic_regression', family: 'logistic_regression' },
+  { name: 'random_forest', family: 'random_forest', params: { n_estimators: 10, max_depth: 4 } },
+  { name: 'gradient_boosting', family: 'gradient_boosting', params: { max_iter: 30, max_depth: 2 } },
 ];
 
 /** Two flowers, a setosa and a virginica, for the predict API. */

@@ -1,6 +1,7 @@
 /**
- * `npm run demo -- --json` on a machine where nothing runs yet: the demo starts its own services,
- * and with no store asked for, MLflow on SQLite. It gets ports and a local directory of its own
+ * `npm run demo -- --store sqlite --json` on a machine where nothing runs yet: the demo starts its
+ * own services, MLflow on SQLite (without --store it would take Postgres where installed, the rule
+ * of `npm run local:up`, so that one after the demo keeps its store). It gets ports and a local directory of its own
  * (MLOPS_*), so it never touches the services the other integration files share. Afterwards the
  * MLflow store is checked to really be that SQLite file, the services are stopped with
  * `local:down`, and no process of theirs may remain.
@@ -58,10 +59,14 @@ function ownEnv(): NodeJS.ProcessEnv {
 function runDemo(): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve, reject) => {
     // process.execPath: the Node 22 vitest runs on, as `npx tsx` would pick from node_modules/.bin.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'localstack/demo/demo.ts', '--json'], {
-      cwd: ROOT,
-      env,
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'localstack/demo/demo.ts', '--store', 'sqlite', '--json'],
+      {
+        cwd: ROOT,
+        env,
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -137,7 +142,7 @@ afterAll(() => {
   rmSync(localDir, { recursive: true, force: true });
 });
 
-describe('npm run demo -- --json on fresh services (MLflow on SQLite)', () => {
+describe('npm run demo -- --store sqlite --json on fresh services', () => {
   it('starts its own services with MLflow on SQLite and exits 0', () => {
     expect(demo.code, demo.stderr.slice(-3000)).toBe(0);
     expect(demo.stderr).toContain('local services (MLflow on sqlite):');

@@ -27,8 +27,8 @@ describe('mlops train', () => {
     await writeFile(
       candidates,
       JSON.stringify([
-        { name: 'logreg', family: 'logistic_regression' },
-        { name: 'forest', family: 'random_forest', params: { n_estimators: 20, max_depth: 4 } },
+        { name: 'logistic_regression', family: 'logistic_regression' },
+        { name: 'random_forest', family: 'random_forest', params: { n_estimators: 20, max_depth: 4 } },
       ]),
     );
 
@@ -37,9 +37,7 @@ describe('mlops train', () => {
         'train',
         '--dataset',
         'iris',
-        '--experiment',
-        `train-cli-${SUFFIX}`,
-        '--model-name',
+        '--model',
         MODEL,
         '--candidates',
         candidates,
@@ -64,7 +62,10 @@ describe('mlops train', () => {
       promotion: { alias: 'Challenger' },
     });
     expect(result.run_id).toMatch(/^[0-9a-f]{32}$/);
-    expect(result.candidates.map((c: { name: string }) => c.name)).toEqual(['logreg', 'forest']);
+    expect(result.candidates.map((c: { name: string }) => c.name)).toEqual([
+      'logistic_regression',
+      'random_forest',
+    ]);
     for (const candidate of result.candidates) {
       expect(candidate.run_id).toMatch(/^[0-9a-f]{32}$/);
       expect(candidate.metrics.accuracy).toBeGreaterThan(0.9);
@@ -72,11 +73,19 @@ describe('mlops train', () => {
     expect(result.metric.value).toBe(
       Math.max(...result.candidates.map((c: { metrics: { f1_macro: number } }) => c.metrics.f1_macro)),
     );
-    expect(stderr).toMatch(/^\[1\/2\] logreg {2}f1_macro 0\.\d{4} {2}\d+\.\d{2} s {2}run [0-9a-f]{32}$/m);
-    expect(stderr).toMatch(/^\[2\/2\] forest {2}f1_macro 0\.\d{4} {2}\d+\.\d{2} s {2}run [0-9a-f]{32}$/m);
+    expect(stderr).toMatch(
+      /^\[1\/2\] logistic_regression {2}f1_macro 0\.\d{4} {2}\d+\.\d{2} s {2}run [0-9a-f]{32}$/m,
+    );
+    expect(stderr).toMatch(
+      /^\[2\/2\] random_forest {2}f1_macro 0\.\d{4} {2}\d+\.\d{2} s {2}run [0-9a-f]{32}$/m,
+    );
     expect(stderr).toContain(`registered ${MODEL} version 1`);
 
     const mlflow = MlflowClient.fromEnv();
     expect((await mlflow.getModelVersionByAlias(MODEL, 'Challenger')).run_id).toBe(result.run_id);
+    // Its experiment is named after the model, as the training pipeline names it.
+    const experiment = await mlflow.getExperimentByName(MODEL);
+    const { runs = [] } = await mlflow.searchRuns({ experiment_ids: [experiment.experiment_id] });
+    expect(runs.map((run) => run.info.run_name).sort()).toEqual(['logistic_regression', 'random_forest']);
   });
 });

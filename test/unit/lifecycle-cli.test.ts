@@ -32,6 +32,23 @@ describe('parseTrainOptions', () => {
     });
   });
 
+  it('shares the vocabulary of mlops run train: --model, promotion none by default, the experiment after the model', () => {
+    const options = parseTrainOptions({ dataset: 'iris', model: 'flowers' }, {});
+    expect(options).toMatchObject({ modelName: 'flowers', promote: 'none' });
+    // No experiment: the lifecycle names it after the model, as the pipeline does without MLFLOW_EXPERIMENT_NAME.
+    expect(options.experiment).toBeUndefined();
+    expect(parseTrainOptions({ dataset: 'iris' }, { MLFLOW_EXPERIMENT_NAME: 'team-exp' }).experiment).toBe(
+      'team-exp',
+    );
+    expect(
+      parseTrainOptions({ dataset: 'iris', experiment: 'mine' }, { MLFLOW_EXPERIMENT_NAME: 'team-exp' })
+        .experiment,
+    ).toBe('mine');
+    expect(parseTrainOptions({ dataset: 'iris', modelName: 'old-spelling' }, {}).modelName).toBe(
+      'old-spelling',
+    );
+  });
+
   it('reads the earlier word production-if-better as production', () => {
     expect(parseTrainOptions({ dataset: 'iris', promote: 'production-if-better' }).promote).toBe(
       'production',
@@ -63,6 +80,11 @@ describe('parseTrainOptions', () => {
       '--max-quarantined-share must be a number from 0 to 1, got "lots"',
     ],
     [{ dataset: 'iris', modelName: '  ' }, '--model-name cannot be empty'],
+    [{ dataset: 'iris', model: '' }, '--model cannot be empty'],
+    [
+      { dataset: 'iris', model: 'a', modelName: 'b' },
+      '--model and --model-name are the same option: give --model once',
+    ],
     [{ dataset: 'iris', split: 'kfold' }, '--split must be random or time, got "kfold"'],
   ])('rejects %j with exit code 2', (raw, message) => {
     let error: unknown;

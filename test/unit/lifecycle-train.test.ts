@@ -169,7 +169,7 @@ describe('trainAndRegister', () => {
     expect(mlflow.aliases.size).toBe(0);
   });
 
-  it('names its experiment and model after the dataset by default', async () => {
+  it('names its model after the dataset and its experiment after the model by default', async () => {
     const mlflow = new FakeTracking();
 
     const result = await trainAndRegister(
@@ -178,7 +178,7 @@ describe('trainAndRegister', () => {
     );
 
     expect(result.model).toBe('iris-classifier');
-    expect([...mlflow.experiments.values()].map((e) => e.name)).toEqual(['iris']);
+    expect([...mlflow.experiments.values()].map((e) => e.name)).toEqual(['iris-classifier']);
   });
 
   it('selects by the metric asked for, in its direction', async () => {

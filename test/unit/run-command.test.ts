@@ -116,7 +116,19 @@ describe('the data pipeline input', () => {
     ],
     [
       { dataset: 'sales' },
-      '`run data` needs a source: --landing-key <prefix> (a batch in the landing bucket) or --bundled <name> (iris, seattle-weather)',
+      '`run data` needs a source: --file <path> (lands it first), --landing-key <prefix> (a batch in the landing bucket) or --bundled <name> (iris, seattle-weather)',
+    ],
+    [
+      { dataset: 'sales', file: 'sales.csv', landingKey: 'x/' },
+      '--landing-key and --file are two sources: give one of them',
+    ],
+    [
+      { dataset: 'sales', landingKey: 'x/', contract: 'c.json' },
+      '--contract needs --file: it is the contract of the file to land',
+    ],
+    [
+      { file: 'sales.csv' },
+      '`run data` needs --dataset <name> (the dataset to publish), or --bundled <name>',
     ],
     [
       { dataset: 'sales', bundled: 'iris', landingKey: 'x/' },
@@ -169,6 +181,17 @@ describe('the training pipeline input', () => {
     expect((await parse('train', { reason: 'schedule' })).input).toEqual({ reason: 'schedule' });
   });
 
+  it('moves no alias unless --promote says so, as mlops train', async () => {
+    expect((await parse('train', {})).target).toEqual({ mode: 'local', env: {}, promotion: 'none' });
+    expect((await parse('train', { promote: 'challenger' })).target).toMatchObject({
+      promotion: 'challenger',
+    });
+    expect((await parse('train', { promote: 'production-if-better' })).target).toMatchObject({
+      promotion: 'production',
+    });
+    expect((await parse('data', { bundled: 'iris' })).target).toEqual({ mode: 'local', env: {} });
+  });
+
   it.each([
     [{ reason: 'cron' }, '--reason must be one of schedule, drift, manual, got "cron"'],
     [{ promote: 'always' }, '--promote must be one of none, challenger, production, got "always"'],
@@ -181,7 +204,7 @@ describe('the training pipeline input', () => {
     expect((await rejection(parse('train', raw))).message).toBe(message);
   });
 
-  it('checks the candidates file holds a non-empty array of {name, family}', async () => {
+  it('checks the candidates file as the pipeline does: a non-empty array of specs, each family and parameter', async () => {
     const notJson = join(dir, 'not.json');
     await writeFile(notJson, '[{');
     expect((await rejection(parse('train', { candidates: notJson }))).message).toMatch(
@@ -190,12 +213,12 @@ describe('the training pipeline input', () => {
     const empty = join(dir, 'empty.json');
     await writeFile(empty, '[]');
     expect((await rejection(parse('train', { candidates: empty }))).message).toBe(
-      `--candidates: ${empty} must hold a non-empty JSON array of {name, family, params}`,
+      `--candidates: ${empty}: must be a non-empty array of {name, family, params} (the format: schemas/candidates.schema.json)`,
     );
     const noFamily = join(dir, 'no-family.json');
     await writeFile(noFamily, '[{"name": "a", "family": "ridge"}, {"name": "b"}]');
     expect((await rejection(parse('train', { candidates: noFamily }))).message).toBe(
-      `--candidates: item 1 of ${noFamily} needs a "family"`,
+      `--candidates: item 1 of ${noFamily}: family: is required: one of logistic_regression, ridge, random_forest, gradient_boosting (the format: schemas/candidates.schema.json)`,
     );
   });
 });

@@ -51,6 +51,12 @@ export {
   numericColumn,
   takeRows,
 } from './frame';
+export {
+  DEFAULT_MAX_CATEGORIES,
+  type InferContractOptions,
+  type InferredContract,
+  inferContract,
+} from './infer-contract';
 export { frameToJson, frameToJsonLines } from './json-format';
 export {
   DATA_FORMATS,

@@ -137,8 +137,9 @@ export async function trainAndRegister(request: TrainRequest, deps: TrainDeps): 
   progress({ type: 'prepared', dataset: prepared });
   const metric = resolveSelectionMetric(prepared.task, request.metric);
   const specs = checkSpecs(givenSpecs ?? defaultCandidates(prepared.task), prepared.task);
-  const experiment = await modelExperiment(deps.mlflow, request.experiment ?? prepared.name);
   const modelName = request.modelName ?? defaultModelName(prepared.name, prepared.task);
+  // Named after the model, as the training pipeline names it (MLFLOW_EXPERIMENT_NAME, else the model).
+  const experiment = await modelExperiment(deps.mlflow, request.experiment ?? modelName);
 
   const results: CandidateResult[] = [];
   for (const [index, spec] of specs.entries()) {

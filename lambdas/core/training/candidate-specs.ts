@@ -101,6 +101,9 @@ export function parseCandidateSpec(input: unknown): CandidateSpec {
     typeof input === 'object' && input !== null && 'family' in input
       ? (input as { family: unknown }).family
       : undefined;
+  if (field === 'family' && family === undefined) {
+    throw new CandidateSpecError(`is required: one of ${Object.keys(FAMILY_TASKS).join(', ')}`, 'family');
+  }
   if (field === 'family') {
     throw new CandidateSpecError(
       `unknown family ${JSON.stringify(family)}; known: ${Object.keys(FAMILY_TASKS).join(', ')}`,
@@ -116,4 +119,37 @@ export function defaultCandidates(task: Task): CandidateSpec[] {
     FAMILY_TASKS[family].includes(task),
   );
   return families.map((family) => parseCandidateSpec({ name: family, family }));
+}
+
+/**
+ * A candidates file (schemas/candidates.schema.json): a non-empty array of specs with unique
+ * names. A bad one is a CandidateSpecError whose field starts with its index (`[1].params.max_depth`).
+ */
+export function parseCandidateSpecs(input: unknown): CandidateSpec[] {
+  if (!Array.isArray(input) || input.length === 0) {
+    throw new CandidateSpecError('must be a non-empty array of {name, family, params}', 'candidates');
+  }
+  const seen = new Set<string>();
+  return input.map((spec: unknown, i) => {
+    let parsed: CandidateSpec;
+    try {
+      if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+        throw new CandidateSpecError('must be an object {name, family, params}', 'spec');
+      }
+      const name = (spec as { name?: unknown }).name;
+      if (typeof name === 'string' && name.trim() === '') {
+        throw new CandidateSpecError('cannot be blank', 'name');
+      }
+      parsed = parseCandidateSpec(spec);
+    } catch (error) {
+      if (!(error instanceof CandidateSpecError)) throw error;
+      const field = error.field === 'spec' ? `[${i}]` : `[${i}].${error.field}`;
+      throw new CandidateSpecError(error.message.slice(error.field.length + 2), field);
+    }
+    if (seen.has(parsed.name)) {
+      throw new CandidateSpecError(`"${parsed.name}" is used by an earlier candidate`, `[${i}].name`);
+    }
+    seen.add(parsed.name);
+    return parsed;
+  });
 }
