@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { ServiceStartError } from '../../localstack/services/services';
+import { localTrackingCredentials, ServiceStartError } from '../../localstack/services/services';
 import { CliError } from './output';
 
 type Register = (program: Command) => void;
@@ -13,6 +13,7 @@ type Register = (program: Command) => void;
 const SUBCOMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   drift: async () => (await import('./drift-command')).registerDrift,
   local: async () => (await import('./local-command')).registerLocal,
+  mlflow: async () => (await import('./mlflow-command')).registerMlflow,
   promote: async () => (await import('./promote-command')).registerPromote,
   rollback: async () => (await import('./rollback-command')).registerRollback,
   run: async () => (await import('./run-command')).registerRun,
@@ -45,6 +46,9 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
 /** Runs the CLI and returns the exit code; known errors become one line on stderr. */
 export async function runCli(argv: string[]): Promise<number> {
   try {
+    // Talking to the local MLflow without credentials of one's own: the pipelines' user, as
+    // `mlops local up` hands it out (its Python subprocesses read the same variables).
+    for (const [name, value] of Object.entries(localTrackingCredentials())) process.env[name] ??= value;
     const program = await buildProgram(argv);
     await program.parseAsync(argv);
     return 0;
