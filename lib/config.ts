@@ -66,6 +66,24 @@ export const stageConfigSchema = z.object({
     desiredCount: z.number().int().min(1).max(10),
     /** Standby RDS instance in the second AZ (only when `database` is `rds`). */
     rdsMultiAz: z.boolean(),
+    /**
+     * An ACM certificate for `domainName`: the load balancer then listens with HTTPS on 443 and
+     * the tracking URI is `https://<domainName>` (a DNS name you point at the internal ALB).
+     */
+    certificateArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/,
+        'must be an ACM certificate ARN',
+      )
+      .optional(),
+    domainName: z
+      .string()
+      .regex(
+        /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/,
+        'must be a DNS name like mlflow.internal.example.com',
+      )
+      .optional(),
   }),
   training: z.object({
     /** Candidates trained at once by the training pipeline's Map state. */
@@ -276,6 +294,8 @@ const CONTEXT_KEY_TABLE = {
   lambdaArchitecture: { path: 'lambdaArchitecture', parse: asIs },
   mlflowDatabase: { path: 'mlflow.database', parse: asIs },
   rdsMultiAz: { path: 'mlflow.rdsMultiAz', parse: asBoolean },
+  mlflowCertificateArn: { path: 'mlflow.certificateArn', parse: asIs },
+  mlflowDomainName: { path: 'mlflow.domainName', parse: asIs },
   promotion: { path: 'training.promotion', parse: asPromotionMode },
   sageMakerRowThreshold: { path: 'training.sageMakerRowThreshold', parse: asNumber },
   modelAlias: { path: 'predict.modelAlias', parse: asIs },
@@ -343,6 +363,13 @@ export function loadStageConfig(getContext: (key: string) => unknown): StageConf
       return `context "${key}" (${path}): ${issue.message}`;
     });
     throw new ConfigError(`Invalid ${stage} configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  const { certificateArn, domainName } = parsed.data.mlflow;
+  if ((certificateArn === undefined) !== (domainName === undefined)) {
+    const missing = certificateArn === undefined ? 'mlflowCertificateArn' : 'mlflowDomainName';
+    throw new ConfigError(
+      `Invalid ${stage} configuration:\n  - context "${missing}": mlflowCertificateArn and mlflowDomainName go together (HTTPS needs a name the certificate covers)`,
+    );
   }
   return parsed.data;
 }

@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledgeRule, acknowledgeWildcards } from './nag-acknowledgements';
 import { PRIVATE_SUBNET_GROUP } from './network';
@@ -16,13 +17,23 @@ export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Namespace of every custom metric the functions emit (Powertools EMF). */
 export const METRICS_NAMESPACE = 'ServerlessMlops';
 
+/** An MLflow basic-auth user: its name, and the secret (`{"username","password"}`) holding its password. */
+export interface MlflowUserSecret {
+  readonly username: string;
+  readonly secret: secretsmanager.ISecret;
+}
+
 /** How a function reaches the MLflow tracking server: from inside the VPC, through its client security group. */
 export interface MlflowAccess {
   readonly vpc: ec2.IVpc;
   /** The security group the MLflow load balancer admits. */
   readonly clientSecurityGroup: ec2.ISecurityGroup;
-  /** `http://<internal ALB DNS name>`. */
+  /** `http://<internal ALB DNS name>` (or `https://<domain>` with a certificate). */
   readonly trackingUri: string;
+  /** The pipelines' user (runs, versions, aliases). Absent: the server asks for no credentials. */
+  readonly writerCredentials?: MlflowUserSecret;
+  /** The read-only user. Absent: the server asks for no credentials. */
+  readonly readerCredentials?: MlflowUserSecret;
 }
 
 export interface MlopsFunctionProps {
@@ -40,6 +51,14 @@ export interface MlopsFunctionProps {
    * @default no VPC and no MLflow access
    */
   readonly mlflow?: MlflowAccess;
+  /**
+   * Which MLflow user the function authenticates as: `writer` (the pipelines' user) or `reader`
+   * (read-only: the predict API, status). It gets MLFLOW_TRACKING_USERNAME and
+   * MLFLOW_TRACKING_PASSWORD_SECRET_ARN, read at cold start (lambdas/core/mlflow/secret-password.ts),
+   * and may read only that secret.
+   * @default 'writer'
+   */
+  readonly mlflowRole?: 'writer' | 'reader';
   /** @default 512 */
   readonly memorySize?: number;
   /** @default Duration.minutes(1) */
@@ -107,6 +126,10 @@ export class MlopsFunction extends Construct {
       );
     }
 
+    const mlflowUser =
+      props.mlflowRole === 'reader' ? props.mlflow?.readerCredentials : props.mlflow?.writerCredentials;
+    mlflowUser?.secret.grantRead(this.role);
+
     this.function = new NodejsFunction(this, 'Function', {
       entry: this.entry,
       handler: 'handler',
@@ -134,6 +157,12 @@ export class MlopsFunction extends Construct {
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
         ...(props.mlflow ? { MLFLOW_TRACKING_URI: props.mlflow.trackingUri } : {}),
+        ...(mlflowUser
+          ? {
+              MLFLOW_TRACKING_USERNAME: mlflowUser.username,
+              MLFLOW_TRACKING_PASSWORD_SECRET_ARN: mlflowUser.secret.secretArn,
+            }
+          : {}),
         ...props.environment,
       },
       bundling: this.bundling,

@@ -71,6 +71,9 @@ export class MlopsStack extends Stack {
           desiredCount: config.mlflow.desiredCount,
           rdsMultiAz: config.mlflow.rdsMultiAz,
           namePrefix: prefix,
+          ...(config.mlflow.certificateArn && config.mlflow.domainName
+            ? { tls: { certificateArn: config.mlflow.certificateArn, domainName: config.mlflow.domainName } }
+            : {}),
         });
 
     this.predictApi = new PredictApi(this, 'PredictApi', {

@@ -102,6 +102,8 @@ export class PredictApi extends Construct {
       logRetention: props.logRetention,
       removalPolicy,
       mlflow: props.mlflow,
+      // Read-only MLflow user: the internet-facing function cannot register or move an alias.
+      mlflowRole: 'reader',
       memorySize: props.memoryMiB ?? 1024,
       // API Gateway gives up after 29 s; a cold start that loads a model must fit in it.
       timeout: Duration.seconds(29),

@@ -5,9 +5,12 @@
  */
 import type { Command } from 'commander';
 import {
+  credentialsFile,
   down,
   LOCAL_DIR,
   type LocalEndpoints,
+  MLFLOW_ADMIN_USER,
+  MLFLOW_READER_USER,
   runningBackendStore,
   up,
 } from '../../localstack/services/services';
@@ -57,6 +60,11 @@ function endpointsText(env: LocalEndpoints): string {
       ? `  Postgres            ${env.DATABASE_URL}`
       : '  MLflow store        SQLite (.local/mlflow.db)',
     `  Artifacts           s3://${env.MLFLOW_ARTIFACTS_BUCKET}`,
+    '',
+    `MLflow asks for basic auth. Open the UI in a browser and log in as ${MLFLOW_ADMIN_USER} or ${MLFLOW_READER_USER};`,
+    `the passwords are in ${credentialsFile()} (adminPassword, readerPassword).`,
+    `Clients use the pipelines' user: MLFLOW_TRACKING_USERNAME=${env.MLFLOW_TRACKING_USERNAME ?? 'pipelines'} and its password in the env file.`,
+    'Add people: mlops mlflow user add <name> --role reader|writer',
     '',
     `Endpoints written to ${LOCAL_DIR}/env; load them with:  . .local/env`,
     'Logs: .local/logs/   Stop: npm run local:down',

@@ -38,6 +38,11 @@ export const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
     description: 'start and stop the local services (MLflow, Postgres, S3/SES)',
     load: async () => (await import('./local-command')).registerLocal,
   },
+  mlflow: {
+    term: 'mlflow',
+    description: 'people and the MLflow registry: users, a tunnel to AWS',
+    load: async () => (await import('./mlflow-command')).registerMlflow,
+  },
   promote: {
     term: 'promote [options] <model> <version>',
     description:
@@ -106,6 +111,13 @@ export async function buildProgram(argv: readonly string[] = [], { load = false 
 /** Runs the CLI and returns the exit code; known errors become one line on stderr. */
 export async function runCli(argv: string[]): Promise<number> {
   try {
+    // Talking to the local MLflow without credentials of one's own: the pipelines' user, as
+    // `mlops local up` hands it out (its Python subprocesses read the same variables). Loaded only
+    // for a command, so `--help` and `--version` stay instant.
+    if (argv[2] !== undefined && Object.hasOwn(SUBCOMMANDS, argv[2])) {
+      const { localTrackingCredentials } = await import('../../localstack/services/services');
+      for (const [name, value] of Object.entries(localTrackingCredentials())) process.env[name] ??= value;
+    }
     const program = await buildProgram(argv);
     await program.parseAsync(argv);
     return 0;

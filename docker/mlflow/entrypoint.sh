@@ -1,8 +1,13 @@
 #!/bin/sh
 # Builds the backend store URI from the parts ECS hands in (the password comes from Secrets
 # Manager, so it cannot be baked into a command line in the task definition) and starts MLflow
-# with the S3 artifact proxy: clients upload and download artifacts through the server and never
-# need S3 credentials of their own.
+# with the S3 artifact proxy and MLflow's basic-auth app: clients upload and download artifacts
+# through the server and never need S3 credentials of their own, and every call but /health needs
+# a user. The auth tables live in the same Postgres database (their own alembic version table).
+#
+# Once the server answers, mlflow_users.py (the script the local stack runs too) creates the
+# pipelines' and the reader's users, or resets their passwords to the secrets' values. If that
+# fails, the container stops: a task whose users cannot log in must not pass for healthy.
 set -eu
 
 : "${DB_HOST:?DB_HOST is required}"
@@ -11,15 +16,52 @@ set -eu
 : "${DB_USER:?DB_USER is required}"
 : "${DB_PASSWORD:?DB_PASSWORD is required}"
 : "${ARTIFACTS_BUCKET:?ARTIFACTS_BUCKET is required}"
+: "${MLFLOW_AUTH_ADMIN_USERNAME:?MLFLOW_AUTH_ADMIN_USERNAME is required}"
+: "${MLFLOW_AUTH_ADMIN_PASSWORD:?MLFLOW_AUTH_ADMIN_PASSWORD is required}"
+: "${MLFLOW_FLASK_SERVER_SECRET_KEY:?MLFLOW_FLASK_SERVER_SECRET_KEY is required}"
+: "${MLFLOW_PIPELINES_PASSWORD:?MLFLOW_PIPELINES_PASSWORD is required}"
+: "${MLFLOW_READER_PASSWORD:?MLFLOW_READER_PASSWORD is required}"
 
+port="${MLFLOW_PORT:-5000}"
 password=$(python -c 'import os, urllib.parse; print(urllib.parse.quote(os.environ["DB_PASSWORD"], safe=""))')
 # SQLAlchemy 2.1 maps bare postgresql:// to psycopg 3; the image has psycopg2.
 backend="postgresql+psycopg2://${DB_USER}:${password}@${DB_HOST}:${DB_PORT}/${DB_NAME}"
 
-exec mlflow server \
+# The auth app's settings; the admin's password stays in MLFLOW_AUTH_ADMIN_PASSWORD.
+config_dir=$(mktemp -d)
+umask 077
+cat > "$config_dir/basic_auth.ini" <<INI
+[mlflow]
+default_permission = READ
+database_uri = ${backend}
+admin_username = ${MLFLOW_AUTH_ADMIN_USERNAME}
+authorization_function = mlflow.server.auth:authenticate_request_basic_auth
+auth_cache_ttl_seconds = ${MLFLOW_AUTH_CACHE_TTL_SECONDS:-60}
+INI
+export MLFLOW_AUTH_CONFIG_PATH="$config_dir/basic_auth.ini"
+
+mlflow server \
   --host 0.0.0.0 \
-  --port "${MLFLOW_PORT:-5000}" \
+  --port "$port" \
   --workers "${MLFLOW_WORKERS:-2}" \
   --backend-store-uri "$backend" \
   --artifacts-destination "s3://${ARTIFACTS_BUCKET}/" \
-  --serve-artifacts
+  --serve-artifacts \
+  --app-name basic-auth &
+server=$!
+trap 'kill -TERM "$server" 2>/dev/null' TERM INT
+
+if ! python "${MLFLOW_USERS_SCRIPT:-/usr/local/lib/mlflow/mlflow_users.py}" --url "http://127.0.0.1:${port}" --wait 600 \
+  --user "${MLFLOW_PIPELINES_USERNAME:-pipelines}:writer:MLFLOW_PIPELINES_PASSWORD" \
+  --user "${MLFLOW_READER_USERNAME:-reader}:reader:MLFLOW_READER_PASSWORD"; then
+  echo "mlflow-entrypoint: could not create the MLflow users; stopping" >&2
+  kill -TERM "$server" 2>/dev/null || true
+  wait "$server" || true
+  exit 1
+fi
+
+# The server's exit is the container's; a TERM from ECS reaches it through the trap.
+wait "$server" || status=$?
+# `wait` returns early when a trapped signal arrives: wait again for the server to finish.
+if kill -0 "$server" 2>/dev/null; then wait "$server" || status=$?; fi
+exit "${status:-0}"

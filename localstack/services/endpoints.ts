@@ -15,7 +15,14 @@ export interface LocalEndpoints {
   AWS_SECRET_ACCESS_KEY: string;
   MLFLOW_ARTIFACTS_BUCKET: string;
   MLFLOW_BACKEND_STORE: BackendStore;
+  /** The pipelines' MLflow user: what `up()` hands out, so every client authenticates. */
+  MLFLOW_TRACKING_USERNAME?: string;
+  MLFLOW_TRACKING_PASSWORD?: string;
 }
+
+/** The endpoints with the credentials of the running MLflow, as `up()` returns them. */
+export type LocalServiceEnv = LocalEndpoints &
+  Required<Pick<LocalEndpoints, 'MLFLOW_TRACKING_USERNAME' | 'MLFLOW_TRACKING_PASSWORD'>>;
 
 const ARTIFACTS_BUCKET = 'mlflow-artifacts';
 const TEST_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MlflowClient } from '../../lambdas/core/mlflow';
-import { ROOT } from '../../localstack/services/services';
+import { ROOT, readMlflowCredentials } from '../../localstack/services/services';
 
 interface DemoJson {
   dataset: { rows: number; quarantined: number; version: string };
@@ -179,7 +179,12 @@ describe('npm run demo -- --store sqlite --json on fresh services', () => {
   });
 
   it('registered the model in MLflow on its port, and the SQLite file holds it', async () => {
-    const mlflow = MlflowClient.fromEnv({ MLFLOW_TRACKING_URI: `http://127.0.0.1:${ports.mlflow}` });
+    // The demo's MLflow asks for basic auth: the pipelines' user of its own state directory.
+    const mlflow = MlflowClient.fromEnv({
+      MLFLOW_TRACKING_URI: `http://127.0.0.1:${ports.mlflow}`,
+      MLFLOW_TRACKING_USERNAME: 'pipelines',
+      MLFLOW_TRACKING_PASSWORD: readMlflowCredentials(localDir)?.pipelinesPassword,
+    });
     const { model, version } = summary.training;
     expect((await mlflow.getModelVersionByAlias(model, 'Production')).version).toBe(version);
     expect((await mlflow.getModelVersionByAlias(model, 'Challenger')).version).toBe('1');

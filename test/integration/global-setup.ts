@@ -1,9 +1,9 @@
 import type { TestProject } from 'vitest/node';
-import { down, endpoints, type LocalEndpoints, up } from '../../localstack/services/services';
+import { down, endpoints, type LocalServiceEnv, up } from '../../localstack/services/services';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    localEnv: LocalEndpoints;
+    localEnv: LocalServiceEnv;
   }
 }
 

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateEmailIdentityCommand, SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { pidFile } from '../../localstack/services/local-paths';
+import { localDir, pidFile } from '../../localstack/services/local-paths';
 import { readEnvFile } from '../../localstack/services/services';
 
 // The foundation's promise: every local service is real and wired to the others. These talk to
@@ -24,10 +25,13 @@ afterAll(() => {
   ses.destroy();
 });
 
+// The pipelines' user `up()` hands out: the local MLflow runs with basic auth.
+const authorization = `Basic ${Buffer.from(`${env.MLFLOW_TRACKING_USERNAME}:${env.MLFLOW_TRACKING_PASSWORD}`).toString('base64')}`;
+
 async function mlflow<T>(path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${env.MLFLOW_TRACKING_URI}/api/2.0/mlflow/${path}`, {
     method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   expect(res.status, `${path}: ${await res.clone().text()}`).toBe(200);
@@ -35,12 +39,15 @@ async function mlflow<T>(path: string, body?: unknown): Promise<T> {
 }
 
 describe('local services', () => {
-  it('writes the endpoints to .local/env for scripts to source', () => {
+  it('writes the endpoints and the pipelines credentials to .local/env (mode 0600) for scripts to source', () => {
     expect(readEnvFile()).toMatchObject({
       MLFLOW_TRACKING_URI: env.MLFLOW_TRACKING_URI,
       AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL,
       DATABASE_URL: env.DATABASE_URL,
+      MLFLOW_TRACKING_USERNAME: 'pipelines',
+      MLFLOW_TRACKING_PASSWORD: env.MLFLOW_TRACKING_PASSWORD,
     });
+    expect(statSync(join(localDir(), 'env')).mode & 0o777).toBe(0o600);
   });
 
   it('creates an MLflow experiment and run over REST, and stores an artifact in S3 through the proxy', async () => {
@@ -62,6 +69,7 @@ describe('local services', () => {
     const artifactPath = `${run.info.artifact_uri.replace('mlflow-artifacts:/', '')}/notes/hello.txt`;
     const put = await fetch(`${env.MLFLOW_TRACKING_URI}/api/2.0/mlflow-artifacts/artifacts/${artifactPath}`, {
       method: 'PUT',
+      headers: { authorization },
       body: 'hello from the foundation test',
     });
     expect(put.status).toBe(200);

@@ -304,9 +304,15 @@ export async function deleteAlias(trackingUri: string, name: string, alias: stri
 }
 
 async function mlflowCall(trackingUri: string, method: string, path: string, body: object): Promise<void> {
+  // The local MLflow asks for basic auth: the user global-setup put in the environment.
+  const { MLFLOW_TRACKING_USERNAME: username, MLFLOW_TRACKING_PASSWORD: password } = process.env;
+  const auth: Record<string, string> =
+    username && password
+      ? { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` }
+      : {};
   const response = await fetch(`${trackingUri}${path}`, {
     method,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...auth },
     body: JSON.stringify(body),
   });
   if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${await response.text()}`);

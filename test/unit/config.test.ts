@@ -77,9 +77,23 @@ describe('loadStageConfig', () => {
     ]);
   });
 
+  it('takes an MLflow certificate only with the DNS name it covers, naming the missing key', () => {
+    const arn = 'arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab';
+    expect(
+      loadStageConfig(context({ mlflowCertificateArn: arn, mlflowDomainName: 'mlflow.corp.example.com' }))
+        .mlflow,
+    ).toMatchObject({ certificateArn: arn, domainName: 'mlflow.corp.example.com' });
+    expect(() => loadStageConfig(context({ mlflowCertificateArn: arn }))).toThrow(
+      /context "mlflowDomainName": mlflowCertificateArn and mlflowDomainName go together/,
+    );
+    expect(() =>
+      loadStageConfig(context({ mlflowCertificateArn: 'cert-1', mlflowDomainName: 'x.example.com' })),
+    ).toThrow(/context "mlflowCertificateArn" \(mlflow\.certificateArn\): must be an ACM certificate ARN/);
+  });
+
   it('applies every context key and names that same key when its value is bad', () => {
     const keys = CONTEXT_KEYS.filter((key) => key !== 'stage');
-    expect(keys).toHaveLength(25);
+    expect(keys).toHaveLength(27);
     for (const key of keys) {
       const load = () => loadStageConfig(context({ [key]: { not: 'a setting' } }));
       expect(load, key).toThrow(new RegExp(`^Invalid dev configuration:\\n  - context "${key}" \\(`));

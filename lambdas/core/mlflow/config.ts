@@ -5,14 +5,21 @@
 
 import type { MlflowClientOptions } from './client';
 import { MlflowConfigError } from './errors';
+import { resolvePasswordSecret } from './secret-password';
 import type { MlflowAuth } from './transport';
+
+// On AWS the stack hands out the password as a secret's ARN: read it once, when this module
+// loads (a Lambda's cold start), so every client built from the environment authenticates.
+await resolvePasswordSecret();
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 /**
  * Reads:
  * - `MLFLOW_TRACKING_URI` (required): the tracking server, an `http://` or `https://` URL;
- * - `MLFLOW_TRACKING_USERNAME` and `MLFLOW_TRACKING_PASSWORD` (basic auth, both or neither), or
+ * - `MLFLOW_TRACKING_USERNAME` and `MLFLOW_TRACKING_PASSWORD` (basic auth, both or neither; on
+ *   AWS the password comes from the secret `MLFLOW_TRACKING_PASSWORD_SECRET_ARN` names, read at
+ *   start-up by `secret-password.ts`), or
  *   `MLFLOW_TRACKING_TOKEN` (bearer); basic wins when both are set, as in MLflow's Python client;
  * - `MLFLOW_HTTP_REQUEST_MAX_RETRIES` (retries after the first attempt, default 2) and
  *   `MLFLOW_HTTP_REQUEST_TIMEOUT` (seconds per attempt, default 30) — MLflow's names, smaller

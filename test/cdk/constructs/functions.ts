@@ -79,6 +79,35 @@ describe('MlopsFunction', () => {
     }
   });
 
+  it('gives every MLflow caller a user and its secret to read: the predict API the reader, the pipelines the writer', () => {
+    const { template } = synthStage('dev');
+    const inVpc = projectFunctions('dev').filter(([id]) => !id.startsWith('ObservabilityHealthCheck'));
+    const policies = Object.values(resourcesOfType(template, 'AWS::IAM::Policy'));
+    for (const [id, fn] of inVpc) {
+      const variables = (fn.Properties.Environment as { Variables: Json }).Variables;
+      const reader = id.startsWith('PredictApi');
+      expect(variables.MLFLOW_TRACKING_USERNAME, id).toBe(reader ? 'reader' : 'pipelines');
+      const secret = reader ? /^MlflowReaderSecret/ : /^MlflowPipelinesSecret/;
+      expect(variables.MLFLOW_TRACKING_PASSWORD_SECRET_ARN, id).toEqual({
+        Ref: expect.stringMatching(secret),
+      });
+      expect(variables.MLFLOW_TRACKING_PASSWORD, id).toBeUndefined();
+      const role = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+      const granted = policies
+        .filter((p) => ((p.Properties.Roles as { Ref: string }[]) ?? []).some((r) => r.Ref === role))
+        .flatMap(
+          (p) =>
+            (p.Properties.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] })
+              .Statement,
+        )
+        .filter((st) => [st.Action].flat().includes('secretsmanager:GetSecretValue'));
+      expect(
+        granted.map((st) => st.Resource),
+        id,
+      ).toEqual([{ Ref: expect.stringMatching(secret) }]);
+    }
+  });
+
   it('keeps function logs 14 days in dev and 90 in prod', () => {
     const retention = (stage: 'dev' | 'prod') =>
       new Set(

@@ -57,7 +57,77 @@ describe('MlflowService', () => {
     expect(container.Secrets).toEqual([
       { Name: 'DB_USER', ValueFrom: expect.anything() },
       { Name: 'DB_PASSWORD', ValueFrom: expect.anything() },
+      { Name: 'MLFLOW_AUTH_ADMIN_PASSWORD', ValueFrom: expect.anything() },
+      { Name: 'MLFLOW_PIPELINES_PASSWORD', ValueFrom: expect.anything() },
+      { Name: 'MLFLOW_READER_PASSWORD', ValueFrom: expect.anything() },
+      { Name: 'MLFLOW_FLASK_SERVER_SECRET_KEY', ValueFrom: expect.anything() },
     ]);
+  });
+
+  it('runs the basic-auth app with admin, pipelines and reader passwords from generated secrets', () => {
+    const { container, env } = mlflowContainer('dev');
+    expect(env).toMatchObject({
+      MLFLOW_AUTH_ADMIN_USERNAME: 'admin',
+      MLFLOW_PIPELINES_USERNAME: 'pipelines',
+      MLFLOW_READER_USERNAME: 'reader',
+    });
+    const secretOf = (name: string) =>
+      JSON.stringify(
+        (container.Secrets as { Name: string; ValueFrom: unknown }[]).find((s) => s.Name === name),
+      );
+    expect(secretOf('MLFLOW_AUTH_ADMIN_PASSWORD')).toMatch(/"MlflowAdminSecret[0-9A-F]{8}".*:password::/);
+    expect(secretOf('MLFLOW_PIPELINES_PASSWORD')).toMatch(/"MlflowPipelinesSecret[0-9A-F]{8}".*:password::/);
+    expect(secretOf('MLFLOW_READER_PASSWORD')).toMatch(/"MlflowReaderSecret[0-9A-F]{8}".*:password::/);
+    for (const [user, secret] of [
+      ['admin', 'MlflowAdminSecret'],
+      ['pipelines', 'MlflowPipelinesSecret'],
+      ['reader', 'MlflowReaderSecret'],
+    ] as const) {
+      const [resource] = Object.entries(
+        resourcesOfType(synthStage('dev').template, 'AWS::SecretsManager::Secret'),
+      ).filter(([logicalId]) => logicalId.startsWith(secret));
+      expect(resource?.[1].Properties.GenerateSecretString, user).toMatchObject({
+        SecretStringTemplate: JSON.stringify({ username: user }),
+        GenerateStringKey: 'password',
+        PasswordLength: 32,
+      });
+    }
+  });
+
+  it('enables ECS Exec for mlops mlflow connect, with the ssmmessages permissions, and outputs what it needs', () => {
+    const { template } = synthStage('dev');
+    template.hasResourceProperties('AWS::ECS::Service', {
+      EnableExecuteCommand: true,
+      LoadBalancers: Match.anyValue(),
+    });
+    const policies = Object.values(resourcesOfType(template, 'AWS::IAM::Policy')).filter((p) =>
+      ((p.Properties.Roles as { Ref: string }[]) ?? []).some((r) => /^MlflowTaskTaskRole/.test(r.Ref)),
+    );
+    const actions = policies.flatMap((p) =>
+      (
+        (p.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement ?? []
+      ).flatMap((st) => [st.Action].flat()),
+    );
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'ssmmessages:CreateControlChannel',
+        'ssmmessages:CreateDataChannel',
+        'ssmmessages:OpenControlChannel',
+        'ssmmessages:OpenDataChannel',
+      ]),
+    );
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    for (const key of [
+      'MlflowClusterName',
+      'MlflowServiceName',
+      'MlflowLoadBalancerHost',
+      'MlflowLoadBalancerPort',
+      'MlflowAdminSecretArn',
+      'MlflowReaderSecretArn',
+    ]) {
+      expect(outputs[key], key).toBeDefined();
+    }
+    expect(outputs.MlflowLoadBalancerPort?.Value).toBe('80');
   });
 
   it('hosts Postgres on ECS with an encrypted EFS volume and finds it through Cloud Map in dev', () => {
@@ -108,7 +178,8 @@ describe('MlflowService', () => {
     synthStage('dev').template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: Match.objectLike({ GenerateStringKey: 'password', ExcludePunctuation: true }),
     });
-    synthStage('prod').template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    // The database's, and MLflow's admin, pipelines, reader and Flask key.
+    synthStage('prod').template.resourceCountIs('AWS::SecretsManager::Secret', 5);
   });
 
   it('lets only the MLflow task reach Postgres and only MLflow clients reach the load balancer', () => {
@@ -135,8 +206,10 @@ describe('MlflowService', () => {
       expect(into(/^MlflowTaskSecurityGroup/)).toEqual([
         { port: 5000, from: expect.stringMatching(/^MlflowLoadBalancerSecurityGroup/) },
       ]);
+      // The clients, and the tasks themselves: `mlops mlflow connect` forwards through one.
       expect(into(/^MlflowLoadBalancerSecurityGroup/)).toEqual([
         { port: 80, from: expect.stringMatching(/^MlflowClientSecurityGroup/) },
+        { port: 80, from: expect.stringMatching(/^MlflowTaskSecurityGroup/) },
       ]);
       // No rule admits an address range: every ingress names a source security group.
       expect(ingress.every((r) => r.SourceSecurityGroupId !== undefined && r.CidrIp === undefined)).toBe(
