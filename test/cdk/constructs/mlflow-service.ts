@@ -18,10 +18,26 @@ function mlflowContainer(stage: 'dev' | 'prod') {
 }
 
 describe('Network', () => {
-  it('spans two AZs with one NAT gateway in dev and two in prod', () => {
-    expect(Object.keys(synthStage('dev').template.findResources('AWS::EC2::Subnet'))).toHaveLength(6);
-    synthStage('dev').template.resourceCountIs('AWS::EC2::NatGateway', 1);
-    synthStage('prod').template.resourceCountIs('AWS::EC2::NatGateway', 2);
+  it('spans two AZs with no NAT gateway: the tasks run in the public subnets with public IPs', () => {
+    for (const stage of ['dev', 'prod'] as const) {
+      const { template, stack } = synthStage(stage);
+      expect(Object.keys(template.findResources('AWS::EC2::Subnet'))).toHaveLength(6);
+      template.resourceCountIs('AWS::EC2::NatGateway', 0);
+      template.resourceCountIs('AWS::EC2::EIP', 0);
+      const publicSubnets = stack.network.vpc.publicSubnets.map((subnet) => stack.resolve(subnet.subnetId));
+      for (const service of Object.values(resourcesOfType(template, 'AWS::ECS::Service'))) {
+        expect(service.Properties.NetworkConfiguration).toEqual({
+          AwsvpcConfiguration: expect.objectContaining({
+            AssignPublicIp: 'ENABLED',
+            Subnets: publicSubnets,
+          }),
+        });
+      }
+      // No route out of the private and isolated subnets.
+      const routes = Object.values(resourcesOfType(template, 'AWS::EC2::Route'));
+      expect(routes.every((route) => route.Properties.GatewayId !== undefined)).toBe(true);
+      expect(routes).toHaveLength(2);
+    }
   });
 
   it('logs all VPC traffic to the access-log bucket and routes S3 through a gateway endpoint', () => {
@@ -35,8 +51,33 @@ describe('Network', () => {
 });
 
 describe('MlflowService', () => {
-  it('runs MLflow from the project image behind an internal load balancer with access logs', () => {
+  it('runs MLflow on Graviton, on Spot and reached through Cloud Map without a load balancer in dev', () => {
     const { template } = synthStage('dev');
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 0);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Name: 'mlflow', HealthCheck: Match.objectLike({}) })],
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+    });
+    for (const service of Object.values(resourcesOfType(template, 'AWS::ECS::Service'))) {
+      expect(service.Properties.CapacityProviderStrategy).toEqual([
+        { CapacityProvider: 'FARGATE_SPOT', Weight: 1 },
+      ]);
+    }
+    template.hasResourceProperties('AWS::ServiceDiscovery::Service', { Name: 'mlflow' });
+    template.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', {
+      CapacityProviders: Match.arrayWith(['FARGATE_SPOT']),
+    });
+    expect(mlflowContainer('dev').env.MLFLOW_SERVER_ALLOWED_HOSTS).toContain('mlflow.mlflow.internal:*');
+  });
+
+  it('runs MLflow from the project image behind an internal load balancer with access logs in prod', () => {
+    const { template } = synthStage('prod');
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+    });
+    for (const service of Object.values(resourcesOfType(template, 'AWS::ECS::Service'))) {
+      expect(service.Properties.CapacityProviderStrategy).toBeUndefined();
+    }
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
       Scheme: 'internal',
       LoadBalancerAttributes: Match.arrayWith([
@@ -51,7 +92,7 @@ describe('MlflowService', () => {
       TargetType: 'ip',
       HealthCheckPath: '/health',
     });
-    const { container, env } = mlflowContainer('dev');
+    const { container, env } = mlflowContainer('prod');
     expect(JSON.stringify(container.Image)).toContain('cdk-hnb659fds-container-assets');
     expect(env.ARTIFACTS_BUCKET).toEqual({ Ref: expect.stringMatching(/^DataLakeArtifacts/) });
     expect(container.Secrets).toEqual([
@@ -111,7 +152,7 @@ describe('MlflowService', () => {
     synthStage('prod').template.resourceCountIs('AWS::SecretsManager::Secret', 1);
   });
 
-  it('lets only the MLflow task reach Postgres and only MLflow clients reach the load balancer', () => {
+  it('lets only the MLflow task reach Postgres and only MLflow clients reach MLflow', () => {
     for (const stage of ['dev', 'prod'] as const) {
       const { template } = synthStage(stage);
       const ingress = Object.values(resourcesOfType(template, 'AWS::EC2::SecurityGroupIngress')).map(
@@ -132,12 +173,19 @@ describe('MlflowService', () => {
       expect(into(database)).toEqual([
         { port: dbPort, from: expect.stringMatching(/^MlflowTaskSecurityGroup/) },
       ]);
-      expect(into(/^MlflowTaskSecurityGroup/)).toEqual([
-        { port: 5000, from: expect.stringMatching(/^MlflowLoadBalancerSecurityGroup/) },
-      ]);
-      expect(into(/^MlflowLoadBalancerSecurityGroup/)).toEqual([
-        { port: 80, from: expect.stringMatching(/^MlflowClientSecurityGroup/) },
-      ]);
+      if (stage === 'dev') {
+        // No load balancer: the task admits the MLflow clients itself.
+        expect(into(/^MlflowTaskSecurityGroup/)).toEqual([
+          { port: 5000, from: expect.stringMatching(/^MlflowClientSecurityGroup/) },
+        ]);
+      } else {
+        expect(into(/^MlflowTaskSecurityGroup/)).toEqual([
+          { port: 5000, from: expect.stringMatching(/^MlflowLoadBalancerSecurityGroup/) },
+        ]);
+        expect(into(/^MlflowLoadBalancerSecurityGroup/)).toEqual([
+          { port: 80, from: expect.stringMatching(/^MlflowClientSecurityGroup/) },
+        ]);
+      }
       // No rule admits an address range: every ingress names a source security group.
       expect(ingress.every((r) => r.SourceSecurityGroupId !== undefined && r.CidrIp === undefined)).toBe(
         true,
