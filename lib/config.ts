@@ -22,6 +22,9 @@ export type { PromotionMode } from '../lambdas/core/settings';
  */
 
 const STAGES = ['dev', 'prod'] as const;
+
+export const MLFLOW_DATABASES = ['ecs-postgres', 'rds', 'aurora-serverless'] as const;
+export type MlflowDatabaseKind = (typeof MLFLOW_DATABASES)[number];
 export type Stage = (typeof STAGES)[number];
 
 // EventBridge Scheduler cron: six fields, `cron(min hour day-of-month month day-of-week year)`.
@@ -54,17 +57,25 @@ export const stageConfigSchema = z.object({
   /** Lambda CPU architecture; the onnxruntime layer carries only this architecture's binaries. */
   lambdaArchitecture: z.enum(['x86_64', 'arm64']),
   network: z.object({
-    /** NAT gateways in the two-AZ VPC: 1 is cheap (dev), 2 survives an AZ outage (prod). */
-    natGateways: z.number().int().min(1).max(2),
+    /**
+     * NAT gateways in the two-AZ VPC ($32.85 a month each). 0 (the default): the ECS tasks run in
+     * the public subnets with a public IPv4 address ($3.65 a month each) and security groups that
+     * admit only their clients, and the Lambdas that call MLflow sit in isolated subnets reaching
+     * S3 through the free gateway endpoint. 1 or 2: the tasks and those Lambdas get NAT egress.
+     */
+    natGateways: z.number().int().min(0).max(2),
   }),
   mlflow: z.object({
-    /** Where MLflow's Postgres backend runs: a Fargate task on EFS (cheap) or RDS (managed). */
-    database: z.enum(['ecs-postgres', 'rds']),
+    /**
+     * Where MLflow's Postgres backend runs: a Fargate task on EFS (cheap), RDS (managed), or Aurora
+     * Serverless v2 (managed, scales to 0 ACU and pauses when idle).
+     */
+    database: z.enum(MLFLOW_DATABASES),
     cpu: z.number().int().positive(),
     memoryMiB: z.number().int().positive(),
     /** MLflow server tasks behind the load balancer. */
     desiredCount: z.number().int().min(1).max(10),
-    /** Standby RDS instance in the second AZ (only when `database` is `rds`). */
+    /** Standby RDS instance in the second AZ (`rds`), or an Aurora reader in it (`aurora-serverless`). */
     rdsMultiAz: z.boolean(),
     /**
      * An ACM certificate for `domainName`: the load balancer then listens with HTTPS on 443 and
@@ -84,6 +95,24 @@ export const stageConfigSchema = z.object({
         'must be a DNS name like mlflow.internal.example.com',
       )
       .optional(),
+    /** RDS instance class without the `db.` prefix (only when `database` is `rds`). */
+    rdsInstanceClass: z
+      .string()
+      .regex(/^[a-z][a-z0-9]*\.[a-z0-9]+$/, 'must be an RDS instance class like t4g.micro (no db. prefix)'),
+    /** Aurora Serverless v2 capacity in ACUs; a minimum of 0 lets the cluster pause when idle. */
+    auroraMinCapacity: z.number().min(0).max(256).multipleOf(0.5),
+    auroraMaxCapacity: z.number().min(1).max(256).multipleOf(0.5),
+    /** CPU architecture of the Fargate tasks (MLflow and the ECS Postgres): arm64 is Graviton, ~20% cheaper. */
+    architecture: z.enum(['x86_64', 'arm64']),
+    /** Run the MLflow and ECS Postgres tasks on Fargate Spot (up to 70% cheaper; may be interrupted). */
+    spot: z.boolean(),
+    /**
+     * An internal Application Load Balancer in front of MLflow ($22.27 a month idle). Without it
+     * the clients reach the task by its Cloud Map name (`mlflow.mlflow.internal:5000`).
+     */
+    loadBalancer: z.boolean(),
+    /** ECS Container Insights on the cluster (custom metrics, ~$0.30 each a month). */
+    containerInsights: z.boolean(),
   }),
   training: z.object({
     /** Candidates trained at once by the training pipeline's Map state. */
@@ -139,7 +168,7 @@ export const stageConfigSchema = z.object({
     /** Verified SES identity the drift alerts are sent from. */
     senderEmail: email,
     recipients: z.array(email).min(1),
-    /** Subscribed to the CloudWatch alarm topic. */
+    /** Subscribed to the CloudWatch alarm topic; required in prod, so alarms reach someone. */
     alarmEmail: email.optional(),
   }),
   schedules: z.object({
@@ -184,9 +213,22 @@ const DEV: StageConfig = {
   region: 'us-east-1',
   modelName: 'iris-classifier',
   datasetName: 'iris',
-  lambdaArchitecture: 'x86_64',
-  network: { natGateways: 1 },
-  mlflow: { database: 'ecs-postgres', cpu: 512, memoryMiB: 1024, desiredCount: 1, rdsMultiAz: false },
+  lambdaArchitecture: 'arm64',
+  network: { natGateways: 0 },
+  mlflow: {
+    database: 'ecs-postgres',
+    cpu: 512,
+    memoryMiB: 1024,
+    desiredCount: 1,
+    rdsMultiAz: false,
+    rdsInstanceClass: 't4g.micro',
+    auroraMinCapacity: 0,
+    auroraMaxCapacity: 2,
+    architecture: 'arm64',
+    spot: true,
+    loadBalancer: false,
+    containerInsights: false,
+  },
   training: {
     maxConcurrency: 4,
     sageMakerRowThreshold: 200_000,
@@ -221,12 +263,24 @@ const DEV: StageConfig = {
   logRetentionDays: 14,
 };
 
-/** prod is dev with two AZs' worth of everything, RDS, retained data and automatic promotion. */
+/**
+ * prod is dev with two AZs' worth of MLflow and its database (two tasks on demand behind the load
+ * balancer, Multi-AZ RDS), Container Insights, retained data and automatic promotion.
+ */
 const PROD: StageConfig = {
   ...DEV,
   stage: 'prod',
-  network: { natGateways: 2 },
-  mlflow: { database: 'rds', cpu: 1024, memoryMiB: 2048, desiredCount: 2, rdsMultiAz: true },
+  mlflow: {
+    ...DEV.mlflow,
+    database: 'rds',
+    cpu: 512,
+    memoryMiB: 1024,
+    desiredCount: 2,
+    rdsMultiAz: true,
+    spot: false,
+    loadBalancer: true,
+    containerInsights: true,
+  },
   training: { ...DEV.training, promotion: 'production' },
   predict: {
     ...DEV.predict,
@@ -292,10 +346,21 @@ const CONTEXT_KEY_TABLE = {
   modelName: { path: 'modelName', parse: asIs },
   datasetName: { path: 'datasetName', parse: asIs },
   lambdaArchitecture: { path: 'lambdaArchitecture', parse: asIs },
+  natGateways: { path: 'network.natGateways', parse: asNumber },
   mlflowDatabase: { path: 'mlflow.database', parse: asIs },
   rdsMultiAz: { path: 'mlflow.rdsMultiAz', parse: asBoolean },
   mlflowCertificateArn: { path: 'mlflow.certificateArn', parse: asIs },
   mlflowDomainName: { path: 'mlflow.domainName', parse: asIs },
+  rdsInstanceClass: { path: 'mlflow.rdsInstanceClass', parse: asIs },
+  auroraMinCapacity: { path: 'mlflow.auroraMinCapacity', parse: asNumber },
+  auroraMaxCapacity: { path: 'mlflow.auroraMaxCapacity', parse: asNumber },
+  mlflowCpu: { path: 'mlflow.cpu', parse: asNumber },
+  mlflowMemoryMiB: { path: 'mlflow.memoryMiB', parse: asNumber },
+  mlflowDesiredCount: { path: 'mlflow.desiredCount', parse: asNumber },
+  mlflowArchitecture: { path: 'mlflow.architecture', parse: asIs },
+  mlflowSpot: { path: 'mlflow.spot', parse: asBoolean },
+  mlflowLoadBalancer: { path: 'mlflow.loadBalancer', parse: asBoolean },
+  containerInsights: { path: 'mlflow.containerInsights', parse: asBoolean },
   promotion: { path: 'training.promotion', parse: asPromotionMode },
   sageMakerRowThreshold: { path: 'training.sageMakerRowThreshold', parse: asNumber },
   modelAlias: { path: 'predict.modelAlias', parse: asIs },
@@ -330,6 +395,31 @@ function setPath(config: StageConfig, path: string, value: unknown): void {
   target[last] = value;
 }
 
+/** Rules between settings; each issue's path names the setting to change. */
+function crossFieldRules(config: StageConfig, ctx: z.RefinementCtx): void {
+  if (config.stage === 'prod' && config.alerts.alarmEmail === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['alerts', 'alarmEmail'],
+      message: 'is required in prod so the alarms reach someone: pass -c alarmEmail=ops@example.com',
+    });
+  }
+  if (config.mlflow.auroraMaxCapacity < config.mlflow.auroraMinCapacity) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['mlflow', 'auroraMaxCapacity'],
+      message: `must be at least auroraMinCapacity (${config.mlflow.auroraMinCapacity})`,
+    });
+  }
+  if (!config.mlflow.loadBalancer && config.mlflow.desiredCount > 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['mlflow', 'desiredCount'],
+      message: 'must be 1 without a load balancer (set -c mlflowLoadBalancer=true for more tasks)',
+    });
+  }
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -355,7 +445,7 @@ export function loadStageConfig(getContext: (key: string) => unknown): StageConf
   // The emulators do not enforce AWS_IAM authorization, so a local deployment keeps the API key
   // (which they do check) unless -c apiAuth= says otherwise; `npm run serve` checks SigV4 itself.
   if (config.localStack.enabled && getContext('apiAuth') === undefined) config.predict.apiAuth = 'api-key';
-  const parsed = stageConfigSchema.safeParse(config);
+  const parsed = stageConfigSchema.superRefine(crossFieldRules).safeParse(config);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const path = issue.path.join('.');

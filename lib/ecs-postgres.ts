@@ -7,6 +7,13 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { MlflowDatabase } from './mlflow-database';
 import { acknowledgeRule } from './nag-acknowledgements';
+import { PRIVATE_SUBNET_GROUP } from './network';
+
+/**
+ * The Postgres image, by exact tag (a floating `16` would change the server under a running
+ * database at any task restart). ECR Public's mirror of the official multi-arch image.
+ */
+export const POSTGRES_IMAGE = 'public.ecr.aws/docker/library/postgres:16.10';
 
 export interface EcsPostgresProps {
   readonly cluster: ecs.ICluster;
@@ -19,12 +26,20 @@ export interface EcsPostgresProps {
   readonly serviceName?: string;
   /** @default 'mlflow' */
   readonly databaseName?: string;
-  /** Postgres image; ECR Public's mirror of the official one avoids Docker Hub pull limits. @default public.ecr.aws/docker/library/postgres:16 */
+  /** Postgres image; ECR Public's mirror of the official one avoids Docker Hub pull limits. @default POSTGRES_IMAGE */
   readonly image?: string;
-  /** @default 512 */
+  /** MLflow's metadata store is small and quiet: a quarter vCPU is plenty. @default 256 */
   readonly cpu?: number;
-  /** @default 1024 */
+  /** @default 512 */
   readonly memoryMiB?: number;
+  /** @default 'x86_64' */
+  readonly architecture?: 'x86_64' | 'arm64';
+  /** Fargate Spot: an interruption restarts Postgres on the same EFS data (dev). @default false */
+  readonly spot?: boolean;
+  /** Where the task runs. @default the `private` subnet group */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** A public IP for the task (public subnets, no NAT gateway). @default false */
+  readonly assignPublicIp?: boolean;
 }
 
 /** The postgres image's `postgres` user; the EFS access point presents the data directory as owned by it. */
@@ -91,7 +106,7 @@ export class EcsPostgres extends Construct implements MlflowDatabase {
     });
     this.fileSystem = new efs.FileSystem(this, 'Data', {
       vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      vpcSubnets: { subnetGroupName: PRIVATE_SUBNET_GROUP },
       securityGroup: fsSecurityGroup,
       encrypted: true,
       performanceMode: efs.PerformanceMode.GENERAL_PURPOSE,
@@ -107,10 +122,11 @@ export class EcsPostgres extends Construct implements MlflowDatabase {
     });
 
     const taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
-      cpu: props.cpu ?? 512,
-      memoryLimitMiB: props.memoryMiB ?? 1024,
+      cpu: props.cpu ?? 256,
+      memoryLimitMiB: props.memoryMiB ?? 512,
       runtimePlatform: {
-        cpuArchitecture: ecs.CpuArchitecture.X86_64,
+        cpuArchitecture:
+          props.architecture === 'arm64' ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64,
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
       },
     });
@@ -129,7 +145,7 @@ export class EcsPostgres extends Construct implements MlflowDatabase {
     );
 
     const container = taskDefinition.addContainer('postgres', {
-      image: ecs.ContainerImage.fromRegistry(props.image ?? 'public.ecr.aws/docker/library/postgres:16'),
+      image: ecs.ContainerImage.fromRegistry(props.image ?? POSTGRES_IMAGE),
       user: `${POSTGRES_UID}:${POSTGRES_UID}`,
       environment: {
         POSTGRES_DB: this.databaseName,
@@ -166,8 +182,12 @@ export class EcsPostgres extends Construct implements MlflowDatabase {
       minHealthyPercent: 0,
       maxHealthyPercent: 100,
       securityGroups: [this.securityGroup],
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      vpcSubnets: props.vpcSubnets ?? { subnetGroupName: PRIVATE_SUBNET_GROUP },
+      assignPublicIp: props.assignPublicIp ?? false,
       platformVersion: ecs.FargatePlatformVersion.LATEST,
+      ...(props.spot
+        ? { capacityProviderStrategies: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] }
+        : {}),
       cloudMapOptions: { name: serviceName, dnsTtl: Duration.seconds(10) },
       circuitBreaker: { enable: true, rollback: true },
     });

@@ -10,11 +10,15 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { AuroraServerless } from './aurora-serverless';
+import type { MlflowDatabaseKind } from './config';
 import { EcsPostgres } from './ecs-postgres';
 import type { MlflowDatabase } from './mlflow-database';
 import type { MlflowAccess, MlflowUserSecret } from './mlops-function';
 import { PROJECT_ROOT } from './mlops-function';
 import { acknowledgeRule, acknowledgeWildcards } from './nag-acknowledgements';
+import { PRIVATE_SUBNET_GROUP } from './network';
+import type { MlflowTier } from './observability';
 import { RdsPostgres } from './rds-postgres';
 
 export interface MlflowServiceProps {
@@ -23,8 +27,11 @@ export interface MlflowServiceProps {
   readonly artifactsBucket: s3.IBucket;
   /** Receives the load balancer's access logs under `alb/mlflow/`. */
   readonly accessLogsBucket: s3.IBucket;
-  /** `ecs-postgres`: Postgres as a Fargate task on EFS, found through Cloud Map. `rds`: RDS for PostgreSQL. */
-  readonly database: 'ecs-postgres' | 'rds';
+  /**
+   * `ecs-postgres`: Postgres as a Fargate task on EFS, found through Cloud Map. `rds`: RDS for
+   * PostgreSQL. `aurora-serverless`: Aurora Serverless v2, which can pause at 0 ACU.
+   */
+  readonly database: MlflowDatabaseKind;
   /** Keep the database (deletion protection, snapshot or retained volume) on stack deletion. */
   readonly retainData: boolean;
   readonly logRetention: logs.RetentionDays;
@@ -34,8 +41,29 @@ export interface MlflowServiceProps {
   readonly memoryMiB?: number;
   /** @default 1 */
   readonly desiredCount?: number;
-  /** Standby instance in the second AZ; ignored unless `database` is `rds`. @default false */
+  /** Standby instance (RDS) or reader (Aurora) in the second AZ; ignored for `ecs-postgres`. @default false */
   readonly rdsMultiAz?: boolean;
+  /** RDS instance class without `db.` (`rds` only). @default t4g.micro */
+  readonly rdsInstanceClass?: string;
+  /** Aurora Serverless v2 ACUs (`aurora-serverless` only). @default 0 and 2 */
+  readonly auroraMinCapacity?: number;
+  readonly auroraMaxCapacity?: number;
+  /** CPU architecture of the MLflow and ECS Postgres tasks (the image is built for it). @default 'x86_64' */
+  readonly architecture?: 'x86_64' | 'arm64';
+  /** Fargate Spot for the MLflow and ECS Postgres tasks. @default false */
+  readonly spot?: boolean;
+  /**
+   * An internal load balancer in front of the tasks. Without one (one task only) clients reach the
+   * task as `mlflow.<namespace>:5000` through Cloud Map. @default true
+   */
+  readonly loadBalancer?: boolean;
+  /** Container Insights on the cluster. @default true */
+  readonly containerInsights?: boolean;
+  /**
+   * Run the tasks in the public subnets with a public IP (the VPC has no NAT gateway); their
+   * security groups still admit only their clients. @default false (private subnets with NAT)
+   */
+  readonly tasksInPublicSubnets?: boolean;
   /** Used to name the RDS instance. @default 'mlops' */
   readonly namePrefix?: string;
   /** Build context of the MLflow image. @default docker/mlflow */
@@ -49,6 +77,23 @@ export interface MlflowServiceProps {
 }
 
 const MLFLOW_PORT = 5000;
+/** The Cloud Map name of the MLflow service when there is no load balancer. */
+const MLFLOW_SERVICE_NAME = 'mlflow';
+
+/**
+ * MLflow server workers (uvicorn processes) a task's memory holds: the process tree must stay
+ * under 70% of the task's memory. test/integration/mlflow-memory.test.ts runs the entrypoint's
+ * command line under a logging and registry workload; measured 2026-12-03 with MLflow 3.17.2 and
+ * one worker: 551 MiB peak for the whole tree. The split below (server ~300 MiB, ~260 MiB per
+ * worker) is an estimate from that one measurement, so a 1 GiB task runs one worker.
+ */
+export const MLFLOW_BASE_MIB = 300;
+export const MLFLOW_WORKER_MIB = 260;
+export function mlflowWorkers(memoryMiB: number, cpu: number): number {
+  const byMemory = Math.floor((0.7 * memoryMiB - MLFLOW_BASE_MIB) / MLFLOW_WORKER_MIB);
+  const byCpu = Math.max(1, Math.round((2 * cpu) / 1024));
+  return Math.max(1, Math.min(byMemory, byCpu));
+}
 
 /** The MLflow users the stack creates (docker/mlflow/mlflow_users.py), by role. */
 export const MLFLOW_USERS = { admin: 'admin', writer: 'pipelines', reader: 'reader' } as const;
@@ -62,71 +107,112 @@ export const MLFLOW_USERS = { admin: 'admin', writer: 'pipelines', reader: 'read
 export class MlflowService extends Construct implements MlflowAccess {
   readonly vpc: ec2.IVpc;
   readonly cluster: ecs.Cluster;
-  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  /** Absent when `loadBalancer` is false: clients reach the task through Cloud Map. */
+  readonly loadBalancer?: elbv2.ApplicationLoadBalancer;
   readonly service: ecs.FargateService;
+  /** The load balancer's target group (absent without a load balancer). */
+  readonly targetGroup?: elbv2.ApplicationTargetGroup;
   readonly database: MlflowDatabase;
   /** Give this group to anything that should reach MLflow (the project's Lambdas, SageMaker jobs). */
   readonly clientSecurityGroup: ec2.SecurityGroup;
   /**
-   * `http://<internal ALB DNS name>`, or `https://<tls.domainName>` with a certificate. The load
-   * balancer is internal and admits only MLflow clients; MLflow itself asks for basic auth.
+   * `http://<internal ALB DNS name>`, `https://<tls.domainName>` with a certificate, or
+   * `http://mlflow.mlflow.internal:5000` without a load balancer. Internal either way, admitting only
+   * MLflow clients; MLflow itself asks for basic auth.
    */
   readonly trackingUri: string;
+  readonly desiredCount: number;
+  readonly containerInsights: boolean;
   /** The basic-auth admin (`{"username","password"}`): for people adding users, never for code. */
   readonly adminSecret: secretsmanager.Secret;
   /** The pipelines' user: writes runs, model versions and aliases. */
   readonly writerCredentials: MlflowUserSecret;
   /** The read-only user: for functions that only read the registry (predict, status). */
   readonly readerCredentials: MlflowUserSecret;
-  private readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
-  private readonly listenerPort: number;
+  /** What MLflow clients connect to: the load balancer's group, or the task's without one. */
+  private readonly frontSecurityGroup: ec2.SecurityGroup;
+  private readonly frontPort: number;
 
   constructor(scope: Construct, id: string, props: MlflowServiceProps) {
     super(scope, id);
     const cpu = props.cpu ?? 512;
     const memoryMiB = props.memoryMiB ?? 1024;
     const desiredCount = props.desiredCount ?? 1;
-    validateProps(cpu, memoryMiB, desiredCount);
+    // A certificate needs the load balancer: TLS ends there.
+    const withLoadBalancer = (props.loadBalancer ?? true) || props.tls !== undefined;
+    this.desiredCount = desiredCount;
+    this.containerInsights = props.containerInsights ?? true;
+    validateProps(cpu, memoryMiB, desiredCount, withLoadBalancer);
+    const arm = props.architecture === 'arm64';
+    const spot = props.spot ?? false;
+    const publicTasks = props.tasksInPublicSubnets ?? false;
+    const taskSubnets: ec2.SubnetSelection = publicTasks
+      ? { subnetType: ec2.SubnetType.PUBLIC }
+      : { subnetGroupName: PRIVATE_SUBNET_GROUP };
     this.vpc = props.vpc;
     const removalPolicy = props.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
-      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      containerInsightsV2:
+        (props.containerInsights ?? true) ? ecs.ContainerInsights.ENABLED : ecs.ContainerInsights.DISABLED,
+      enableFargateCapacityProviders: spot,
       defaultCloudMapNamespace: { name: 'mlflow.internal', vpc: props.vpc, useForServiceConnect: false },
     });
+    if (!(props.containerInsights ?? true)) {
+      acknowledgeRule(
+        this.cluster,
+        'ECS4',
+        'Container Insights is off by configuration (mlflow.containerInsights=false) to save its custom-metric cost outside prod; the alarms use the free AWS/ECS metrics.',
+      );
+    }
     const namespace = this.cluster.defaultCloudMapNamespace;
     if (!namespace) throw new Error('MlflowService: the cluster has no Cloud Map namespace');
 
+    const identifier = `${props.namePrefix ?? 'mlops'}-mlflow`;
     this.database =
       props.database === 'rds'
         ? new RdsPostgres(this, 'Rds', {
             vpc: props.vpc,
-            instanceIdentifier: `${props.namePrefix ?? 'mlops'}-mlflow`,
+            instanceIdentifier: identifier,
             retainData: props.retainData,
             multiAz: props.rdsMultiAz ?? false,
             logRetention: props.logRetention,
+            instanceType: new ec2.InstanceType(props.rdsInstanceClass ?? 't4g.micro'),
           })
-        : new EcsPostgres(this, 'Postgres', {
-            cluster: this.cluster,
-            namespace,
-            logRetention: props.logRetention,
-            retainData: props.retainData,
-          });
+        : props.database === 'aurora-serverless'
+          ? new AuroraServerless(this, 'Aurora', {
+              vpc: props.vpc,
+              clusterIdentifier: identifier,
+              retainData: props.retainData,
+              multiAz: props.rdsMultiAz ?? false,
+              logRetention: props.logRetention,
+              minCapacity: props.auroraMinCapacity ?? 0,
+              maxCapacity: props.auroraMaxCapacity ?? 2,
+            })
+          : new EcsPostgres(this, 'Postgres', {
+              cluster: this.cluster,
+              namespace,
+              logRetention: props.logRetention,
+              retainData: props.retainData,
+              architecture: props.architecture,
+              spot,
+              vpcSubnets: taskSubnets,
+              assignPublicIp: publicTasks,
+            });
 
     this.clientSecurityGroup = new ec2.SecurityGroup(this, 'ClientSecurityGroup', {
       vpc: props.vpc,
       description: 'MLflow clients: members may call the MLflow load balancer',
       allowAllOutbound: true,
     });
-    this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+    const taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
       vpc: props.vpc,
-      description: 'MLflow internal load balancer: admits MLflow clients only',
-      allowAllOutbound: false,
+      description: withLoadBalancer
+        ? 'MLflow server tasks: admit the load balancer only'
+        : 'MLflow server tasks: admit MLflow clients only',
+      allowAllOutbound: true,
     });
-    this.listenerPort = props.tls ? 443 : 80;
-    this.allowFrom(this.clientSecurityGroup);
-
     // Basic-auth users: passwords generated by Secrets Manager, handed to the container as ECS
     // secrets and to the functions as a secret ARN they read at cold start.
     const userSecret = (id: string, username: string, description: string) =>
@@ -163,26 +249,41 @@ export class MlflowService extends Construct implements MlflowAccess {
       removalPolicy,
     });
 
-    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
-      vpc: props.vpc,
-      internetFacing: false,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      securityGroup: this.loadBalancerSecurityGroup,
-      dropInvalidHeaderFields: true,
-      // Artifact uploads of large models go through the server's proxy.
-      idleTimeout: Duration.minutes(5),
-      deletionProtection: props.retainData,
-    });
-    this.loadBalancer.logAccessLogs(props.accessLogsBucket, 'alb/mlflow');
-    this.trackingUri = props.tls
-      ? `https://${props.tls.domainName}`
-      : `http://${this.loadBalancer.loadBalancerDnsName}`;
+    if (withLoadBalancer) {
+      this.frontSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+        vpc: props.vpc,
+        description: 'MLflow internal load balancer: admits MLflow clients only',
+        allowAllOutbound: false,
+      });
+      this.frontPort = props.tls ? 443 : 80;
+      this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+        vpc: props.vpc,
+        internetFacing: false,
+        vpcSubnets: { subnetGroupName: PRIVATE_SUBNET_GROUP },
+        securityGroup: this.frontSecurityGroup,
+        dropInvalidHeaderFields: true,
+        // Artifact uploads of large models go through the server's proxy.
+        idleTimeout: Duration.minutes(5),
+        deletionProtection: props.retainData,
+      });
+      this.loadBalancer.logAccessLogs(props.accessLogsBucket, 'alb/mlflow');
+      this.trackingUri = props.tls
+        ? `https://${props.tls.domainName}`
+        : `http://${this.loadBalancer.loadBalancerDnsName}`;
+    } else {
+      this.frontSecurityGroup = taskSecurityGroup;
+      this.frontPort = MLFLOW_PORT;
+      this.trackingUri = `http://${MLFLOW_SERVICE_NAME}.${namespace.namespaceName}:${MLFLOW_PORT}`;
+    }
+    this.allowFrom(this.clientSecurityGroup);
+    const hostName =
+      this.loadBalancer?.loadBalancerDnsName ?? `${MLFLOW_SERVICE_NAME}.${namespace.namespaceName}`;
 
     const taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
       cpu,
       memoryLimitMiB: memoryMiB,
       runtimePlatform: {
-        cpuArchitecture: ecs.CpuArchitecture.X86_64,
+        cpuArchitecture: arm ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64,
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
       },
     });
@@ -199,7 +300,8 @@ export class MlflowService extends Construct implements MlflowAccess {
 
     taskDefinition.addContainer('mlflow', {
       image: ecs.ContainerImage.fromAsset(props.imageDirectory ?? join(PROJECT_ROOT, 'docker/mlflow'), {
-        platform: Platform.LINUX_AMD64,
+        // The official MLflow image is multi-arch (linux/amd64 and linux/arm64).
+        platform: arm ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
       }),
       environment: {
         DB_HOST: this.database.host,
@@ -207,11 +309,12 @@ export class MlflowService extends Construct implements MlflowAccess {
         DB_NAME: this.database.databaseName,
         ARTIFACTS_BUCKET: props.artifactsBucket.bucketName,
         MLFLOW_PORT: String(MLFLOW_PORT),
-        MLFLOW_WORKERS: '2',
+        MLFLOW_WORKERS: String(mlflowWorkers(memoryMiB, cpu)),
+        ...sqlAlchemyPool(props.database),
         // MLflow 3 rejects Host headers it does not know (DNS-rebinding guard); clients use the ALB's name.
         MLFLOW_SERVER_ALLOWED_HOSTS: [
-          this.loadBalancer.loadBalancerDnsName,
-          `${this.loadBalancer.loadBalancerDnsName}:*`,
+          hostName,
+          `${hostName}:*`,
           'localhost',
           'localhost:*',
           '127.0.0.1:*',
@@ -232,61 +335,77 @@ export class MlflowService extends Construct implements MlflowAccess {
         MLFLOW_FLASK_SERVER_SECRET_KEY: ecs.Secret.fromSecretsManager(flaskSecretKey),
       },
       portMappings: [{ containerPort: MLFLOW_PORT, name: 'http' }],
+      ...(withLoadBalancer
+        ? {}
+        : {
+            // Without a load balancer's health check, ECS replaces a task whose /health fails.
+            healthCheck: {
+              command: [
+                'CMD-SHELL',
+                `python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${MLFLOW_PORT}/health', timeout=4)"`,
+              ],
+              interval: Duration.seconds(30),
+              timeout: Duration.seconds(5),
+              retries: 3,
+              startPeriod: Duration.minutes(3),
+            },
+          }),
       logging: ecs.LogDrivers.awsLogs({
         streamPrefix: 'mlflow',
         logGroup: new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy }),
       }),
     });
 
-    const taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
-      vpc: props.vpc,
-      description: 'MLflow server tasks: admit the load balancer only',
-      allowAllOutbound: true,
-    });
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition,
       desiredCount,
       minHealthyPercent: 100,
       securityGroups: [taskSecurityGroup],
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      vpcSubnets: taskSubnets,
+      assignPublicIp: publicTasks,
       platformVersion: ecs.FargatePlatformVersion.LATEST,
       circuitBreaker: { enable: true, rollback: true },
-      // The first start runs MLflow's database migrations.
-      healthCheckGracePeriod: Duration.minutes(3),
-      // ECS Exec: `mlops mlflow connect` forwards a local port through a task to the load balancer
+      ...(spot ? { capacityProviderStrategies: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] } : {}),
+      ...(withLoadBalancer
+        ? // The first start runs MLflow's database migrations.
+          { healthCheckGracePeriod: Duration.minutes(3) }
+        : { cloudMapOptions: { name: MLFLOW_SERVICE_NAME, dnsTtl: Duration.seconds(10) } }),
+      // ECS Exec: `mlops mlflow connect` forwards a local port through a task to MLflow
       // (CDK adds the ssmmessages permissions to the task role).
       enableExecuteCommand: true,
     });
     this.database.allowFrom(taskSecurityGroup);
-    // `mlops mlflow connect` forwards through a task to the load balancer.
+    // `mlops mlflow connect` forwards through a task to MLflow's front (the load balancer, or the task).
     this.allowFrom(taskSecurityGroup);
     if (this.database instanceof EcsPostgres) this.service.node.addDependency(this.database.service);
 
-    const listener = props.tls
-      ? this.loadBalancer.addListener('Https', {
-          port: 443,
-          protocol: elbv2.ApplicationProtocol.HTTPS,
-          certificates: [
-            elbv2.ListenerCertificate.fromCertificateManager(
-              acm.Certificate.fromCertificateArn(this, 'Certificate', props.tls.certificateArn),
-            ),
-          ],
-          sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
-          open: false,
-        })
-      : this.loadBalancer.addListener('Http', {
-          port: 80,
-          protocol: elbv2.ApplicationProtocol.HTTP,
-          open: false,
-        });
-    listener.addTargets('Mlflow', {
-      port: MLFLOW_PORT,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      targets: [this.service],
-      healthCheck: { path: '/health', healthyHttpCodes: '200', interval: Duration.seconds(30) },
-      deregistrationDelay: Duration.seconds(30),
-    });
+    if (this.loadBalancer) {
+      const listener = props.tls
+        ? this.loadBalancer.addListener('Https', {
+            port: 443,
+            protocol: elbv2.ApplicationProtocol.HTTPS,
+            certificates: [
+              elbv2.ListenerCertificate.fromCertificateManager(
+                acm.Certificate.fromCertificateArn(this, 'Certificate', props.tls.certificateArn),
+              ),
+            ],
+            sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+            open: false,
+          })
+        : this.loadBalancer.addListener('Http', {
+            port: 80,
+            protocol: elbv2.ApplicationProtocol.HTTP,
+            open: false,
+          });
+      this.targetGroup = listener.addTargets('Mlflow', {
+        port: MLFLOW_PORT,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        targets: [this.service],
+        healthCheck: { path: '/health', healthyHttpCodes: '200', interval: Duration.seconds(30) },
+        deregistrationDelay: Duration.seconds(30),
+      });
+    }
 
     // What `mlops mlflow connect` and `mlops mlflow user add --aws` read (bin/cli/mlflow-command.ts).
     const stack = Stack.of(this);
@@ -294,12 +413,8 @@ export class MlflowService extends Construct implements MlflowAccess {
       new CfnOutput(stack, id, { value, description });
     output('MlflowClusterName', this.cluster.clusterName, 'mlops mlflow connect: the ECS cluster');
     output('MlflowServiceName', this.service.serviceName, 'mlops mlflow connect: the ECS service');
-    output(
-      'MlflowLoadBalancerHost',
-      this.loadBalancer.loadBalancerDnsName,
-      'mlops mlflow connect: the host the session forwards to',
-    );
-    output('MlflowLoadBalancerPort', String(this.listenerPort), 'mlops mlflow connect: its port');
+    output('MlflowLoadBalancerHost', hostName, 'mlops mlflow connect: the host the session forwards to');
+    output('MlflowLoadBalancerPort', String(this.frontPort), 'mlops mlflow connect: its port');
     output('MlflowAdminSecretArn', this.adminSecret.secretArn, 'MLflow admin password (JSON field password)');
     output('MlflowReaderSecretArn', this.readerCredentials.secret.secretArn, 'MLflow read-only password');
 
@@ -330,20 +445,57 @@ export class MlflowService extends Construct implements MlflowAccess {
     );
   }
 
-  /** Admits a peer (a security group, or anything connectable) to the MLflow load balancer's listener. */
+  /** What the alarms watch: the load balancer, the services and their desired counts, the database. */
+  alarmTier(): MlflowTier {
+    const database = this.database;
+    return {
+      loadBalancer: this.loadBalancer,
+      targetGroup: this.targetGroup,
+      services: {
+        MlflowServer: { service: this.service, desiredCount: this.desiredCount },
+        ...(database instanceof EcsPostgres
+          ? { MlflowPostgres: { service: database.service, desiredCount: 1 } }
+          : {}),
+      },
+      containerInsights: this.containerInsights,
+      database:
+        database instanceof RdsPostgres
+          ? { kind: 'rds', instance: database.instance, allocatedStorageGiB: database.allocatedStorageGiB }
+          : database instanceof AuroraServerless
+            ? { kind: 'aurora', cluster: database.cluster }
+            : undefined,
+    };
+  }
+
+  /** Admits a peer (a security group, or anything connectable) to MLflow: the load balancer's listener, else the task's port. */
   allowFrom(peer: ec2.IConnectable | ec2.IPeer): void {
     const source = 'connections' in peer ? peer.connections.securityGroups : [peer];
     for (const group of source) {
-      this.loadBalancerSecurityGroup.addIngressRule(
+      this.frontSecurityGroup.addIngressRule(
         group,
-        ec2.Port.tcp(this.listenerPort),
-        this.listenerPort === 443 ? 'HTTPS from an MLflow client' : 'HTTP from an MLflow client',
+        ec2.Port.tcp(this.frontPort),
+        this.frontPort === 443 ? 'HTTPS from an MLflow client' : 'HTTP from an MLflow client',
       );
     }
   }
 }
 
-function validateProps(cpu: number, memoryMiB: number, desiredCount: number): void {
+/**
+ * SQLAlchemy pool of the MLflow server, per worker. Aurora Serverless v2 pauses only when no
+ * connection is open, so there every request opens and closes its own (NullPool); elsewhere a
+ * small pool, recycled every 30 minutes (MLflow always sets pool_pre_ping).
+ */
+export function sqlAlchemyPool(database: MlflowDatabaseKind): Record<string, string> {
+  return database === 'aurora-serverless'
+    ? { MLFLOW_SQLALCHEMYSTORE_POOLCLASS: 'NullPool' }
+    : {
+        MLFLOW_SQLALCHEMYSTORE_POOL_SIZE: '2',
+        MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW: '3',
+        MLFLOW_SQLALCHEMYSTORE_POOL_RECYCLE: '1800',
+      };
+}
+
+function validateProps(cpu: number, memoryMiB: number, desiredCount: number, loadBalancer: boolean): void {
   const fargateCpu = [256, 512, 1024, 2048, 4096, 8192, 16384];
   if (!fargateCpu.includes(cpu)) {
     throw new Error(
@@ -357,5 +509,10 @@ function validateProps(cpu: number, memoryMiB: number, desiredCount: number): vo
   }
   if (!Number.isInteger(desiredCount) || desiredCount < 1) {
     throw new Error(`MlflowServiceProps.desiredCount must be a positive integer (got ${desiredCount})`);
+  }
+  if (!loadBalancer && desiredCount !== 1) {
+    throw new Error(
+      `MlflowServiceProps.desiredCount must be 1 without a load balancer (got ${desiredCount}); set loadBalancer: true`,
+    );
   }
 }

@@ -2,6 +2,7 @@ import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { pascalCase } from '../lambdas/steps/catalogue';
 import type { StageConfig } from './config';
 import { DataLake } from './data-lake';
 import { DriftAlerts } from './drift-alerts';
@@ -70,11 +71,21 @@ export class MlopsStack extends Stack {
           memoryMiB: config.mlflow.memoryMiB,
           desiredCount: config.mlflow.desiredCount,
           rdsMultiAz: config.mlflow.rdsMultiAz,
+          rdsInstanceClass: config.mlflow.rdsInstanceClass,
+          auroraMinCapacity: config.mlflow.auroraMinCapacity,
+          auroraMaxCapacity: config.mlflow.auroraMaxCapacity,
+          architecture: config.mlflow.architecture,
+          spot: config.mlflow.spot,
+          loadBalancer: config.mlflow.loadBalancer,
+          containerInsights: config.mlflow.containerInsights,
+          tasksInPublicSubnets: this.network.tasksInPublicSubnets,
           namePrefix: prefix,
           ...(config.mlflow.certificateArn && config.mlflow.domainName
             ? { tls: { certificateArn: config.mlflow.certificateArn, domainName: config.mlflow.domainName } }
             : {}),
         });
+    // The MLflow callers in the isolated subnets read their password through the endpoint.
+    this.network.allowSecretsFrom(this.mlflow.clientSecurityGroup);
 
     this.predictApi = new PredictApi(this, 'PredictApi', {
       mlflow: this.mlflow,
@@ -159,7 +170,15 @@ export class MlopsStack extends Stack {
       stateMachines: Object.fromEntries(Object.entries(machines).map(([name, m]) => [name, m.stateMachine])),
       driftThreshold: config.drift.threshold,
       deadLetterQueues: this.schedules.deadLetterQueues,
+      functions: {
+        ...Object.fromEntries(
+          Object.entries(this.pipelines.functions).map(([step, fn]) => [pascalCase(step), fn.function]),
+        ),
+        Predict: this.predictApi.handler.function,
+      },
+      mlflow: this.mlflow instanceof MlflowService ? this.mlflow.alarmTier() : undefined,
       alarmEmail: config.alerts.alarmEmail,
+      requireSubscriber: config.stage === 'prod',
       architecture,
       logRetention,
       removalPolicy,

@@ -2,10 +2,13 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -26,6 +29,30 @@ export const CUSTOM_METRICS = {
   healthCheckLatency: { name: 'HealthCheckLatency', service: 'health-check' },
 } as const;
 
+/** An ECS service and how many tasks it should run. */
+export interface WatchedService {
+  readonly service: ecs.FargateService;
+  readonly desiredCount: number;
+}
+
+/** MLflow's tier as the alarms see it: the load balancer (when there is one), the tasks, the database. */
+export interface MlflowTier {
+  readonly loadBalancer?: elbv2.ApplicationLoadBalancer;
+  readonly targetGroup?: elbv2.ApplicationTargetGroup;
+  /** The MLflow server and, for the ECS-hosted Postgres, the database's own service. */
+  readonly services: Readonly<Record<string, WatchedService>>;
+  /**
+   * With Container Insights the running-task alarms compare RunningTaskCount with the desired
+   * count; without it, a service whose tasks report no CPU datapoint at all has none running.
+   */
+  readonly containerInsights: boolean;
+  readonly database?:
+    | { readonly kind: 'rds'; readonly instance: rds.DatabaseInstance; readonly allocatedStorageGiB: number }
+    | { readonly kind: 'aurora'; readonly cluster: rds.DatabaseCluster };
+  /** Alarm when the database has more connections open than this. @default 60 */
+  readonly maxConnections?: number;
+}
+
 export interface ObservabilityProps {
   readonly api: apigateway.RestApi;
   /** The alias the predict function follows (dimension of ServedModelVersion). */
@@ -35,10 +62,16 @@ export interface ObservabilityProps {
   readonly stateMachines: Readonly<Record<string, sfn.IStateMachine>>;
   /** Alarm when the headline drift metric goes over this. */
   readonly driftThreshold: number;
+  /** Every function of the stack whose errors and throttles raise an alarm, by name. @default {} */
+  readonly functions?: Readonly<Record<string, lambda.IFunction>>;
+  /** The MLflow tier to watch (absent under an emulator, where the stack does not run MLflow). */
+  readonly mlflow?: MlflowTier;
   /** Dead-letter queues of the schedules: any message in one raises an alarm. @default {} */
   readonly deadLetterQueues?: Readonly<Record<string, sqs.IQueue>>;
   /** Subscribed to the alarm topic by e-mail. @default no subscription */
   readonly alarmEmail?: string;
+  /** Fail unless `alarmEmail` is set (prod: alarms must reach someone). @default false */
+  readonly requireSubscriber?: boolean;
   readonly architecture: lambda.Architecture;
   readonly logRetention: logs.RetentionDays;
   /** @default 'ServerlessMlops' */
@@ -60,9 +93,11 @@ export interface ObservabilityProps {
 }
 
 /**
- * One dashboard and the alarms that matter, all notifying one SNS topic: API 5xx rate and p99
- * latency, failed executions of each pipeline, drift over the threshold, a failing /health
- * probe, and undeliverable schedule starts.
+ * One dashboard and alarms on every tier, all notifying one SNS topic: the predict API (5xx rate,
+ * p99 latency, a failing /health probe), every function's errors and throttles, every pipeline's
+ * failed and timed-out executions, drift over the threshold, undeliverable schedule starts, and
+ * MLflow (load balancer 5xx and unhealthy hosts, running tasks below desired, the database's free
+ * storage, CPU and connections).
  */
 export class Observability extends Construct {
   readonly topic: sns.Topic;
@@ -199,7 +234,29 @@ export class Observability extends Construct {
         evaluationPeriods: 1,
         alarmDescription: `${name} pipeline: an execution failed`,
       });
+      this.alarm(`${name}PipelineTimedOut`, {
+        metric: machine.metricTimedOut({ period, statistic: 'Sum' }),
+        threshold: 0,
+        evaluationPeriods: 1,
+        alarmDescription: `${name} pipeline: an execution timed out`,
+      });
     }
+    const functions = Object.entries({ ...props.functions, HealthCheck: this.healthCheck.function });
+    for (const [name, fn] of functions) {
+      this.alarm(`${name}Errors`, {
+        metric: fn.metricErrors({ period, statistic: 'Sum' }),
+        threshold: 0,
+        evaluationPeriods: 1,
+        alarmDescription: `${name} function: an invocation failed`,
+      });
+      this.alarm(`${name}Throttles`, {
+        metric: fn.metricThrottles({ period, statistic: 'Sum' }),
+        threshold: 0,
+        evaluationPeriods: 1,
+        alarmDescription: `${name} function: an invocation was throttled`,
+      });
+    }
+    const mlflowWidgets = props.mlflow ? this.mlflowAlarms(props.mlflow, period) : [];
     this.alarm('DriftBreach', {
       metric: drift,
       threshold: props.driftThreshold,
@@ -284,8 +341,149 @@ export class Observability extends Construct {
       }),
     );
     this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Pipeline timeouts',
+        left: machines.map(([name, m]) =>
+          m.metricTimedOut({ period, statistic: 'Sum', label: `${name} timed out` }),
+        ),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Function errors',
+        left: functions.map(([name, fn]) => fn.metricErrors({ period, statistic: 'Sum', label: name })),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Function throttles',
+        left: functions.map(([name, fn]) => fn.metricThrottles({ period, statistic: 'Sum', label: name })),
+        width: 8,
+      }),
+    );
+    if (mlflowWidgets.length > 0) this.dashboard.addWidgets(...mlflowWidgets);
+    this.dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }),
     );
+  }
+
+  /** The MLflow tier's alarms; returns the dashboard widgets that chart the same metrics. */
+  private mlflowAlarms(tier: MlflowTier, period: Duration): cloudwatch.IWidget[] {
+    const widgets: cloudwatch.IWidget[] = [];
+    if (tier.loadBalancer && tier.targetGroup) {
+      const unhealthy = tier.targetGroup.metrics.unhealthyHostCount({ period, statistic: 'Maximum' });
+      const elb5xx = tier.loadBalancer.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, {
+        period,
+        statistic: 'Sum',
+      });
+      const target5xx = tier.targetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
+        period,
+        statistic: 'Sum',
+      });
+      this.alarm('MlflowUnhealthyHosts', {
+        metric: unhealthy,
+        threshold: 0,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        alarmDescription: 'MLflow load balancer: a target fails its /health check',
+      });
+      this.alarm('MlflowLoadBalancer5xx', {
+        metric: elb5xx,
+        threshold: 5,
+        evaluationPeriods: 1,
+        alarmDescription: 'MLflow load balancer: more than 5 of its own 5xx answers in 5 minutes',
+      });
+      this.alarm('MlflowServer5xx', {
+        metric: target5xx,
+        threshold: 5,
+        evaluationPeriods: 1,
+        alarmDescription: 'MLflow server: more than 5 5xx answers in 5 minutes',
+      });
+      widgets.push(
+        new cloudwatch.GraphWidget({
+          title: 'MLflow load balancer',
+          left: [elb5xx.with({ label: 'ELB 5xx' }), target5xx.with({ label: 'server 5xx' })],
+          right: [unhealthy.with({ label: 'unhealthy hosts' })],
+          width: 8,
+        }),
+      );
+    }
+    const running: cloudwatch.IMetric[] = [];
+    for (const [name, { service, desiredCount }] of Object.entries(tier.services)) {
+      const metric = tier.containerInsights
+        ? new cloudwatch.Metric({
+            namespace: 'ECS/ContainerInsights',
+            metricName: 'RunningTaskCount',
+            dimensionsMap: { ClusterName: service.cluster.clusterName, ServiceName: service.serviceName },
+            statistic: 'Minimum',
+            period,
+          })
+        : service.metricCpuUtilization({ period, statistic: 'SampleCount' });
+      this.alarm(`${name}TasksBelowDesired`, {
+        metric,
+        threshold: tier.containerInsights ? desiredCount : 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        // A service with no task running reports nothing at all.
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        alarmDescription: tier.containerInsights
+          ? `${name}: fewer than ${desiredCount} tasks running`
+          : `${name}: no task running (no CPU datapoints)`,
+      });
+      // A label would turn the alarm into a metric-math one; only the graph gets it.
+      running.push(
+        metric.with({ label: tier.containerInsights ? `${name} running` : `${name} CPU datapoints` }),
+      );
+    }
+    widgets.push(
+      new cloudwatch.GraphWidget({
+        title: tier.containerInsights ? 'MLflow tasks running' : 'MLflow tasks reporting CPU',
+        left: running,
+        width: 8,
+      }),
+    );
+    const database = tier.database;
+    if (database) {
+      const maxConnections = tier.maxConnections ?? 60;
+      const source = database.kind === 'rds' ? database.instance : database.cluster;
+      const cpu = source.metricCPUUtilization({ period, statistic: 'Average' });
+      const connections = source.metricDatabaseConnections({ period, statistic: 'Maximum' });
+      const storage =
+        database.kind === 'rds'
+          ? database.instance.metricFreeStorageSpace({ period, statistic: 'Minimum' })
+          : database.cluster.metric('FreeLocalStorage', { period, statistic: 'Minimum' });
+      // RDS: 10% of the allocated storage (storage autoscaling grows it); Aurora: its local (temp) storage.
+      const minFreeBytes =
+        database.kind === 'rds' ? database.allocatedStorageGiB * 0.1 * 1024 ** 3 : 1024 ** 3;
+      this.alarm('DatabaseFreeStorage', {
+        metric: storage,
+        threshold: minFreeBytes,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        alarmDescription: `MLflow database: less than ${(minFreeBytes / 1024 ** 3).toFixed(1)} GiB free storage`,
+      });
+      this.alarm('DatabaseCpu', {
+        metric: cpu,
+        threshold: 80,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        alarmDescription: 'MLflow database: CPU over 80% for 15 minutes',
+      });
+      this.alarm('DatabaseConnections', {
+        metric: connections,
+        threshold: maxConnections,
+        evaluationPeriods: 2,
+        alarmDescription: `MLflow database: more than ${maxConnections} connections open`,
+      });
+      widgets.push(
+        new cloudwatch.GraphWidget({
+          title: 'MLflow database',
+          left: [cpu.with({ label: 'CPU %' }), connections.with({ label: 'connections' })],
+          right: [storage.with({ label: 'free storage (bytes)' })],
+          width: 8,
+        }),
+      );
+    }
+    return widgets;
   }
 
   private alarm(id: string, props: cloudwatch.AlarmProps): cloudwatch.Alarm {
@@ -310,6 +508,11 @@ function validateProps(props: ObservabilityProps, latencyThreshold: number, erro
   }
   if (!(props.driftThreshold > DRIFT_THRESHOLD.exclusiveMin)) {
     throw new Error(`ObservabilityProps.driftThreshold must be positive (got ${props.driftThreshold})`);
+  }
+  if (props.requireSubscriber && props.alarmEmail === undefined) {
+    throw new Error(
+      'ObservabilityProps.alarmEmail is required when requireSubscriber is set: the alarms must reach someone (-c alarmEmail=…)',
+    );
   }
   if (props.alarmEmail !== undefined && !isEmailAddress(props.alarmEmail)) {
     throw new Error(`ObservabilityProps.alarmEmail must be an e-mail address (got '${props.alarmEmail}')`);

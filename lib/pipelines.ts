@@ -56,6 +56,24 @@ export interface PipelinesProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/**
+ * The steps whose task calls MLflow (`context.mlflow()`): their functions run in the VPC with the
+ * MLflow client security group; the others stay outside it (no NAT needed for SES or S3).
+ * test/unit/pipeline-vpc.test.ts checks the list against the task sources.
+ */
+export const MLFLOW_STEPS: ReadonlySet<StepName> = new Set<StepName>([
+  'plan-training',
+  'train-candidate',
+  'evaluate-candidate',
+  'log-candidate-run',
+  'register-model',
+  'promote-model',
+  'plan-inference',
+  'predict-batch',
+  'compare-predictions',
+  'compute-drift',
+]);
+
 /** Prefix of the SageMaker training job names the training pipeline starts (`mlops-train-<runId>`). */
 const TRAINING_JOB_PREFIX = 'mlops-train-';
 
@@ -100,7 +118,8 @@ export class Pipelines extends Construct {
         architecture: props.architecture,
         logRetention: props.logRetention,
         removalPolicy,
-        mlflow: props.mlflow,
+        // Only the steps that call MLflow sit in the VPC; the rest reach AWS APIs from outside it.
+        mlflow: MLFLOW_STEPS.has(step) ? props.mlflow : undefined,
         memorySize: spec.memorySize,
         timeout: Duration.seconds(spec.timeoutSeconds),
         environment: { ...bucketEnv, ...(spec.sendsAlerts ? props.alerts.environment : {}) },
@@ -132,6 +151,8 @@ export class Pipelines extends Construct {
     // The MLflow load balancer admits this group: the job logs every candidate to MLflow.
     this.sageMakerSecurityGroup = props.mlflow.clientSecurityGroup;
     this.sageMakerRole = this.createSageMakerRole(lake);
+    // The job logs as the pipelines' MLflow user: it reads that password at start.
+    props.mlflow.writerCredentials?.secret.grantRead(this.sageMakerRole);
 
     const names = Object.fromEntries(
       PIPELINE_NAMES.map((p) => [p, stateMachineName(props.namePrefix, p)]),
@@ -155,6 +176,8 @@ export class Pipelines extends Construct {
         modelName: props.modelName,
         datasetName: props.datasetName,
         mlflowTrackingUri: props.mlflow.trackingUri,
+        mlflowUsername: props.mlflow.writerCredentials?.username ?? '',
+        mlflowPasswordSecretArn: props.mlflow.writerCredentials?.secret.secretArn ?? '',
         // The trainer container gets the step functions' settings (bucketEnv), so stepConfigFrom reads the same.
         buckets: {
           landing: bucketEnv.LANDING_BUCKET,

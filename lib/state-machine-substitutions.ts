@@ -51,6 +51,9 @@ export interface TrainingSettings {
   readonly modelName: string;
   readonly datasetName: string;
   readonly mlflowTrackingUri: string;
+  /** The pipelines' MLflow user and the secret with its password (empty: MLflow without auth). */
+  readonly mlflowUsername: string;
+  readonly mlflowPasswordSecretArn: string;
   readonly buckets: DataLakeBucketNames;
   readonly trainerImageUri: string;
   readonly sageMakerRoleArn: string;
@@ -102,6 +105,8 @@ export function pipelineSubstitutions(
         ModelName: t.modelName,
         DatasetName: t.datasetName,
         MlflowTrackingUri: t.mlflowTrackingUri,
+        MlflowTrackingUsername: t.mlflowUsername,
+        MlflowPasswordSecretArn: t.mlflowPasswordSecretArn,
         LandingBucketName: t.buckets.landing,
         CuratedBucketName: t.buckets.curated,
         QuarantineBucketName: t.buckets.quarantine,

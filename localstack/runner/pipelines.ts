@@ -101,6 +101,9 @@ export function localSubstitutionInputs(env: Environment, settings: LocalSetting
       modelName: env.MODEL_NAME ?? LOCAL_DEFAULTS.MODEL_NAME,
       datasetName: env.DATASET_NAME ?? LOCAL_DEFAULTS.DATASET_NAME,
       mlflowTrackingUri: env.MLFLOW_TRACKING_URI ?? 'http://127.0.0.1:5000',
+      // No Secrets Manager locally: the job gets the password the way the runner has it (below).
+      mlflowUsername: env.MLFLOW_TRACKING_USERNAME ?? '',
+      mlflowPasswordSecretArn: '',
       buckets: {
         landing: env.LANDING_BUCKET ?? LOCAL_DEFAULTS.LANDING_BUCKET,
         curated: env.CURATED_BUCKET ?? LOCAL_DEFAULTS.CURATED_BUCKET,

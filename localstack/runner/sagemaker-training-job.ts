@@ -32,6 +32,8 @@ const AWS_ACCESS_VARIABLES = [
   'AWS_SESSION_TOKEN',
   'AWS_ENDPOINT_URL',
   'AWS_ENDPOINT_URL_S3',
+  // The stand-in for the pipelines' password secret the job's role reads on AWS.
+  'MLFLOW_TRACKING_PASSWORD',
 ] as const;
 
 /** A job that ran and failed: Step Functions reports `.sync` job failures as States.TaskFailed. */

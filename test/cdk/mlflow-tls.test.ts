@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { MlflowService } from '../../lib/mlflow-service';
+import { PRIVATE_SUBNET_GROUP } from '../../lib/network';
 
 const CERTIFICATE = 'arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab';
 
@@ -12,7 +13,15 @@ const CERTIFICATE = 'arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaa
 function synthWithTls() {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'MlflowTls', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+  // The subnet groups lib/network.ts makes: MLflow's load balancer and database sit in `private`.
+  const vpc = new ec2.Vpc(stack, 'Vpc', {
+    maxAzs: 2,
+    natGateways: 0,
+    subnetConfiguration: [
+      { name: 'public', subnetType: ec2.SubnetType.PUBLIC },
+      { name: PRIVATE_SUBNET_GROUP, subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    ],
+  });
   const mlflow = new MlflowService(stack, 'Mlflow', {
     vpc,
     artifactsBucket: new s3.Bucket(stack, 'Artifacts'),

@@ -51,6 +51,8 @@ function localInputs(
       modelName: 'iris-classifier',
       datasetName: 'iris',
       mlflowTrackingUri: 'http://127.0.0.1:5000',
+      mlflowUsername: 'pipelines',
+      mlflowPasswordSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:mlflow-pipelines-AbCdEf',
       buckets: {
         landing: 'mlops-local-landing',
         curated: 'mlops-local-curated',
@@ -672,6 +674,9 @@ describe('training pipeline, run locally', () => {
     const environment = calls.of('sagemaker')[0]?.Environment as Record<string, string>;
     expect(environment).toEqual({
       MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000',
+      MLFLOW_TRACKING_USERNAME: 'pipelines',
+      MLFLOW_TRACKING_PASSWORD_SECRET_ARN:
+        'arn:aws:secretsmanager:us-east-1:123456789012:secret:mlflow-pipelines-AbCdEf',
       MLFLOW_EXPERIMENT_NAME: 'iris-classifier',
       MODEL_NAME: 'iris-classifier',
       DATASET_NAME: 'iris',
@@ -687,7 +692,12 @@ describe('training pipeline, run locally', () => {
       datasetName: 'iris',
       experimentName: 'iris-classifier',
     });
-    expect(mlflowClientOptionsFromEnv(environment).trackingUri).toBe('http://127.0.0.1:5000');
+    // At start the container puts the secret's password beside the user (secret-password.ts).
+    const started = { ...environment, MLFLOW_TRACKING_PASSWORD: 'from-the-secret' };
+    expect(mlflowClientOptionsFromEnv(started)).toMatchObject({
+      trackingUri: 'http://127.0.0.1:5000',
+      auth: { type: 'basic', username: 'pipelines', password: 'from-the-secret' },
+    });
   });
 
   it('ends in PipelineFailed with the failed job as the cause', async () => {

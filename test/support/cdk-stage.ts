@@ -27,11 +27,20 @@ const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8'))
 };
 const synthesized = new Map<Stage, SynthesizedStage>();
 
-/** The stage's stack as `cdk synth -c stage=<stage>` builds it (default config, no overrides). */
+/** The alarm subscriber the prod stack is synthesized with here, as `-c alarmEmail=` would give it. */
+export const PROD_ALARM_EMAIL = 'ops@example.com';
+
+/** The stage's stack as `cdk synth -c stage=<stage>` builds it (default config; prod with its required alarmEmail). */
 export function synthStage(stage: Stage): SynthesizedStage {
   const cached = synthesized.get(stage);
   if (cached) return cached;
-  const context: Record<string, unknown> = { ...cdkJson.context, stage, 'aws:cdk:bundling-stacks': [] };
+  const context: Record<string, unknown> = {
+    ...cdkJson.context,
+    stage,
+    // prod requires an alarm subscriber (lib/config.ts).
+    ...(stage === 'prod' ? { alarmEmail: PROD_ALARM_EMAIL } : {}),
+    'aws:cdk:bundling-stacks': [],
+  };
   const config = loadStageConfig((key) => context[key]);
   const app = new App({ context, outdir: mkdtempSync(join(tmpdir(), `cdk-test-${stage}-`)) });
   const stack = new MlopsStack(app, `MlopsStack-${stage}`, { config, env: { region: config.region } });

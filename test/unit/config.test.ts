@@ -13,7 +13,7 @@ describe('loadStageConfig', () => {
   });
 
   it('gives prod RDS, retained data and retraining on drift', () => {
-    const config = loadStageConfig(context({ stage: 'prod' }));
+    const config = loadStageConfig(context({ stage: 'prod', alarmEmail: 'ops@example.com' }));
     expect(config.mlflow.database).toBe('rds');
     expect(config.retainData).toBe(true);
     expect(config.drift.retrainOnDrift).toBe(true);
@@ -47,7 +47,7 @@ describe('loadStageConfig', () => {
 
   it('writes prod as dev plus its differences', () => {
     const dev = loadStageConfig(context({}));
-    const prod = loadStageConfig(context({ stage: 'prod' }));
+    const prod = loadStageConfig(context({ stage: 'prod', alarmEmail: 'ops@example.com' }));
     const differences = (a: object, b: object, prefix = ''): string[] =>
       Object.entries(a).flatMap(([key, value]) => {
         const other = (b as Record<string, unknown>)[key];
@@ -58,12 +58,12 @@ describe('loadStageConfig', () => {
 
     expect(differences(dev, prod)).toEqual([
       'stage',
-      'network.natGateways',
       'mlflow.database',
-      'mlflow.cpu',
-      'mlflow.memoryMiB',
       'mlflow.desiredCount',
       'mlflow.rdsMultiAz',
+      'mlflow.spot',
+      'mlflow.loadBalancer',
+      'mlflow.containerInsights',
       'training.promotion',
       'predict.throttleRatePerSecond',
       'predict.throttleBurst',
@@ -93,7 +93,7 @@ describe('loadStageConfig', () => {
 
   it('applies every context key and names that same key when its value is bad', () => {
     const keys = CONTEXT_KEYS.filter((key) => key !== 'stage');
-    expect(keys).toHaveLength(27);
+    expect(keys).toHaveLength(38);
     for (const key of keys) {
       const load = () => loadStageConfig(context({ [key]: { not: 'a setting' } }));
       expect(load, key).toThrow(new RegExp(`^Invalid dev configuration:\\n  - context "${key}" \\(`));
@@ -103,7 +103,7 @@ describe('loadStageConfig', () => {
   it('authenticates predict calls with IAM by default, the API key on request and on the emulators', () => {
     const dev = loadStageConfig(context({}));
     expect(dev.predict).toMatchObject({ apiAuth: 'iam', allowedAliases: ['Challenger'], waf: false });
-    expect(loadStageConfig(context({ stage: 'prod' })).predict.waf).toBe(true);
+    expect(loadStageConfig(context({ stage: 'prod', alarmEmail: 'ops@example.com' })).predict.waf).toBe(true);
     const keyed = loadStageConfig(
       context({ apiAuth: 'api-key', allowedAliases: 'Canary, Shadow', waf: 'true' }),
     );
@@ -119,6 +119,39 @@ describe('loadStageConfig', () => {
     );
     expect(() => loadStageConfig(context({ allowedAliases: 'Canary,bad alias' }))).toThrow(
       /context "allowedAliases" \(predict\.allowedAliases\.1\): must be letters/,
+    );
+  });
+
+  it('requires an alarm subscriber in prod, naming the setting', () => {
+    expect(() => loadStageConfig(context({ stage: 'prod' }))).toThrow(
+      new ConfigError(
+        'Invalid prod configuration:\n  - context "alarmEmail" (alerts.alarmEmail): is required in prod so the alarms reach someone: pass -c alarmEmail=ops@example.com',
+      ),
+    );
+  });
+
+  it('prices nothing it cannot run: no NAT by default, Aurora that can pause, one task without a load balancer', () => {
+    const dev = loadStageConfig(context({}));
+    expect(dev.network.natGateways).toBe(0);
+    expect(dev.mlflow).toMatchObject({ architecture: 'arm64', spot: true, loadBalancer: false });
+    const aurora = loadStageConfig(
+      context({
+        stage: 'prod',
+        alarmEmail: 'ops@example.com',
+        mlflowDatabase: 'aurora-serverless',
+        natGateways: '2',
+      }),
+    );
+    expect(aurora.mlflow).toMatchObject({ database: 'aurora-serverless', auroraMinCapacity: 0 });
+    expect(aurora.network.natGateways).toBe(2);
+    expect(() => loadStageConfig(context({ mlflowDesiredCount: '2' }))).toThrow(
+      /context "mlflowDesiredCount" \(mlflow\.desiredCount\): must be 1 without a load balancer/,
+    );
+    expect(() => loadStageConfig(context({ auroraMinCapacity: '4', auroraMaxCapacity: '2' }))).toThrow(
+      /context "auroraMaxCapacity" \(mlflow\.auroraMaxCapacity\): must be at least auroraMinCapacity \(4\)/,
+    );
+    expect(() => loadStageConfig(context({ natGateways: '3' }))).toThrow(
+      /context "natGateways" \(network\.natGateways\)/,
     );
   });
 

@@ -1,5 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { pascalCase } from '../../../lambdas/steps/catalogue';
+import { MLFLOW_STEPS } from '../../../lib/pipelines';
 import { PIPELINE_STEPS } from '../../../lib/state-machine-substitutions';
 import { resourcesOfType, synthStage } from '../../support/cdk-stage';
 
@@ -45,7 +47,7 @@ describe('MlopsFunction', () => {
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
-        Architectures: ['x86_64'],
+        Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
         LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
         Environment: {
@@ -61,29 +63,56 @@ describe('MlopsFunction', () => {
     }
   });
 
-  it('puts the MLflow callers in the VPC with the MLflow client group and the ALB as tracking URI', () => {
-    const { stack } = synthStage('dev');
-    const clientGroup = stack.getLogicalId(stack.mlflow.clientSecurityGroup.node.defaultChild as never);
-    const inVpc = projectFunctions('dev').filter(([id]) => !id.startsWith('ObservabilityHealthCheck'));
-    expect(inVpc).toHaveLength(Object.values(PIPELINE_STEPS).flat().length + 1);
-    for (const [, fn] of inVpc) {
-      expect(fn.Properties.VpcConfig).toMatchObject({
-        SecurityGroupIds: [{ 'Fn::GetAtt': [clientGroup, 'GroupId'] }],
-      });
-      expect((fn.Properties.Environment as { Variables: Json }).Variables.MLFLOW_TRACKING_URI).toEqual({
-        'Fn::Join': [
-          '',
-          ['http://', { 'Fn::GetAtt': [expect.stringMatching(/^MlflowLoadBalancer/), 'DNSName'] }],
-        ],
-      });
+  it('puts only the MLflow callers in the VPC, with the MLflow client group and tracking URI', () => {
+    for (const stage of ['dev', 'prod'] as const) {
+      const { stack } = synthStage(stage);
+      const clientGroup = stack.getLogicalId(stack.mlflow.clientSecurityGroup.node.defaultChild as never);
+      const callers = new Set(
+        [...MLFLOW_STEPS].map((step) => `Pipelines${pascalCase(step)}`).concat('PredictApiHandler'),
+      );
+      const functions = projectFunctions(stage);
+      const inVpc = functions.filter(([id]) => [...callers].some((prefix) => id.startsWith(prefix)));
+      expect(inVpc).toHaveLength(callers.size);
+      for (const [, fn] of inVpc) {
+        expect(fn.Properties.VpcConfig).toMatchObject({
+          SecurityGroupIds: [{ 'Fn::GetAtt': [clientGroup, 'GroupId'] }],
+        });
+        const uri = (fn.Properties.Environment as { Variables: Json }).Variables.MLFLOW_TRACKING_URI;
+        // dev has no load balancer: the task's Cloud Map name; prod: the internal load balancer.
+        expect(uri).toEqual(
+          stage === 'dev'
+            ? 'http://mlflow.mlflow.internal:5000'
+            : {
+                'Fn::Join': [
+                  '',
+                  ['http://', { 'Fn::GetAtt': [expect.stringMatching(/^MlflowLoadBalancer/), 'DNSName'] }],
+                ],
+              },
+        );
+      }
+      // The rest (data steps, the alert sender, the health probe) reach AWS APIs from outside the VPC.
+      for (const [, fn] of functions.filter((entry) => !inVpc.includes(entry))) {
+        expect(fn.Properties.VpcConfig).toBeUndefined();
+      }
     }
   });
 
   it('gives every MLflow caller a user and its secret to read: the predict API the reader, the pipelines the writer', () => {
     const { template } = synthStage('dev');
-    const inVpc = projectFunctions('dev').filter(([id]) => !id.startsWith('ObservabilityHealthCheck'));
     const policies = Object.values(resourcesOfType(template, 'AWS::IAM::Policy'));
-    for (const [id, fn] of inVpc) {
+    const callers = projectFunctions('dev').filter(
+      ([id, fn]) =>
+        !id.startsWith('ObservabilityHealthCheck') &&
+        (fn.Properties.Environment as { Variables: Json }).Variables.MLFLOW_TRACKING_URI !== undefined,
+    );
+    expect(callers.length).toBeGreaterThan(5);
+    // Functions that never call MLflow get no user either.
+    for (const [id, fn] of projectFunctions('dev')) {
+      const variables = (fn.Properties.Environment as { Variables: Json }).Variables;
+      if (variables.MLFLOW_TRACKING_URI === undefined)
+        expect(variables.MLFLOW_TRACKING_USERNAME, id).toBeUndefined();
+    }
+    for (const [id, fn] of callers) {
       const variables = (fn.Properties.Environment as { Variables: Json }).Variables;
       const reader = id.startsWith('PredictApi');
       expect(variables.MLFLOW_TRACKING_USERNAME, id).toBe(reader ? 'reader' : 'pipelines');
@@ -173,9 +202,9 @@ describe('MlopsFunction', () => {
       ].sort(),
     );
     template.hasResourceProperties('AWS::Lambda::LayerVersion', {
-      CompatibleArchitectures: ['x86_64'],
+      CompatibleArchitectures: ['arm64'],
       CompatibleRuntimes: ['nodejs22.x'],
-      Description: Match.stringLikeRegexp('linux-x64 binaries only'),
+      Description: Match.stringLikeRegexp('linux-arm64 binaries only'),
     });
   });
 });

@@ -18,10 +18,26 @@ function mlflowContainer(stage: 'dev' | 'prod') {
 }
 
 describe('Network', () => {
-  it('spans two AZs with one NAT gateway in dev and two in prod', () => {
-    expect(Object.keys(synthStage('dev').template.findResources('AWS::EC2::Subnet'))).toHaveLength(6);
-    synthStage('dev').template.resourceCountIs('AWS::EC2::NatGateway', 1);
-    synthStage('prod').template.resourceCountIs('AWS::EC2::NatGateway', 2);
+  it('spans two AZs with no NAT gateway: the tasks run in the public subnets with public IPs', () => {
+    for (const stage of ['dev', 'prod'] as const) {
+      const { template, stack } = synthStage(stage);
+      expect(Object.keys(template.findResources('AWS::EC2::Subnet'))).toHaveLength(6);
+      template.resourceCountIs('AWS::EC2::NatGateway', 0);
+      template.resourceCountIs('AWS::EC2::EIP', 0);
+      const publicSubnets = stack.network.vpc.publicSubnets.map((subnet) => stack.resolve(subnet.subnetId));
+      for (const service of Object.values(resourcesOfType(template, 'AWS::ECS::Service'))) {
+        expect(service.Properties.NetworkConfiguration).toEqual({
+          AwsvpcConfiguration: expect.objectContaining({
+            AssignPublicIp: 'ENABLED',
+            Subnets: publicSubnets,
+          }),
+        });
+      }
+      // No route out of the private and isolated subnets.
+      const routes = Object.values(resourcesOfType(template, 'AWS::EC2::Route'));
+      expect(routes.every((route) => route.Properties.GatewayId !== undefined)).toBe(true);
+      expect(routes).toHaveLength(2);
+    }
   });
 
   it('logs all VPC traffic to the access-log bucket and routes S3 through a gateway endpoint', () => {
@@ -35,8 +51,33 @@ describe('Network', () => {
 });
 
 describe('MlflowService', () => {
-  it('runs MLflow from the project image behind an internal load balancer with access logs', () => {
+  it('runs MLflow on Graviton, on Spot and reached through Cloud Map without a load balancer in dev', () => {
     const { template } = synthStage('dev');
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 0);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Name: 'mlflow', HealthCheck: Match.objectLike({}) })],
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+    });
+    for (const service of Object.values(resourcesOfType(template, 'AWS::ECS::Service'))) {
+      expect(service.Properties.CapacityProviderStrategy).toEqual([
+        { CapacityProvider: 'FARGATE_SPOT', Weight: 1 },
+      ]);
+    }
+    template.hasResourceProperties('AWS::ServiceDiscovery::Service', { Name: 'mlflow' });
+    template.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', {
+      CapacityProviders: Match.arrayWith(['FARGATE_SPOT']),
+    });
+    expect(mlflowContainer('dev').env.MLFLOW_SERVER_ALLOWED_HOSTS).toContain('mlflow.mlflow.internal:*');
+  });
+
+  it('runs MLflow from the project image behind an internal load balancer with access logs in prod', () => {
+    const { template } = synthStage('prod');
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+    });
+    for (const service of Object.values(resourcesOfType(template, 'AWS::ECS::Service'))) {
+      expect(service.Properties.CapacityProviderStrategy).toBeUndefined();
+    }
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
       Scheme: 'internal',
       LoadBalancerAttributes: Match.arrayWith([
@@ -51,7 +92,7 @@ describe('MlflowService', () => {
       TargetType: 'ip',
       HealthCheckPath: '/health',
     });
-    const { container, env } = mlflowContainer('dev');
+    const { container, env } = mlflowContainer('prod');
     expect(JSON.stringify(container.Image)).toContain('cdk-hnb659fds-container-assets');
     expect(env.ARTIFACTS_BUCKET).toEqual({ Ref: expect.stringMatching(/^DataLakeArtifacts/) });
     expect(container.Secrets).toEqual([
@@ -98,7 +139,7 @@ describe('MlflowService', () => {
     const { template } = synthStage('dev');
     template.hasResourceProperties('AWS::ECS::Service', {
       EnableExecuteCommand: true,
-      LoadBalancers: Match.anyValue(),
+      ServiceRegistries: Match.anyValue(),
     });
     const policies = Object.values(resourcesOfType(template, 'AWS::IAM::Policy')).filter((p) =>
       ((p.Properties.Roles as { Ref: string }[]) ?? []).some((r) => /^MlflowTaskTaskRole/.test(r.Ref)),
@@ -127,7 +168,9 @@ describe('MlflowService', () => {
     ]) {
       expect(outputs[key], key).toBeDefined();
     }
-    expect(outputs.MlflowLoadBalancerPort?.Value).toBe('80');
+    // dev has no load balancer: the session forwards to the task's Cloud Map name and port.
+    expect(outputs.MlflowLoadBalancerHost?.Value).toBe('mlflow.mlflow.internal');
+    expect(outputs.MlflowLoadBalancerPort?.Value).toBe('5000');
   });
 
   it('hosts Postgres on ECS with an encrypted EFS volume and finds it through Cloud Map in dev', () => {
@@ -182,7 +225,7 @@ describe('MlflowService', () => {
     synthStage('prod').template.resourceCountIs('AWS::SecretsManager::Secret', 5);
   });
 
-  it('lets only the MLflow task reach Postgres and only MLflow clients reach the load balancer', () => {
+  it('lets only the MLflow task reach Postgres and only MLflow clients reach MLflow', () => {
     for (const stage of ['dev', 'prod'] as const) {
       const { template } = synthStage(stage);
       const ingress = Object.values(resourcesOfType(template, 'AWS::EC2::SecurityGroupIngress')).map(
@@ -203,14 +246,23 @@ describe('MlflowService', () => {
       expect(into(database)).toEqual([
         { port: dbPort, from: expect.stringMatching(/^MlflowTaskSecurityGroup/) },
       ]);
-      expect(into(/^MlflowTaskSecurityGroup/)).toEqual([
-        { port: 5000, from: expect.stringMatching(/^MlflowLoadBalancerSecurityGroup/) },
-      ]);
-      // The clients, and the tasks themselves: `mlops mlflow connect` forwards through one.
-      expect(into(/^MlflowLoadBalancerSecurityGroup/)).toEqual([
-        { port: 80, from: expect.stringMatching(/^MlflowClientSecurityGroup/) },
-        { port: 80, from: expect.stringMatching(/^MlflowTaskSecurityGroup/) },
-      ]);
+      if (stage === 'dev') {
+        // No load balancer: the task admits the MLflow clients itself, and the tasks (`mlops mlflow
+        // connect` forwards through one).
+        expect(into(/^MlflowTaskSecurityGroup/)).toEqual([
+          { port: 5000, from: expect.stringMatching(/^MlflowClientSecurityGroup/) },
+          { port: 5000, from: expect.stringMatching(/^MlflowTaskSecurityGroup/) },
+        ]);
+      } else {
+        expect(into(/^MlflowTaskSecurityGroup/)).toEqual([
+          { port: 5000, from: expect.stringMatching(/^MlflowLoadBalancerSecurityGroup/) },
+        ]);
+        // The clients, and the tasks themselves: `mlops mlflow connect` forwards through one.
+        expect(into(/^MlflowLoadBalancerSecurityGroup/)).toEqual([
+          { port: 80, from: expect.stringMatching(/^MlflowClientSecurityGroup/) },
+          { port: 80, from: expect.stringMatching(/^MlflowTaskSecurityGroup/) },
+        ]);
+      }
       // No rule admits an address range: every ingress names a source security group.
       expect(ingress.every((r) => r.SourceSecurityGroupId !== undefined && r.CidrIp === undefined)).toBe(
         true,

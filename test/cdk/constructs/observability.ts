@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { PIPELINE_METRICS } from '../../../lambdas/steps/pipeline-metrics';
 import { CUSTOM_METRICS } from '../../../lib/observability';
-import { resourcesOfType, synthStage } from '../../support/cdk-stage';
+import { PROD_ALARM_EMAIL, resourcesOfType, synthStage } from '../../support/cdk-stage';
 
 type Json = Record<string, unknown>;
 
@@ -15,8 +15,8 @@ function alarms(stage: 'dev' | 'prod'): (Json & { id: string })[] {
   );
 }
 
-function alarm(idPrefix: string) {
-  const found = alarms('dev').filter((a) => a.id.startsWith(`Observability${idPrefix}`));
+function alarm(idPrefix: string, stage: 'dev' | 'prod' = 'dev') {
+  const found = alarms(stage).filter((a) => a.id.startsWith(`Observability${idPrefix}`));
   if (found.length !== 1) throw new Error(`expected one alarm ${idPrefix}, found ${found.length}`);
   return found[0] as Json;
 }
@@ -103,14 +103,95 @@ describe('Observability', () => {
     });
     for (const a of alarms('dev')) expect(a.AlarmActions).toEqual([{ Ref: topicId }]);
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
-    // No alarm e-mail is configured by default, so nobody is subscribed.
+    // No alarm e-mail is configured by default in dev, so nobody is subscribed there.
     template.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 
-  it('charts API traffic, latency percentiles, errors, the served version, pipelines and drift', () => {
-    const { template } = synthStage('dev');
+  it('subscribes the required alarm e-mail in prod', () => {
+    synthStage('prod').template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: PROD_ALARM_EMAIL,
+    });
+  });
+
+  it("alarms on every function's errors and throttles", () => {
+    for (const stage of ['dev', 'prod'] as const) {
+      const { template } = synthStage(stage);
+      const functionIds = Object.entries(resourcesOfType(template, 'AWS::Lambda::Function'))
+        .filter(
+          ([, fn]) =>
+            (fn.Properties.Environment as { Variables?: Json } | undefined)?.Variables
+              ?.POWERTOOLS_SERVICE_NAME,
+        )
+        .map(([id]) => id)
+        .sort();
+      const watched = (metric: string) =>
+        alarms(stage)
+          .filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === metric)
+          .map((a) => {
+            expect(a).toMatchObject({
+              Threshold: 0,
+              Statistic: 'Sum',
+              ComparisonOperator: 'GreaterThanThreshold',
+            });
+            return ((a.Dimensions as { Value: { Ref: string } }[])[0] as { Value: { Ref: string } }).Value
+              .Ref;
+          })
+          .sort();
+      expect(watched('Errors')).toEqual(functionIds);
+      expect(watched('Throttles')).toEqual(functionIds);
+    }
+  });
+
+  it('alarms on a timed-out execution of each pipeline', () => {
+    const timedOut = alarms('dev').filter((a) => a.MetricName === 'ExecutionsTimedOut');
+    expect(timedOut).toHaveLength(4);
+    for (const a of timedOut) expect(a).toMatchObject({ Threshold: 0, Statistic: 'Sum' });
+  });
+
+  it('alarms on the MLflow load balancer, its running tasks and the RDS database in prod', () => {
+    expect(alarm('MlflowUnhealthyHosts', 'prod')).toMatchObject({
+      Namespace: 'AWS/ApplicationELB',
+      MetricName: 'UnHealthyHostCount',
+      Threshold: 0,
+    });
+    expect(alarm('MlflowLoadBalancer5xx', 'prod')).toMatchObject({ MetricName: 'HTTPCode_ELB_5XX_Count' });
+    expect(alarm('MlflowServer5xx', 'prod')).toMatchObject({ MetricName: 'HTTPCode_Target_5XX_Count' });
+    expect(alarm('MlflowServerTasksBelowDesired', 'prod')).toMatchObject({
+      Namespace: 'ECS/ContainerInsights',
+      MetricName: 'RunningTaskCount',
+      Threshold: 2,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    expect(alarm('DatabaseFreeStorage', 'prod')).toMatchObject({
+      Namespace: 'AWS/RDS',
+      MetricName: 'FreeStorageSpace',
+      Threshold: 2 * 1024 ** 3,
+      ComparisonOperator: 'LessThanThreshold',
+    });
+    expect(alarm('DatabaseCpu', 'prod')).toMatchObject({ MetricName: 'CPUUtilization', Threshold: 80 });
+    expect(alarm('DatabaseConnections', 'prod')).toMatchObject({ MetricName: 'DatabaseConnections' });
+  });
+
+  it('alarms when no MLflow or Postgres task runs in dev (no load balancer, no Container Insights)', () => {
+    for (const name of ['MlflowServer', 'MlflowPostgres']) {
+      expect(alarm(`${name}TasksBelowDesired`)).toMatchObject({
+        Namespace: 'AWS/ECS',
+        MetricName: 'CPUUtilization',
+        Statistic: 'SampleCount',
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+      });
+    }
+    expect(alarms('dev').filter((a) => a.Namespace === 'AWS/ApplicationELB')).toEqual([]);
+  });
+
+  it('charts API traffic, latency, errors, the served version, pipelines, drift, functions and MLflow', () => {
+    const { template } = synthStage('prod');
     const [dashboard] = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Dashboard'));
-    expect(dashboard?.Properties.DashboardName).toBe('ServerlessMlops-dev');
+    expect(dashboard?.Properties.DashboardName).toBe('ServerlessMlops-prod');
     const body = JSON.stringify(dashboard?.Properties.DashboardBody);
     for (const text of [
       'API requests',
@@ -123,6 +204,12 @@ describe('Observability', () => {
       'ExecutionsStarted',
       'ExecutionsFailed',
       'DriftScore',
+      'ExecutionsTimedOut',
+      'Throttles',
+      'UnHealthyHostCount',
+      'RunningTaskCount',
+      'FreeStorageSpace',
+      'DatabaseConnections',
     ]) {
       expect(body).toContain(text);
     }

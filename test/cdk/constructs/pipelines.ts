@@ -251,15 +251,16 @@ describe('Pipelines', () => {
     expect(JSON.stringify(sageMakerRoleStatements())).not.toContain(artifactsId);
   });
 
-  it('runs the training job in the MLflow client security group, which the MLflow load balancer admits', () => {
+  it('runs the training job in the MLflow client security group, which MLflow admits', () => {
     const { stack, template } = synthStage('dev');
     const substitutions = machineProperties('training').properties.DefinitionSubstitutions as Json;
     const clientGroup = stack.resolve(stack.mlflow.clientSecurityGroup.securityGroupId);
     expect(substitutions.SageMakerSecurityGroupId).toEqual(clientGroup);
+    // dev has no load balancer: the MLflow task admits the group on its own port.
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       IpProtocol: 'tcp',
-      FromPort: 80,
-      ToPort: 80,
+      FromPort: 5000,
+      ToPort: 5000,
       SourceSecurityGroupId: clientGroup,
     });
   });
