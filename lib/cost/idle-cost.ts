@@ -95,6 +95,7 @@ const USAGE_BASED: Record<string, string> = {
 /** Cost nothing by existing. */
 const FREE_PREFIXES = ['AWS::IAM::', 'AWS::CDK::', 'AWS::ApiGateway::', 'AWS::Lambda::'];
 const FREE = new Set([
+  'AWS::WAFv2::WebACLAssociation',
   'AWS::EC2::VPC',
   'AWS::EC2::Subnet',
   'AWS::EC2::RouteTable',
