@@ -192,6 +192,13 @@ export const stageConfigSchema = z.object({
     mlflowTrackingUri: z
       .string()
       .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http(s) URL like http://mlflow:5000'),
+    /**
+     * The local MLflow's basic-auth user and password (`mlops local up` generates them): the
+     * functions get them as plain environment variables, there being no Secrets Manager to trust
+     * on an emulator. Never set for AWS.
+     */
+    mlflowUsername: z.string().min(1).optional(),
+    mlflowPassword: z.string().min(1).optional(),
   }),
   /** prod keeps buckets and the database on stack deletion and turns on deletion protection. */
   retainData: z.boolean(),
@@ -380,6 +387,8 @@ const CONTEXT_KEY_TABLE = {
   monitoringSchedule: { path: 'schedules.monitoring', parse: asIs },
   localstack: { path: 'localStack.enabled', parse: asBoolean },
   localstackMlflowUri: { path: 'localStack.mlflowTrackingUri', parse: asIs },
+  localstackMlflowUser: { path: 'localStack.mlflowUsername', parse: asIs },
+  localstackMlflowPassword: { path: 'localStack.mlflowPassword', parse: asIs },
 } as const satisfies Record<string, ContextKey>;
 
 /** The context key that sets a config path, for error messages. */

@@ -18,6 +18,8 @@ export interface ExternalMlflowProps {
   readonly vpc: ec2.IVpc;
   /** The server's URL as the functions reach it. */
   readonly trackingUri: string;
+  /** Its basic-auth user, handed to the functions as plain environment variables. */
+  readonly credentials?: { readonly username: string; readonly password: string };
 }
 
 /**
@@ -28,6 +30,7 @@ export class ExternalMlflow extends Construct implements MlflowAccess {
   readonly vpc: ec2.IVpc;
   readonly clientSecurityGroup: ec2.SecurityGroup;
   readonly trackingUri: string;
+  readonly plainCredentials?: { readonly username: string; readonly password: string };
 
   constructor(scope: Construct, id: string, props: ExternalMlflowProps) {
     super(scope, id);
@@ -36,6 +39,7 @@ export class ExternalMlflow extends Construct implements MlflowAccess {
     }
     this.vpc = props.vpc;
     this.trackingUri = props.trackingUri;
+    if (props.credentials) this.plainCredentials = props.credentials;
     this.clientSecurityGroup = new ec2.SecurityGroup(this, 'ClientSecurityGroup', {
       vpc: props.vpc,
       description: 'MLflow clients (the MLflow server is outside the stack)',

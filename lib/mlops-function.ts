@@ -34,6 +34,8 @@ export interface MlflowAccess {
   readonly writerCredentials?: MlflowUserSecret;
   /** The read-only user. Absent: the server asks for no credentials. */
   readonly readerCredentials?: MlflowUserSecret;
+  /** An emulator's local MLflow user, given to every function as it is (no Secrets Manager there). */
+  readonly plainCredentials?: { readonly username: string; readonly password: string };
 }
 
 export interface MlopsFunctionProps {
@@ -161,6 +163,12 @@ export class MlopsFunction extends Construct {
           ? {
               MLFLOW_TRACKING_USERNAME: mlflowUser.username,
               MLFLOW_TRACKING_PASSWORD_SECRET_ARN: mlflowUser.secret.secretArn,
+            }
+          : {}),
+        ...(props.mlflow?.plainCredentials
+          ? {
+              MLFLOW_TRACKING_USERNAME: props.mlflow.plainCredentials.username,
+              MLFLOW_TRACKING_PASSWORD: props.mlflow.plainCredentials.password,
             }
           : {}),
         ...props.environment,

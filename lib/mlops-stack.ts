@@ -59,6 +59,14 @@ export class MlopsStack extends Stack {
       ? new ExternalMlflow(this, 'Mlflow', {
           vpc: this.network.vpc,
           trackingUri: config.localStack.mlflowTrackingUri,
+          ...(config.localStack.mlflowUsername && config.localStack.mlflowPassword
+            ? {
+                credentials: {
+                  username: config.localStack.mlflowUsername,
+                  password: config.localStack.mlflowPassword,
+                },
+              }
+            : {}),
         })
       : new MlflowService(this, 'Mlflow', {
           vpc: this.network.vpc,

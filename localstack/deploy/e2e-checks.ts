@@ -34,6 +34,7 @@ import {
   withoutTarget,
 } from '../demo/datasets';
 import { type ApiCaller, callApi } from '../serve/api-client';
+import { localTrackingCredentials } from '../services/mlflow-auth';
 import { predictApiKey } from './api-key';
 import { createSchedule, deleteSchedule, getSchedule, listSchedules } from './emulator-api';
 import {
@@ -155,7 +156,11 @@ export async function runE2eChecks(
   };
   const s3 = new S3Client({ ...aws, forcePathStyle: true });
   const sfn = new SFNClient(aws);
-  const mlflow = MlflowClient.fromEnv({ MLFLOW_TRACKING_URI: endpoints.mlflowUrl });
+  // The local MLflow (ministack's) asks for the pipelines' user; the compose file's asks for none.
+  const mlflow = MlflowClient.fromEnv({
+    MLFLOW_TRACKING_URI: endpoints.mlflowUrl,
+    ...localTrackingCredentials({ ...process.env, MLFLOW_TRACKING_URI: endpoints.mlflowUrl }),
+  });
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').toLowerCase();
   const landing = (what: string) => `landing/${config.datasetName}/e2e-${stamp}-${what}/`;
   const put = (key: string, body: string) =>

@@ -24,8 +24,19 @@ import {
 import { ministackUrl, startMinistack, stopMinistack } from './ministack';
 
 /** The CDK context of the ministack deployment: LocalStack's, with MLflow on this machine. */
-export function ministackContext(region: string, mlflowUrl: string): Record<string, string> {
-  return { ...deploymentContext(region), localstackMlflowUri: mlflowUrl };
+export function ministackContext(
+  region: string,
+  mlflowUrl: string,
+  credentials?: { readonly username?: string; readonly password?: string },
+): Record<string, string> {
+  return {
+    ...deploymentContext(region),
+    localstackMlflowUri: mlflowUrl,
+    // The local MLflow asks for basic auth: the functions log in as the pipelines' user.
+    ...(credentials?.username && credentials.password
+      ? { localstackMlflowUser: credentials.username, localstackMlflowPassword: credentials.password }
+      : {}),
+  };
 }
 
 export async function deployToMinistack(log: (line: string) => void): Promise<void> {
@@ -43,7 +54,12 @@ export async function deployToMinistack(log: (line: string) => void): Promise<vo
   );
 
   const env = cdkMinistackEnv(process.env, ministack.url, region);
-  const context = contextArgs(ministackContext(region, mlflowUrl));
+  const context = contextArgs(
+    ministackContext(region, mlflowUrl, {
+      username: services.MLFLOW_TRACKING_USERNAME,
+      password: services.MLFLOW_TRACKING_PASSWORD,
+    }),
+  );
   log(`3. cdklocal bootstrap aws://${LOCALSTACK_ACCOUNT}/${region}`);
   await runCdkLocal(
     [

@@ -35,7 +35,12 @@ function synth(extra: Record<string, unknown>) {
   return { config, stack, template: Template.fromStack(stack), assets };
 }
 
-const local = synth({ localstack: 'true' });
+// As local:deploy to ministack synthesizes it: the local MLflow's user and password in the context.
+const local = synth({
+  localstack: 'true',
+  localstackMlflowUser: 'pipelines',
+  localstackMlflowPassword: 'local-p4ss',
+});
 // With a NAT gateway, so the AWS variant has everything an emulator leaves out (dev's default has none).
 const aws = synth({ natGateways: '1' });
 
@@ -49,7 +54,12 @@ const mlflowUris = (template: Template) =>
 describe('context localstack / localstackMlflowUri', () => {
   it('is off by default and on with -c localstack=true, with the compose MLflow as tracking URI', () => {
     expect(aws.config.localStack).toEqual({ enabled: false, mlflowTrackingUri: LOCALSTACK_MLFLOW_URI });
-    expect(local.config.localStack).toEqual({ enabled: true, mlflowTrackingUri: 'http://mlflow:5000' });
+    expect(local.config.localStack).toEqual({
+      enabled: true,
+      mlflowTrackingUri: 'http://mlflow:5000',
+      mlflowUsername: 'pipelines',
+      mlflowPassword: 'local-p4ss',
+    });
     const moved = loadStageConfig(
       (key) => ({ localstack: 'true', localstackMlflowUri: 'http://host.docker.internal:5000' })[key],
     );
@@ -87,6 +97,16 @@ describe('MlopsStack with localstack=true', () => {
     expect(uris.length).toBe(mlflowUris(aws.template).length);
     expect(uris.length).toBe(MLFLOW_STEPS.size + 1);
     expect(new Set(uris)).toEqual(new Set(['http://mlflow:5000']));
+    // Each logs in as the local MLflow's user, handed over as is (no Secrets Manager to read it from).
+    for (const fn of Object.values(local.template.findResources('AWS::Lambda::Function'))) {
+      const vars = ((fn.Properties as Json).Environment as { Variables?: Json } | undefined)?.Variables ?? {};
+      if (vars.MLFLOW_TRACKING_URI === undefined) continue;
+      expect(vars).toMatchObject({
+        MLFLOW_TRACKING_USERNAME: 'pipelines',
+        MLFLOW_TRACKING_PASSWORD: 'local-p4ss',
+      });
+      expect(vars.MLFLOW_TRACKING_PASSWORD_SECRET_ARN).toBeUndefined();
+    }
   });
 
   it('publishes the function and layer assets but no container image (LocalStack has no ECR)', () => {

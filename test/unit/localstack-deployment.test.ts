@@ -185,6 +185,10 @@ describe('ministack', () => {
       region: 'us-east-1',
       localstackMlflowUri: 'http://127.0.0.1:5000',
     });
+    // The local MLflow's basic-auth user goes to the functions with the URL.
+    expect(
+      ministackContext('us-east-1', 'http://127.0.0.1:5000', { username: 'pipelines', password: 'p4ss' }),
+    ).toMatchObject({ localstackMlflowUser: 'pipelines', localstackMlflowPassword: 'p4ss' });
     const env = cdkMinistackEnv(
       { PATH: '/usr/bin', AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' },
       'http://127.0.0.1:4567',
