@@ -454,6 +454,10 @@ export function loadStageConfig(getContext: (key: string) => unknown): StageConf
   // The emulators do not enforce AWS_IAM authorization, so a local deployment keeps the API key
   // (which they do check) unless -c apiAuth= says otherwise; `npm run serve` checks SigV4 itself.
   if (config.localStack.enabled && getContext('apiAuth') === undefined) config.predict.apiAuth = 'api-key';
+  // An emulator runs the functions on this machine: the onnxruntime layer must carry its binaries.
+  if (config.localStack.enabled && getContext('lambdaArchitecture') === undefined) {
+    config.lambdaArchitecture = process.arch === 'arm64' ? 'arm64' : 'x86_64';
+  }
   const parsed = stageConfigSchema.superRefine(crossFieldRules).safeParse(config);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {

@@ -113,6 +113,11 @@ describe('loadStageConfig', () => {
       waf: true,
     });
     expect(loadStageConfig(context({ localstack: 'true' })).predict.apiAuth).toBe('api-key');
+    // An emulator runs the functions here, so their layer carries this machine's binaries.
+    expect(loadStageConfig(context({ localstack: 'true' })).lambdaArchitecture).toBe(
+      process.arch === 'arm64' ? 'arm64' : 'x86_64',
+    );
+    expect(loadStageConfig(context({})).lambdaArchitecture).toBe('arm64');
     expect(loadStageConfig(context({ localstack: 'true', apiAuth: 'iam' })).predict.apiAuth).toBe('iam');
     expect(() => loadStageConfig(context({ apiAuth: 'cognito' }))).toThrow(
       /context "apiAuth" \(predict\.apiAuth\)/,
