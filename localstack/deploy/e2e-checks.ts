@@ -159,6 +159,8 @@ export async function runE2eChecks(
   // The local MLflow (ministack's) asks for the pipelines' user; the compose file's asks for none.
   const mlflow = MlflowClient.fromEnv({
     MLFLOW_TRACKING_URI: endpoints.mlflowUrl,
+    MLFLOW_TRACKING_USERNAME: process.env.MLFLOW_TRACKING_USERNAME,
+    MLFLOW_TRACKING_PASSWORD: process.env.MLFLOW_TRACKING_PASSWORD,
     ...localTrackingCredentials({ ...process.env, MLFLOW_TRACKING_URI: endpoints.mlflowUrl }),
   });
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').toLowerCase();

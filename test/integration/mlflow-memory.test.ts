@@ -14,6 +14,12 @@ import { loadStageConfig } from '../../lib/config';
 import { mlflowWorkers, sqlAlchemyPool } from '../../lib/mlflow-service';
 import { PROJECT_ROOT } from '../../lib/mlops-function';
 import { VENV_BIN } from '../../localstack/services/local-paths';
+import {
+  MLFLOW_ADMIN_USER,
+  MLFLOW_PIPELINES_USER,
+  MLFLOW_READER_USER,
+  readMlflowCredentials,
+} from '../../localstack/services/mlflow-auth';
 
 const dev = loadStageConfig(() => undefined);
 const BUDGET_MIB = 0.7 * dev.mlflow.memoryMiB;
@@ -75,6 +81,9 @@ describe('the MLflow container entrypoint', () => {
   beforeAll(async () => {
     const env = inject('localEnv');
     const db = new URL(env.DATABASE_URL);
+    // The same auth tables as the local server: its users and passwords, as Secrets Manager gives the task.
+    const users = readMlflowCredentials();
+    if (!users) throw new Error('the local MLflow has no credentials file: start it with mlops local up');
     const port = await freePort();
     server = spawn('sh', [join(PROJECT_ROOT, 'docker/mlflow/entrypoint.sh')], {
       detached: true,
@@ -96,6 +105,13 @@ describe('the MLflow container entrypoint', () => {
         MLFLOW_SERVER_ALLOWED_HOSTS: `127.0.0.1:${port},localhost:${port}`,
         MLFLOW_DISABLE_TELEMETRY: 'true',
         DO_NOT_TRACK: 'true',
+        MLFLOW_AUTH_ADMIN_USERNAME: MLFLOW_ADMIN_USER,
+        MLFLOW_AUTH_ADMIN_PASSWORD: users.adminPassword,
+        MLFLOW_FLASK_SERVER_SECRET_KEY: users.secretKey,
+        MLFLOW_PIPELINES_USERNAME: MLFLOW_PIPELINES_USER,
+        MLFLOW_PIPELINES_PASSWORD: users.pipelinesPassword,
+        MLFLOW_READER_USERNAME: MLFLOW_READER_USER,
+        MLFLOW_READER_PASSWORD: users.readerPassword,
         // Local stand-in for the task role's S3 access.
         MLFLOW_S3_ENDPOINT_URL: env.AWS_ENDPOINT_URL,
         AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
@@ -119,7 +135,12 @@ describe('the MLflow container entrypoint', () => {
       await new Promise((r) => setTimeout(r, 1000));
     }
     // The dev task's one worker on a shared test machine: slow answers are not what is measured here.
-    client = MlflowClient.fromEnv({ MLFLOW_TRACKING_URI: uri, MLFLOW_HTTP_REQUEST_TIMEOUT: '120' });
+    client = MlflowClient.fromEnv({
+      MLFLOW_TRACKING_URI: uri,
+      MLFLOW_TRACKING_USERNAME: MLFLOW_PIPELINES_USER,
+      MLFLOW_TRACKING_PASSWORD: users.pipelinesPassword,
+      MLFLOW_HTTP_REQUEST_TIMEOUT: '120',
+    });
     sampler = setInterval(() => samples.push(treeRssMiB(server.pid as number)), 250);
   }, 240_000);
 

@@ -340,6 +340,7 @@ describe('the trainer container entry as SageMaker starts it', () => {
       const lake = localPipelineEnv(env);
       const job = container(root, {
         MLFLOW_TRACKING_URI: process.env.MLFLOW_TRACKING_URI as string,
+        MLFLOW_TRACKING_USERNAME: process.env.MLFLOW_TRACKING_USERNAME as string,
         MLFLOW_EXPERIMENT_NAME: plan.experimentName,
         MODEL_NAME: MODEL,
         DATASET_NAME: DATASET,
@@ -353,10 +354,10 @@ describe('the trainer container entry as SageMaker starts it', () => {
           ].map((name) => [name, lake[name] as string]),
         ),
         ...Object.fromEntries(
-          ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'].map((name) => [
-            name,
-            process.env[name] as string,
-          ]),
+          // MLFLOW_TRACKING_PASSWORD: the stand-in for the secret the role reads on AWS.
+          ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'MLFLOW_TRACKING_PASSWORD'].map(
+            (name) => [name, process.env[name] as string],
+          ),
         ),
         TRAINING_JOB_ARN: `arn:aws:sagemaker:${process.env.AWS_REGION}:000000000000:training-job/mlops-train-${plan.runId}`,
       });
