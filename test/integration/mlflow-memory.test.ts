@@ -112,6 +112,8 @@ describe('the MLflow container entrypoint', () => {
         MLFLOW_PIPELINES_PASSWORD: users.pipelinesPassword,
         MLFLOW_READER_USERNAME: MLFLOW_READER_USER,
         MLFLOW_READER_PASSWORD: users.readerPassword,
+        // The Dockerfile copies the users script to /usr/local/lib/mlflow; here it is in the checkout.
+        MLFLOW_USERS_SCRIPT: join(PROJECT_ROOT, 'docker/mlflow/mlflow_users.py'),
         // Local stand-in for the task role's S3 access.
         MLFLOW_S3_ENDPOINT_URL: env.AWS_ENDPOINT_URL,
         AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
@@ -146,7 +148,11 @@ describe('the MLflow container entrypoint', () => {
 
   afterAll(() => {
     clearInterval(sampler);
-    if (server?.pid) process.kill(-server.pid, 'SIGKILL');
+    try {
+      if (server?.pid) process.kill(-server.pid, 'SIGKILL');
+    } catch {
+      // already gone (it failed to start)
+    }
   });
 
   it(`serves a logging and registry workload within 70% of the dev task's memory`, async () => {
