@@ -383,7 +383,8 @@ export async function runE2eChecks(
         outputs.TrainingPipelineArn,
         {
           dataset: { name: dataset.name, version: dataset.version },
-          candidates: CANDIDATES,
+          // Other candidates: the same input would (rightly) reuse the first run's version.
+          candidates: CANDIDATES.slice(0, -1),
           reason: 'manual',
         },
       );
