@@ -75,7 +75,7 @@ describe('npm run local:deploy + local:e2e + --destroy on ministack (no Docker)'
       expect(report).toMatch(/from mlops-alerts@example\.com to data-science@example\.com: \[drift\]/);
       // The first Production version, then the one the alias moved to.
       expect(report.match(/model version \d+: setosa, virginica/g)?.length).toBe(2);
-      for (const check of ['alert e-mail', 'alias move', 'schedule', 'POST /predict with the API key']) {
+      for (const check of ['alert e-mail', 'alias move', 'schedule', 'POST /predict, keyed or signed']) {
         expect(report).toMatch(new RegExp(`✓ [^\\n]*${check}`));
       }
     },
