@@ -30,10 +30,17 @@ export async function startAwsEndpoint(
     log(`local AWS endpoint already up on ${env.AWS_ENDPOINT_URL}`);
   }
   await ensureBucket(env, env.MLFLOW_ARTIFACTS_BUCKET);
+  await ensureBucket(env, env.SERVING_BUCKET, { versioned: true });
 }
 
-async function ensureBucket(env: LocalEndpoints, bucket: string): Promise<void> {
-  const { S3Client, CreateBucketCommand, HeadBucketCommand } = await import('@aws-sdk/client-s3');
+async function ensureBucket(
+  env: LocalEndpoints,
+  bucket: string,
+  { versioned = false }: { versioned?: boolean } = {},
+): Promise<void> {
+  const { S3Client, CreateBucketCommand, HeadBucketCommand, PutBucketVersioningCommand } = await import(
+    '@aws-sdk/client-s3'
+  );
   const s3 = new S3Client({
     endpoint: env.AWS_ENDPOINT_URL,
     region: env.AWS_REGION,
@@ -41,9 +48,15 @@ async function ensureBucket(env: LocalEndpoints, bucket: string): Promise<void> 
     credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
   });
   try {
-    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
-  } catch {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3
+      .send(new HeadBucketCommand({ Bucket: bucket }))
+      .catch(() => s3.send(new CreateBucketCommand({ Bucket: bucket })));
+    // The serving bucket's object versions are the alias history (`mlops history`), as on AWS.
+    if (versioned) {
+      await s3.send(
+        new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+      );
+    }
   } finally {
     s3.destroy();
   }

@@ -14,6 +14,8 @@ export interface LocalEndpoints {
   AWS_ACCESS_KEY_ID: string;
   AWS_SECRET_ACCESS_KEY: string;
   MLFLOW_ARTIFACTS_BUCKET: string;
+  /** The serving manifests and model copies the predict API reads (versioned, as on AWS). */
+  SERVING_BUCKET: string;
   MLFLOW_BACKEND_STORE: BackendStore;
   /** The pipelines' MLflow user: what `up()` hands out, so every client authenticates. */
   MLFLOW_TRACKING_USERNAME?: string;
@@ -25,6 +27,7 @@ export type LocalServiceEnv = LocalEndpoints &
   Required<Pick<LocalEndpoints, 'MLFLOW_TRACKING_USERNAME' | 'MLFLOW_TRACKING_PASSWORD'>>;
 
 const ARTIFACTS_BUCKET = 'mlflow-artifacts';
+const SERVING_BUCKET = 'mlops-local-serving';
 const TEST_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
 
 export function endpointsOn(
@@ -41,6 +44,7 @@ export function endpointsOn(
     AWS_DEFAULT_REGION: region,
     ...TEST_CREDENTIALS,
     MLFLOW_ARTIFACTS_BUCKET: ARTIFACTS_BUCKET,
+    SERVING_BUCKET,
     MLFLOW_BACKEND_STORE: backendStore,
   };
 }

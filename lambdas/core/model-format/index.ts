@@ -44,5 +44,6 @@ export {
   parseSignature,
   type SignatureSpec,
   signatureOf,
+  signatureToMlflow,
   type TensorSpec,
 } from './signature';

@@ -1,0 +1,3 @@
+export * from './manifest';
+export * from './manifest-store';
+export * from './publish';
