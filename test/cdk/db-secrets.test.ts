@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -267,6 +267,49 @@ describe('the stages', () => {
         from: ((r.SourceSecurityGroupId as Json)['Fn::GetAtt'] as string[])[0],
       }));
     expect(admitted).toContainEqual({ port: 443, from: rotationGroup });
+  });
+});
+
+/** The AwsSolutions rules acknowledged in a stack, by construct path. */
+function acknowledged(stack: Stack): { path: string; rule: string }[] {
+  return stack.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.keys(entry.data as Record<string, string>)
+          .map((id) => id.replace(/^annotation::/i, ''))
+          .filter((id) => id.startsWith('AwsSolutions-'))
+          .map((id) => ({ path: construct.node.path, rule: id.replace(/^AwsSolutions-/, '') })),
+      ),
+  );
+}
+
+describe('the cdk-nag acknowledgements the rotation, the WAF and IAM authorization made unnecessary', () => {
+  it('are gone in prod: no SMG4 but on the MLflow users’ four secrets, no APIG3, no APIG4', () => {
+    const acks = acknowledged(synthStage('prod').stack);
+    expect(
+      acks
+        .filter((a) => a.rule === 'SMG4')
+        .map((a) => a.path)
+        .sort(),
+    ).toEqual(
+      ['AdminSecret', 'FlaskSecretKey', 'PipelinesSecret', 'ReaderSecret'].map(
+        (id) => `MlopsStack-prod/Mlflow/${id}`,
+      ),
+    );
+    expect(acks.filter((a) => a.rule === 'APIG3' || a.rule === 'APIG4')).toEqual(
+      // Only the public routes: anonymous by design.
+      [
+        { path: 'MlopsStack-prod/PredictApi/Api/Default/health/GET', rule: 'APIG4' },
+        { path: 'MlopsStack-prod/PredictApi/Api/Default/openapi.json/GET', rule: 'APIG4' },
+      ],
+    );
+  });
+
+  it('remain in dev for the self-hosted Postgres secret (not rotated) and the stage without a WAF', () => {
+    const acks = acknowledged(synthStage('dev').stack);
+    expect(acks).toContainEqual({ path: 'MlopsStack-dev/Mlflow/Postgres/Credentials', rule: 'SMG4' });
+    expect(acks.filter((a) => a.rule === 'APIG3')).toHaveLength(1);
   });
 });
 
