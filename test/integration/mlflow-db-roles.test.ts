@@ -200,6 +200,12 @@ describe("MLflow's database role under the alternating-users rotation", () => {
     expect(() => sqlAlchemy(uri, ['SELECT 1'])).toThrow(/SSL/);
   });
 
+  it('builds the bare URI the ECS Postgres task gets: no TLS, no role', () => {
+    const { status, uri, stderr } = entrypointBackendUri({ DB_USER: 'mlflow' });
+    expect(status, stderr).toBe(0);
+    expect(uri).toBe(`postgresql+psycopg2://mlflow:unused-local-trust-auth@${host}:${port}/${database}`);
+  });
+
   it('stops when the CA bundle is missing or the sslmode is not one libpq knows', () => {
     const missing = entrypointBackendUri({
       DB_USER: role,
