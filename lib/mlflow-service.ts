@@ -430,10 +430,11 @@ export class MlflowService extends Construct implements MlflowAccess {
     this.allowFrom(taskSecurityGroup);
     if (this.database instanceof EcsPostgres) this.service.node.addDependency(this.database.service);
     if (managed) {
-      // The first rotation runs when its schedule is created: MLflow's role must exist by then.
-      for (const schedule of managed.rotations) schedule.node.addDependency(this.service);
       this.databaseRotationSecurityGroup = managed.rotationSecurityGroup;
-      this.redeployOnRotation(this.database.secret, props.logRetention, removalPolicy);
+      const redeploy = this.redeployOnRotation(this.database.secret, props.logRetention, removalPolicy);
+      // The first rotation runs when its schedule is created: MLflow's role must exist by then, and
+      // the rule that redeploys MLflow must be listening.
+      for (const schedule of managed.rotations) schedule.node.addDependency(this.service, redeploy);
     }
 
     if (this.loadBalancer) {
@@ -524,7 +525,7 @@ export class MlflowService extends Construct implements MlflowAccess {
     secret: secretsmanager.ISecret,
     logRetention: logs.RetentionDays,
     removalPolicy: RemovalPolicy,
-  ): void {
+  ): events.Rule {
     const forceNewDeployment = new sfnTasks.CallAwsService(this, 'ForceNewDeployment', {
       service: 'ecs',
       action: 'updateService',
@@ -551,7 +552,7 @@ export class MlflowService extends Construct implements MlflowAccess {
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
-    new events.Rule(this, 'DatabaseRotationSucceeded', {
+    const rule = new events.Rule(this, 'DatabaseRotationSucceeded', {
       description: "Redeploys MLflow when its database user's password has rotated",
       eventPattern: {
         source: ['aws.secretsmanager'],
@@ -569,6 +570,7 @@ export class MlflowService extends Construct implements MlflowAccess {
       { resources: ['*'] },
       'CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray (PutTraceSegments) support no resource-level permissions.',
     );
+    return rule;
   }
 
   /** What the alarms watch: the load balancer, the services and their desired counts, the database. */

@@ -115,7 +115,7 @@ describe.each(['rds', 'aurora-serverless'] as const)('database secrets on %s', (
     }
   });
 
-  it('admits the rotation functions to the database port, and waits for the MLflow service (its role) before the first rotation', () => {
+  it('admits the rotation functions to the database port, and waits for the MLflow service (its role) and the redeploy rule before the first rotation', () => {
     const rotationGroup = stack.resolve(managed.rotationSecurityGroup.securityGroupId)['Fn::GetAtt'][0];
     const ingress = Object.values(resourcesOfType(template, 'AWS::EC2::SecurityGroupIngress')).map(
       (r) => r.Properties,
@@ -127,8 +127,9 @@ describe.each(['rds', 'aurora-serverless'] as const)('database secrets on %s', (
       ),
     ).toBe(true);
     const service = stack.resolve(mlflow.service.serviceArn).Ref as string;
+    const [rule] = Object.keys(template.findResources('AWS::Events::Rule'));
     for (const schedule of Object.values(template.findResources('AWS::SecretsManager::RotationSchedule'))) {
-      expect(schedule.DependsOn).toContain(service);
+      expect(schedule.DependsOn).toEqual(expect.arrayContaining([service, rule]));
     }
   });
 
