@@ -138,13 +138,13 @@ export class MlflowService extends Construct implements MlflowAccess {
   readonly writerCredentials: MlflowUserSecret;
   /** The read-only user: for functions that only read the registry (predict, status). */
   readonly readerCredentials: MlflowUserSecret;
-  /** What MLflow clients connect to: the load balancer's group, or the task's without one. */
-  private readonly frontSecurityGroup: ec2.SecurityGroup;
   /**
    * The database password rotation functions' group (RDS and Aurora): admit it to Secrets
    * Manager's endpoint. Absent for the ECS Postgres.
    */
   readonly databaseRotationSecurityGroup?: ec2.SecurityGroup;
+  /** What MLflow clients connect to: the load balancer's group, or the task's without one. */
+  private readonly frontSecurityGroup: ec2.SecurityGroup;
   private readonly frontPort: number;
 
   constructor(scope: Construct, id: string, props: MlflowServiceProps) {
