@@ -4,7 +4,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { MlflowDatabase } from './mlflow-database';
+import {
+  type DatabaseRotationProps,
+  type ManagedDatabaseSecrets,
+  MLFLOW_DB_ROLE,
+  type MlflowDatabase,
+  rotateManagedDatabase,
+} from './mlflow-database';
 import { acknowledgeRule } from './nag-acknowledgements';
 import { ISOLATED_SUBNET_GROUP } from './network';
 import { PASSWORD_EXCLUDED_CHARACTERS } from './rds-postgres';
@@ -26,6 +32,8 @@ export interface AuroraServerlessProps {
   readonly databaseName?: string;
   /** Not 5432, as cdk-nag (AwsSolutions-RDS11) asks. @default 5433 */
   readonly port?: number;
+  /** Rotation of the master's and MLflow's passwords. */
+  readonly rotation: DatabaseRotationProps;
 }
 
 /**
@@ -39,6 +47,8 @@ export class AuroraServerless extends Construct implements MlflowDatabase {
   readonly port: string;
   readonly databaseName: string;
   readonly secret: secretsmanager.ISecret;
+  readonly tls = 'verify-full' as const;
+  readonly managed: ManagedDatabaseSecrets;
   readonly cluster: rds.DatabaseCluster;
 
   constructor(scope: Construct, id: string, props: AuroraServerlessProps) {
@@ -93,16 +103,31 @@ export class AuroraServerless extends Construct implements MlflowDatabase {
       iamAuthentication: false,
     });
     this.cluster.node.addDependency(logGroup);
-    if (!this.cluster.secret) throw new Error('AuroraServerless: generated credentials produced no secret');
-    this.secret = this.cluster.secret;
+    const masterSecret = this.cluster.secret;
+    if (!masterSecret) throw new Error('AuroraServerless: generated credentials produced no secret');
+    // MLflow's own user, with the master's ARN (`masterarn`) the multi-user rotation clones it with.
+    this.secret = new rds.DatabaseSecret(this, 'MlflowUserSecret', {
+      username: MLFLOW_DB_ROLE,
+      dbname: this.databaseName,
+      masterSecret,
+      excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+    }).attach(this.cluster);
     this.host = this.cluster.clusterEndpoint.hostname;
     this.port = String(port);
-
-    acknowledgeRule(
-      this.cluster,
-      'SMG4',
-      'ECS injects the password into the MLflow task at start; a scheduled rotation would lock MLflow out until it is redeployed. Rotate, then redeploy.',
-    );
+    const rotation = rotateManagedDatabase(this, {
+      ...props.rotation,
+      vpc: props.vpc,
+      database: this.cluster,
+      masterSecret,
+      userSecret: this.secret,
+      excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+    });
+    this.managed = {
+      masterSecret,
+      role: MLFLOW_DB_ROLE,
+      rotations: rotation.rotations,
+      rotationSecurityGroup: rotation.securityGroup,
+    };
     acknowledgeRule(
       this.cluster,
       'RDS6',

@@ -113,6 +113,12 @@ export const stageConfigSchema = z.object({
     loadBalancer: z.boolean(),
     /** ECS Container Insights on the cluster (custom metrics, ~$0.30 each a month). */
     containerInsights: z.boolean(),
+    /**
+     * Days between rotations of the database passwords (`rds` and `aurora-serverless`; the ECS
+     * Postgres is not rotated): MLflow's user alternates with a clone, so a password stays valid
+     * for one more period after it is replaced.
+     */
+    databaseRotationDays: z.number().int().min(1).max(365),
   }),
   training: z.object({
     /** Candidates trained at once by the training pipeline's Map state. */
@@ -235,6 +241,7 @@ const DEV: StageConfig = {
     spot: true,
     loadBalancer: false,
     containerInsights: false,
+    databaseRotationDays: 30,
   },
   training: {
     maxConcurrency: 4,
@@ -368,6 +375,7 @@ const CONTEXT_KEY_TABLE = {
   mlflowSpot: { path: 'mlflow.spot', parse: asBoolean },
   mlflowLoadBalancer: { path: 'mlflow.loadBalancer', parse: asBoolean },
   containerInsights: { path: 'mlflow.containerInsights', parse: asBoolean },
+  databaseRotationDays: { path: 'mlflow.databaseRotationDays', parse: asNumber },
   promotion: { path: 'training.promotion', parse: asPromotionMode },
   sageMakerRowThreshold: { path: 'training.sageMakerRowThreshold', parse: asNumber },
   modelAlias: { path: 'predict.modelAlias', parse: asIs },

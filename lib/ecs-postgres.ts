@@ -57,6 +57,8 @@ export class EcsPostgres extends Construct implements MlflowDatabase {
   readonly port = String(PORT);
   readonly databaseName: string;
   readonly secret: secretsmanager.Secret;
+  /** The official image's Postgres has no certificate: MLflow connects in plain text inside the VPC. */
+  readonly tls = 'none' as const;
   readonly service: ecs.FargateService;
   readonly fileSystem: efs.FileSystem;
   private readonly securityGroup: ec2.SecurityGroup;
@@ -90,7 +92,7 @@ export class EcsPostgres extends Construct implements MlflowDatabase {
     acknowledgeRule(
       this.secret,
       'SMG4',
-      'ECS injects the password at task start; a scheduled rotation would lock out the running MLflow and Postgres tasks until redeployed. Rotate by redeploying both.',
+      'Not rotated (dev, self-hosted): rotation needs host and engine in this secret, and adding them regenerates the password the data directory was initialised with; the task has no TLS either, so a rotation function would send the master password in plain text. Use mlflow.database=rds or aurora-serverless for rotated, TLS-verified credentials.',
     );
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {

@@ -5,15 +5,19 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as sfnTasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { AuroraServerless } from './aurora-serverless';
 import type { MlflowDatabaseKind } from './config';
 import { EcsPostgres } from './ecs-postgres';
-import type { MlflowDatabase } from './mlflow-database';
+import { type MlflowDatabase, RDS_CA_BUNDLE_PATH } from './mlflow-database';
 import type { MlflowAccess, MlflowUserSecret } from './mlops-function';
 import { PROJECT_ROOT } from './mlops-function';
 import { acknowledgeRule, acknowledgeWildcards } from './nag-acknowledgements';
@@ -74,6 +78,11 @@ export interface MlflowServiceProps {
    * @default plain HTTP on port 80 to the load balancer's own DNS name
    */
   readonly tls?: { readonly certificateArn: string; readonly domainName: string };
+  /**
+   * Time between rotations of the database passwords (`rds` and `aurora-serverless`; the ECS
+   * Postgres is not rotated). @default Duration.days(30)
+   */
+  readonly databaseRotation?: Duration;
 }
 
 const MLFLOW_PORT = 5000;
@@ -129,6 +138,11 @@ export class MlflowService extends Construct implements MlflowAccess {
   readonly writerCredentials: MlflowUserSecret;
   /** The read-only user: for functions that only read the registry (predict, status). */
   readonly readerCredentials: MlflowUserSecret;
+  /**
+   * The database password rotation functions' group (RDS and Aurora): admit it to Secrets
+   * Manager's endpoint. Absent for the ECS Postgres.
+   */
+  readonly databaseRotationSecurityGroup?: ec2.SecurityGroup;
   /** What MLflow clients connect to: the load balancer's group, or the task's without one. */
   private readonly frontSecurityGroup: ec2.SecurityGroup;
   private readonly frontPort: number;
@@ -170,6 +184,11 @@ export class MlflowService extends Construct implements MlflowAccess {
     if (!namespace) throw new Error('MlflowService: the cluster has no Cloud Map namespace');
 
     const identifier = `${props.namePrefix ?? 'mlops'}-mlflow`;
+    const rotation = {
+      every: props.databaseRotation ?? Duration.days(30),
+      // With NAT egress, or through the Secrets Manager endpoint (lib/network.ts) without.
+      vpcSubnets: { subnetGroupName: PRIVATE_SUBNET_GROUP },
+    };
     this.database =
       props.database === 'rds'
         ? new RdsPostgres(this, 'Rds', {
@@ -179,6 +198,7 @@ export class MlflowService extends Construct implements MlflowAccess {
             multiAz: props.rdsMultiAz ?? false,
             logRetention: props.logRetention,
             instanceType: new ec2.InstanceType(props.rdsInstanceClass ?? 't4g.micro'),
+            rotation,
           })
         : props.database === 'aurora-serverless'
           ? new AuroraServerless(this, 'Aurora', {
@@ -189,6 +209,7 @@ export class MlflowService extends Construct implements MlflowAccess {
               logRetention: props.logRetention,
               minCapacity: props.auroraMinCapacity ?? 0,
               maxCapacity: props.auroraMaxCapacity ?? 2,
+              rotation,
             })
           : new EcsPostgres(this, 'Postgres', {
               cluster: this.cluster,
@@ -298,15 +319,24 @@ export class MlflowService extends Construct implements MlflowAccess {
       new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.artifactsBucket.bucketArn] }),
     );
 
-    taskDefinition.addContainer('mlflow', {
-      image: ecs.ContainerImage.fromAsset(props.imageDirectory ?? join(PROJECT_ROOT, 'docker/mlflow'), {
-        // The official MLflow image is multi-arch (linux/amd64 and linux/arm64).
-        platform: arm ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
-      }),
+    const image = ecs.ContainerImage.fromAsset(props.imageDirectory ?? join(PROJECT_ROOT, 'docker/mlflow'), {
+      // The official MLflow image is multi-arch (linux/amd64 and linux/arm64).
+      platform: arm ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
+    });
+    const logDriver = ecs.LogDrivers.awsLogs({
+      streamPrefix: 'mlflow',
+      logGroup: new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy }),
+    });
+    const databaseConnection = {
+      DB_HOST: this.database.host,
+      DB_PORT: this.database.port,
+      DB_NAME: this.database.databaseName,
+      ...databaseConnectionEnvironment(this.database),
+    };
+    const mlflowContainer = taskDefinition.addContainer('mlflow', {
+      image,
       environment: {
-        DB_HOST: this.database.host,
-        DB_PORT: this.database.port,
-        DB_NAME: this.database.databaseName,
+        ...databaseConnection,
         ARTIFACTS_BUCKET: props.artifactsBucket.bucketName,
         MLFLOW_PORT: String(MLFLOW_PORT),
         MLFLOW_WORKERS: String(mlflowWorkers(memoryMiB, cpu)),
@@ -350,11 +380,31 @@ export class MlflowService extends Construct implements MlflowAccess {
               startPeriod: Duration.minutes(3),
             },
           }),
-      logging: ecs.LogDrivers.awsLogs({
-        streamPrefix: 'mlflow',
-        logGroup: new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy }),
-      }),
+      logging: logDriver,
     });
+    const managed = this.database.managed;
+    if (managed) {
+      // Before the server: creates MLflow's role with the master credentials if it is missing and
+      // hands it MLflow's tables (docker/mlflow/db_roles.py). Its own container, so the master
+      // password never reaches the server's environment.
+      const roles = taskDefinition.addContainer('db-roles', {
+        image,
+        essential: false,
+        entryPoint: ['python', '/usr/local/lib/mlflow/db_roles.py'],
+        environment: databaseConnection,
+        secrets: {
+          DB_MASTER_USER: ecs.Secret.fromSecretsManager(managed.masterSecret, 'username'),
+          DB_MASTER_PASSWORD: ecs.Secret.fromSecretsManager(managed.masterSecret, 'password'),
+          DB_USER: ecs.Secret.fromSecretsManager(this.database.secret, 'username'),
+          DB_PASSWORD: ecs.Secret.fromSecretsManager(this.database.secret, 'password'),
+        },
+        logging: logDriver,
+      });
+      mlflowContainer.addContainerDependencies({
+        container: roles,
+        condition: ecs.ContainerDependencyCondition.SUCCESS,
+      });
+    }
 
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
@@ -379,6 +429,13 @@ export class MlflowService extends Construct implements MlflowAccess {
     // `mlops mlflow connect` forwards through a task to MLflow's front (the load balancer, or the task).
     this.allowFrom(taskSecurityGroup);
     if (this.database instanceof EcsPostgres) this.service.node.addDependency(this.database.service);
+    if (managed) {
+      this.databaseRotationSecurityGroup = managed.rotationSecurityGroup;
+      const redeploy = this.redeployOnRotation(this.database.secret, props.logRetention, removalPolicy);
+      // The first rotation runs when its schedule is created: MLflow's role must exist by then, and
+      // the rule that redeploys MLflow must be listening.
+      for (const schedule of managed.rotations) schedule.node.addDependency(this.service, redeploy);
+    }
 
     if (this.loadBalancer) {
       const listener = props.tls
@@ -423,11 +480,18 @@ export class MlflowService extends Construct implements MlflowAccess {
       'ECS2',
       'Plain environment variables carry only non-secret settings (host, port, bucket name, allowed hosts); the database credentials come from Secrets Manager.',
     );
-    acknowledgeRule(
-      this,
-      'SMG4',
-      "The MLflow users' passwords are injected into the tasks at start and read by the functions at cold start; rotation would need the server and every warm function to pick up the new one. Rotate by updating the secret and redeploying.",
-    );
+    for (const secret of [
+      this.adminSecret,
+      this.writerCredentials.secret,
+      this.readerCredentials.secret,
+      flaskSecretKey,
+    ]) {
+      acknowledgeRule(
+        secret,
+        'SMG4',
+        "The MLflow users' passwords are injected into the tasks at start and read by the functions at cold start; rotation would need the server and every warm function to pick up the new one. Rotate by updating the secret and redeploying.",
+      );
+    }
     acknowledgeWildcards(
       taskDefinition.taskRole,
       { resources: ['*'] },
@@ -443,6 +507,70 @@ export class MlflowService extends Construct implements MlflowAccess {
       { resources: ['*'] },
       'ecr:GetAuthorizationToken, used to pull the MLflow image, has no resource-level permissions.',
     );
+  }
+
+  /**
+   * How MLflow picks up a rotated password: ECS hands secrets to a container only when it starts,
+   * so a rotation of MLflow's database user forces a new deployment of the service. Rolling
+   * (minimum healthy 100 %), so no downtime; and the alternating-users rotation leaves the previous
+   * user's password valid for a whole period, so the old tasks keep working until they are replaced
+   * and a deployment that fails (the circuit breaker rolls it back) has a period to be retried. The
+   * alternative, an entrypoint reading the secret itself, would still need a restart of MLflow's
+   * workers to reconnect with the new password; a redeployment is that restart, done by ECS.
+   * The event is Secrets Manager's RotationSucceeded, which CloudTrail delivers to EventBridge
+   * (detail-type `AWS Service Event via CloudTrail`; no trail needed); a Standard state machine
+   * calls ecs:UpdateService, on this one service only.
+   */
+  private redeployOnRotation(
+    secret: secretsmanager.ISecret,
+    logRetention: logs.RetentionDays,
+    removalPolicy: RemovalPolicy,
+  ): events.Rule {
+    const forceNewDeployment = new sfnTasks.CallAwsService(this, 'ForceNewDeployment', {
+      service: 'ecs',
+      action: 'updateService',
+      parameters: {
+        Cluster: this.cluster.clusterArn,
+        Service: this.service.serviceName,
+        ForceNewDeployment: true,
+      },
+      iamAction: 'ecs:UpdateService',
+      iamResources: [this.service.serviceArn],
+      taskTimeout: sfn.Timeout.duration(Duration.minutes(1)),
+    });
+    forceNewDeployment.addRetry({
+      errors: ['States.ALL'],
+      maxAttempts: 3,
+      interval: Duration.seconds(10),
+      backoffRate: 2,
+    });
+    const logGroup = new logs.LogGroup(this, 'RedeployLogs', { retention: logRetention, removalPolicy });
+    const stateMachine = new sfn.StateMachine(this, 'RedeployOnRotation', {
+      definitionBody: sfn.DefinitionBody.fromChainable(forceNewDeployment),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      timeout: Duration.minutes(5),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+    const rule = new events.Rule(this, 'DatabaseRotationSucceeded', {
+      description: "Redeploys MLflow when its database user's password has rotated",
+      eventPattern: {
+        source: ['aws.secretsmanager'],
+        detailType: ['AWS Service Event via CloudTrail'],
+        detail: {
+          eventSource: ['secretsmanager.amazonaws.com'],
+          eventName: ['RotationSucceeded'],
+          additionalEventData: { SecretId: [secret.secretArn] },
+        },
+      },
+      targets: [new eventsTargets.SfnStateMachine(stateMachine)],
+    });
+    acknowledgeWildcards(
+      stateMachine.role,
+      { resources: ['*'] },
+      'CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray (PutTraceSegments) support no resource-level permissions.',
+    );
+    return rule;
   }
 
   /** What the alarms watch: the load balancer, the services and their desired counts, the database. */
@@ -478,6 +606,22 @@ export class MlflowService extends Construct implements MlflowAccess {
       );
     }
   }
+}
+
+/**
+ * How the MLflow task connects to its database beyond host, port and name, as the entrypoint reads
+ * it: RDS and Aurora with TLS verified against RDS's CA bundle (certificate and host name) and the
+ * role MLflow's sessions act as; the ECS Postgres in plain text (it has no certificate).
+ */
+export function databaseConnectionEnvironment(
+  database: Pick<MlflowDatabase, 'tls' | 'managed'>,
+): Record<string, string> {
+  return {
+    ...(database.tls === 'verify-full'
+      ? { DB_SSLMODE: 'verify-full', DB_SSLROOTCERT: RDS_CA_BUNDLE_PATH }
+      : {}),
+    ...(database.managed ? { DB_ROLE: database.managed.role } : {}),
+  };
 }
 
 /**

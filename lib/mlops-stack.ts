@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -88,12 +88,17 @@ export class MlopsStack extends Stack {
           containerInsights: config.mlflow.containerInsights,
           tasksInPublicSubnets: this.network.tasksInPublicSubnets,
           namePrefix: prefix,
+          databaseRotation: Duration.days(config.mlflow.databaseRotationDays),
           ...(config.mlflow.certificateArn && config.mlflow.domainName
             ? { tls: { certificateArn: config.mlflow.certificateArn, domainName: config.mlflow.domainName } }
             : {}),
         });
     // The MLflow callers in the isolated subnets read their password through the endpoint.
     this.network.allowSecretsFrom(this.mlflow.clientSecurityGroup);
+    // So do the database password rotation functions (RDS and Aurora).
+    if (this.mlflow instanceof MlflowService && this.mlflow.databaseRotationSecurityGroup) {
+      this.network.allowSecretsFrom(this.mlflow.databaseRotationSecurityGroup);
+    }
 
     this.predictApi = new PredictApi(this, 'PredictApi', {
       mlflow: this.mlflow,

@@ -4,7 +4,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { MlflowDatabase } from './mlflow-database';
+import {
+  type DatabaseRotationProps,
+  type ManagedDatabaseSecrets,
+  MLFLOW_DB_ROLE,
+  type MlflowDatabase,
+  rotateManagedDatabase,
+} from './mlflow-database';
 import { acknowledgeRule } from './nag-acknowledgements';
 import { ISOLATED_SUBNET_GROUP } from './network';
 
@@ -24,6 +30,8 @@ export interface RdsPostgresProps {
   readonly port?: number;
   /** @default Duration.days(7) */
   readonly backupRetention?: Duration;
+  /** Rotation of the master's and MLflow's passwords. */
+  readonly rotation: DatabaseRotationProps;
 }
 
 /** Punctuation left out of generated passwords: the password is put into a connection URI. */
@@ -35,6 +43,8 @@ export class RdsPostgres extends Construct implements MlflowDatabase {
   readonly port: string;
   readonly databaseName: string;
   readonly secret: secretsmanager.ISecret;
+  readonly tls = 'verify-full' as const;
+  readonly managed: ManagedDatabaseSecrets;
   readonly instance: rds.DatabaseInstance;
   readonly allocatedStorageGiB = 20;
 
@@ -89,16 +99,31 @@ export class RdsPostgres extends Construct implements MlflowDatabase {
       publiclyAccessible: false,
     });
     this.instance.node.addDependency(logGroup);
-    if (!this.instance.secret) throw new Error('RdsPostgres: generated credentials produced no secret');
-    this.secret = this.instance.secret;
+    const masterSecret = this.instance.secret;
+    if (!masterSecret) throw new Error('RdsPostgres: generated credentials produced no secret');
+    // MLflow's own user, with the master's ARN (`masterarn`) the multi-user rotation clones it with.
+    this.secret = new rds.DatabaseSecret(this, 'MlflowUserSecret', {
+      username: MLFLOW_DB_ROLE,
+      dbname: this.databaseName,
+      masterSecret,
+      excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+    }).attach(this.instance);
     this.host = this.instance.dbInstanceEndpointAddress;
     this.port = this.instance.dbInstanceEndpointPort;
-
-    acknowledgeRule(
-      this.instance,
-      'SMG4',
-      'ECS injects the password into the MLflow task at start; a scheduled rotation would lock MLflow out until it is redeployed. Rotate, then redeploy.',
-    );
+    const rotation = rotateManagedDatabase(this, {
+      ...props.rotation,
+      vpc: props.vpc,
+      database: this.instance,
+      masterSecret,
+      userSecret: this.secret,
+      excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+    });
+    this.managed = {
+      masterSecret,
+      role: MLFLOW_DB_ROLE,
+      rotations: rotation.rotations,
+      rotationSecurityGroup: rotation.securityGroup,
+    };
     if (!props.multiAz) {
       acknowledgeRule(
         this.instance,

@@ -24,8 +24,35 @@ set -eu
 
 port="${MLFLOW_PORT:-5000}"
 password=$(python -c 'import os, urllib.parse; print(urllib.parse.quote(os.environ["DB_PASSWORD"], safe=""))')
+# TLS (lib/mlflow-service.ts databaseConnectionEnvironment): on RDS and Aurora, verify-full
+# against RDS's CA bundle, so a server without a valid certificate for DB_HOST is refused.
+query=""
+if [ -n "${DB_SSLMODE:-}" ]; then
+  case "$DB_SSLMODE" in
+    disable | allow | prefer | require | verify-ca | verify-full) ;;
+    *) echo "mlflow-entrypoint: DB_SSLMODE '$DB_SSLMODE' is not a libpq sslmode" >&2; exit 1 ;;
+  esac
+  query="sslmode=${DB_SSLMODE}"
+fi
+if [ -n "${DB_SSLROOTCERT:-}" ]; then
+  if [ ! -r "$DB_SSLROOTCERT" ]; then
+    echo "mlflow-entrypoint: DB_SSLROOTCERT '$DB_SSLROOTCERT' is not a readable file" >&2
+    exit 1
+  fi
+  query="${query:+${query}&}sslrootcert=${DB_SSLROOTCERT}"
+fi
+# The role MLflow's sessions act as (RDS, Aurora): the password rotation alternates between this
+# role and its clone, and whatever MLflow creates must belong to the role, not to whichever logged in.
+# `+` is a space in the query string; no `%` escapes, which basic_auth.ini's parser would expand.
+if [ -n "${DB_ROLE:-}" ]; then
+  if ! printf '%s' "$DB_ROLE" | grep -Eq '^[a-z_][a-z0-9_]{0,62}$'; then
+    echo "mlflow-entrypoint: DB_ROLE must be a lowercase Postgres identifier (got '$DB_ROLE')" >&2
+    exit 1
+  fi
+  query="${query:+${query}&}options=-c+role=${DB_ROLE}"
+fi
 # SQLAlchemy 2.1 maps bare postgresql:// to psycopg 3; the image has psycopg2.
-backend="postgresql+psycopg2://${DB_USER}:${password}@${DB_HOST}:${DB_PORT}/${DB_NAME}"
+backend="postgresql+psycopg2://${DB_USER}:${password}@${DB_HOST}:${DB_PORT}/${DB_NAME}${query:+?${query}}"
 
 # The auth app's settings; the admin's password stays in MLFLOW_AUTH_ADMIN_PASSWORD.
 config_dir=$(mktemp -d)

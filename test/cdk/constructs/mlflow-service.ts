@@ -221,8 +221,9 @@ describe('MlflowService', () => {
     synthStage('dev').template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: Match.objectLike({ GenerateStringKey: 'password', ExcludePunctuation: true }),
     });
-    // The database's, and MLflow's admin, pipelines, reader and Flask key.
-    synthStage('prod').template.resourceCountIs('AWS::SecretsManager::Secret', 5);
+    // The database master's and MLflow's database user's (test/cdk/db-secrets.test.ts), and MLflow's
+    // admin, pipelines, reader and Flask key.
+    synthStage('prod').template.resourceCountIs('AWS::SecretsManager::Secret', 6);
   });
 
   it('lets only the MLflow task reach Postgres and only MLflow clients reach MLflow', () => {
@@ -244,6 +245,10 @@ describe('MlflowService', () => {
           ? 5432
           : { 'Fn::GetAtt': [expect.stringMatching(/^MlflowRdsInstance/), 'Endpoint.Port'] };
       expect(into(database)).toEqual([
+        // prod: the password rotation functions too (test/cdk/db-secrets.test.ts).
+        ...(stage === 'prod'
+          ? [{ port: dbPort, from: expect.stringMatching(/^MlflowRdsRotationSecurityGroup/) }]
+          : []),
         { port: dbPort, from: expect.stringMatching(/^MlflowTaskSecurityGroup/) },
       ]);
       if (stage === 'dev') {
