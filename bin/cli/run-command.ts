@@ -102,7 +102,10 @@ export function registerRun(program: Command): void {
     )
     .option('--input <json>', "the pipeline's whole input as JSON; the options above add to it")
     .option('--input-file <file>', "the pipeline's whole input from a JSON file")
-    .option('--model <name>', 'local: the registered model (MODEL_NAME; default iris-classifier)')
+    .option(
+      '--model <name>',
+      'local: the registered model (MODEL_NAME; default <dataset>-classifier or <dataset>-regressor, as mlops train)',
+    )
     .option(
       '--promote <mode>',
       `local train: ${PROMOTION_MODES.join(', ').replace(/, (?=\w+$)/, ' or ')} (default none: no alias moves)`,

@@ -2,8 +2,9 @@
  * `mlops run` without --aws: the pipeline's ASL file executed by the local runner
  * (localstack/runner/pipelines.ts) against the local MLflow and S3/SES endpoint, started or reused first.
  */
+import type { Task } from '../../lambdas/core/data';
 import type { RunnerEvent } from '../../localstack/runner/state-machine-runner';
-import type { LocalTarget, RunRequest } from './run-input';
+import type { JsonObject, LocalTarget, RunRequest } from './run-input';
 
 export type RunStatus = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -47,9 +48,10 @@ export async function runLocally(
   const { runPipeline } = await import('../../localstack/runner/pipelines');
   const { target } = request;
   if (target.env.ALERT_SENDER) await verifyLocalSender(target.env.ALERT_SENDER);
+  const model = await localModelName(request, process.env, publishedTask);
   try {
     const output = await runPipeline(request.pipeline, request.input, {
-      env: target.env,
+      env: { ...target.env, ...(model !== undefined && { MODEL_NAME: model }) },
       onEvent,
       ...(target.promotion !== undefined && { promotion: target.promotion }),
       ...(target.driftThreshold !== undefined && { driftThreshold: target.driftThreshold }),
@@ -59,6 +61,64 @@ export async function runLocally(
     const outcome = executionOutcome(error);
     if (outcome) return outcome;
     throw error;
+  }
+}
+
+/** Reads the task of a published dataset version (the newest without `version`); undefined if none is published. */
+export type PublishedTaskReader = (dataset: string, version?: string) => Promise<Task | undefined>;
+
+/**
+ * The registered model of a local `run train|infer|monitor` that names none (no `--model`, no
+ * MODEL_NAME): as `mlops train` names it, `<dataset>-classifier` or `<dataset>-regressor`, from the
+ * task of the dataset the run reads (`--dataset`, `--dataset-version`), as published by the data
+ * pipeline. Undefined leaves the runner's default (`iris-classifier`, the default dataset's): the
+ * run names no dataset, or the dataset is not published (the pipeline then says so itself).
+ */
+export async function localModelName(
+  request: Pick<RunRequest, 'command' | 'input'> & { readonly target: LocalTarget },
+  processEnv: Readonly<Record<string, string | undefined>>,
+  readTask: PublishedTaskReader,
+): Promise<string | undefined> {
+  if (request.target.env.MODEL_NAME !== undefined || processEnv.MODEL_NAME?.trim()) return undefined;
+  const dataset = datasetOfRun(request);
+  if (dataset === undefined) return undefined;
+  const task = await readTask(dataset.name, dataset.version);
+  if (task === undefined) return undefined;
+  const { defaultModelName } = await import('../../lambdas/core/lifecycle/train-and-register');
+  return defaultModelName(dataset.name, task);
+}
+
+/** The dataset a run names: `dataset: {name, version}` in a train or monitor input, DATASET_NAME for inference. */
+function datasetOfRun(
+  request: Pick<RunRequest, 'command' | 'input'> & { readonly target: LocalTarget },
+): { name: string; version?: string } | undefined {
+  if (request.command === 'infer') {
+    const name = request.target.env.DATASET_NAME;
+    return name === undefined ? undefined : { name };
+  }
+  if (request.command !== 'train' && request.command !== 'monitor') return undefined;
+  const dataset = request.input.dataset;
+  if (dataset === null || typeof dataset !== 'object' || Array.isArray(dataset)) return undefined;
+  const { name, version } = dataset as JsonObject;
+  if (typeof name !== 'string' || name === '') return undefined;
+  return { name, ...(typeof version === 'string' && { version }) };
+}
+
+/** The task in the published dataset's manifest, read from the local curated bucket. */
+async function publishedTask(dataset: string, version?: string): Promise<Task | undefined> {
+  const { localPipelineEnv } = await import('../../localstack/runner/pipelines');
+  const { createStepContext } = await import('../../lambdas/steps/support/step-context');
+  const { readManifest, resolveManifest } = await import('../../lambdas/steps/support/dataset-manifest');
+  const context = createStepContext(localPipelineEnv());
+  try {
+    const manifest = await readManifest(context, await resolveManifest(context, dataset, version));
+    const task = (manifest.contract as { task?: unknown } | null)?.task;
+    return task === 'classification' || task === 'regression' ? task : undefined;
+  } catch (error) {
+    if ((error as Error).name === 'StepInputError') return undefined;
+    throw error;
+  } finally {
+    context.close();
   }
 }
 

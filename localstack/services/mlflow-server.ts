@@ -101,7 +101,10 @@ export async function startMlflow(
   const options = {
     '--host': '127.0.0.1',
     '--port': String(port),
-    '--workers': '2',
+    // One uvicorn worker: uvicorn then serves in the server's child without a multiprocessing
+    // supervisor, and each extra worker would cost ~250 MB RSS (and its own database pool) for
+    // a laptop's few concurrent clients, which one worker's thread pool serves.
+    '--workers': '1',
     '--backend-store-uri': backendUri,
     '--artifacts-destination': `s3://${bucket}`,
   };

@@ -65,7 +65,9 @@ export async function startPostgres(port: number, log: (line: string) => void): 
   if (asRoot) execFileSync('chown', ['postgres:postgres', logPath]);
   rmSync(join(dataDir, 'postmaster.pid'), { force: true });
   log(`starting postgres on 127.0.0.1:${port}`);
-  const serverOptions = `-p ${port} -c listen_addresses=127.0.0.1 -k ${dataDir} -c fsync=off`;
+  // Small shared buffers (Debian's default is 128 MB): MLflow's tables are a few megabytes, and every
+  // backend's RSS counts the shared pages it touched.
+  const serverOptions = `-p ${port} -c listen_addresses=127.0.0.1 -k ${dataDir} -c fsync=off -c shared_buffers=16MB`;
   const started = runAsPostgresOwner(
     pgCtl,
     ['-D', dataDir, '-l', logPath, '-w', '-t', '60', '-o', serverOptions, 'start'],
