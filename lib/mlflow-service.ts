@@ -11,9 +11,10 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { AuroraServerless } from './aurora-serverless';
-import type { MlflowDatabaseKind } from './config';
+import { DEFAULT_MLFLOW_VERSION, MLFLOW_VERSION_PATTERN, type MlflowDatabaseKind } from './config';
 import { EcsPostgres } from './ecs-postgres';
 import type { MlflowDatabase } from './mlflow-database';
+import { MlflowDatabaseUpgrade } from './mlflow-upgrade';
 import type { MlflowAccess, MlflowUserSecret } from './mlops-function';
 import { PROJECT_ROOT } from './mlops-function';
 import { acknowledgeRule, acknowledgeWildcards } from './nag-acknowledgements';
@@ -69,6 +70,12 @@ export interface MlflowServiceProps {
   /** Build context of the MLflow image. @default docker/mlflow */
   readonly imageDirectory?: string;
   /**
+   * The MLflow version the image is built for (build argument MLFLOW_VERSION); a deployment that
+   * changes it runs `mlflow db upgrade` before the service's new tasks start (lib/mlflow-upgrade.ts).
+   * @default DEFAULT_MLFLOW_VERSION
+   */
+  readonly mlflowVersion?: string;
+  /**
    * HTTPS on the load balancer (port 443, TLS 1.2+) with this certificate, and the tracking URI
    * `https://<domainName>`; the DNS name must resolve to the internal load balancer.
    * @default plain HTTP on port 80 to the load balancer's own DNS name
@@ -77,6 +84,8 @@ export interface MlflowServiceProps {
 }
 
 const MLFLOW_PORT = 5000;
+const MLFLOW_CONTAINER = 'mlflow';
+const MLFLOW_LOG_STREAM_PREFIX = 'mlflow';
 /** The Cloud Map name of the MLflow service when there is no load balancer. */
 const MLFLOW_SERVICE_NAME = 'mlflow';
 
@@ -113,6 +122,8 @@ export class MlflowService extends Construct implements MlflowAccess {
   /** The load balancer's target group (absent without a load balancer). */
   readonly targetGroup?: elbv2.ApplicationTargetGroup;
   readonly database: MlflowDatabase;
+  /** Runs `mlflow db upgrade` before the service's new tasks start; the service depends on it. */
+  readonly databaseUpgrade: MlflowDatabaseUpgrade;
   /** Give this group to anything that should reach MLflow (the project's Lambdas, SageMaker jobs). */
   readonly clientSecurityGroup: ec2.SecurityGroup;
   /**
@@ -143,6 +154,11 @@ export class MlflowService extends Construct implements MlflowAccess {
     this.desiredCount = desiredCount;
     this.containerInsights = props.containerInsights ?? true;
     validateProps(cpu, memoryMiB, desiredCount, withLoadBalancer);
+    if (props.mlflowVersion !== undefined && !MLFLOW_VERSION_PATTERN.test(props.mlflowVersion)) {
+      throw new Error(
+        `MlflowServiceProps.mlflowVersion must be an exact MLflow release like 3.17.2 (got '${props.mlflowVersion}')`,
+      );
+    }
     const arm = props.architecture === 'arm64';
     const spot = props.spot ?? false;
     const publicTasks = props.tasksInPublicSubnets ?? false;
@@ -298,10 +314,13 @@ export class MlflowService extends Construct implements MlflowAccess {
       new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.artifactsBucket.bucketArn] }),
     );
 
-    taskDefinition.addContainer('mlflow', {
+    const mlflowVersion = props.mlflowVersion ?? DEFAULT_MLFLOW_VERSION;
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy });
+    const container = taskDefinition.addContainer(MLFLOW_CONTAINER, {
       image: ecs.ContainerImage.fromAsset(props.imageDirectory ?? join(PROJECT_ROOT, 'docker/mlflow'), {
         // The official MLflow image is multi-arch (linux/amd64 and linux/arm64).
         platform: arm ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
+        buildArgs: { MLFLOW_VERSION: mlflowVersion },
       }),
       environment: {
         DB_HOST: this.database.host,
@@ -350,10 +369,7 @@ export class MlflowService extends Construct implements MlflowAccess {
               startPeriod: Duration.minutes(3),
             },
           }),
-      logging: ecs.LogDrivers.awsLogs({
-        streamPrefix: 'mlflow',
-        logGroup: new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy }),
-      }),
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: MLFLOW_LOG_STREAM_PREFIX, logGroup }),
     });
 
     this.service = new ecs.FargateService(this, 'Service', {
@@ -379,6 +395,24 @@ export class MlflowService extends Construct implements MlflowAccess {
     // `mlops mlflow connect` forwards through a task to MLflow's front (the load balancer, or the task).
     this.allowFrom(taskSecurityGroup);
     if (this.database instanceof EcsPostgres) this.service.node.addDependency(this.database.service);
+
+    // `mlflow db upgrade` with the new image before the service's new tasks start: the one-off task
+    // runs where the service's tasks do and reaches the database as they do.
+    this.databaseUpgrade = new MlflowDatabaseUpgrade(this, 'DatabaseUpgrade', {
+      cluster: this.cluster,
+      taskDefinition,
+      containerName: container.containerName,
+      mlflowVersion,
+      subnets: taskSubnets,
+      securityGroups: [taskSecurityGroup],
+      assignPublicIp: publicTasks,
+      logGroup,
+      logStreamPrefix: MLFLOW_LOG_STREAM_PREFIX,
+      logRetention: props.logRetention,
+    });
+    // The database, its ingress rules (and the ECS Postgres service) exist before the upgrade runs.
+    if (this.database instanceof Construct) this.databaseUpgrade.node.addDependency(this.database);
+    this.service.node.addDependency(this.databaseUpgrade);
 
     if (this.loadBalancer) {
       const listener = props.tls
