@@ -6,11 +6,16 @@
  * naming the database (never its password) when it cannot reach it.
  */
 import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/mlops-function';
 import { VENV_BIN } from '../../localstack/services/local-paths';
+import { requiresAuth, startMlflow } from '../../localstack/services/mlflow-server';
+import { stopDetached } from '../../localstack/services/processes';
 
 const run = promisify(execFile);
 const DATABASE = `mlflow_upgrade_${process.pid}`;
@@ -66,6 +71,23 @@ engine = sqlalchemy.create_engine(sys.argv[1])
 with engine.connect() as c:
     print(MigrationContext.configure(c).get_current_revision())
 `;
+/** Rebuilds the store as MLflow's previous schema revision had it: the initial tables, migrated up to there. */
+const ONE_MIGRATION_BEHIND = (head: string, dropSchema: boolean) => `
+import sys, sqlalchemy
+from alembic import command
+from mlflow.store.db.utils import _get_alembic_config, InitialBase
+from alembic.script import ScriptDirectory
+url = sys.argv[1]
+engine = sqlalchemy.create_engine(url)
+${dropSchema ? 'with engine.begin() as c:\n    c.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")' : ''}
+config = _get_alembic_config(url)
+previous = ScriptDirectory.from_config(config).get_revision("${head}").down_revision
+InitialBase.metadata.create_all(engine)
+with engine.begin() as c:
+    config.attributes["connection"] = c
+    command.upgrade(config, previous)
+`;
+
 const HEAD = `
 import mlflow, pathlib
 from alembic.script import ScriptDirectory
@@ -115,24 +137,7 @@ c.cursor().execute('DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)')`,
   });
 
   it('upgrades a database an older MLflow left (one migration behind) with mlflow db upgrade', async () => {
-    // Rebuild the schema as the previous revision had it: MLflow's initial tables, migrated up to there.
-    await python(
-      `import sys, sqlalchemy
-from alembic import command
-from mlflow.store.db.utils import _get_alembic_config, InitialBase
-from alembic.script import ScriptDirectory
-url = sys.argv[1]
-engine = sqlalchemy.create_engine(url)
-with engine.begin() as c:
-    c.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-config = _get_alembic_config(url)
-previous = ScriptDirectory.from_config(config).get_revision("${head}").down_revision
-InitialBase.metadata.create_all(engine)
-with engine.begin() as c:
-    config.attributes["connection"] = c
-    command.upgrade(config, previous)`,
-      urlOf(DATABASE),
-    );
+    await python(ONE_MIGRATION_BEHIND(head, true), urlOf(DATABASE));
     const before = await python(REVISION, urlOf(DATABASE));
     expect(before).not.toBe(head);
     const { code, output } = await dbUpgrade();
@@ -187,5 +192,78 @@ with engine.begin() as c:
     );
     expect(code).toBe(2);
     expect(output).toContain("unknown command 'db-upgrad'");
+  });
+});
+
+/**
+ * `mlops local up` on a store another MLflow wrote. One migration behind, MLflow 3.17.2 migrates it
+ * itself (its last migration adds tables, and a missing table makes the server run the migrations);
+ * a store at a revision the server does not expect makes it exit with "Detected out-of-date
+ * database schema": startMlflow then runs the upgrade once, saying so, and fails naming the cause
+ * when the store is newer than the venv's MLflow.
+ */
+describe('the local MLflow on a store another MLflow wrote', () => {
+  const saved = process.env.MLOPS_LOCAL_DIR;
+  const dir = mkdtempSync(join(tmpdir(), 's1-mlflow-upgrade-'));
+  const store = `sqlite:///${join(dir, 'mlflow.db')}`;
+  let head: string;
+
+  const freePort = () =>
+    new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
+      });
+    });
+
+  async function start(lines: string[]) {
+    const port = await freePort();
+    const uri = `http://127.0.0.1:${port}`;
+    const local = inject('localEnv');
+    await startMlflow(port, { ...local, MLFLOW_TRACKING_URI: uri, MLFLOW_BACKEND_STORE: 'sqlite' }, (line) =>
+      lines.push(line),
+    );
+    return uri;
+  }
+
+  beforeAll(async () => {
+    process.env.MLOPS_LOCAL_DIR = dir;
+    mkdirSync(join(dir, 'logs'), { recursive: true });
+    mkdirSync(join(dir, 'pids'), { recursive: true });
+    head = await python(HEAD, store);
+    await python(ONE_MIGRATION_BEHIND(head, false), store);
+  });
+
+  afterAll(async () => {
+    await stopDetached('mlflow', () => undefined);
+    if (saved === undefined) delete process.env.MLOPS_LOCAL_DIR;
+    else process.env.MLOPS_LOCAL_DIR = saved;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves on a store one migration behind, migrated to its schema', async () => {
+    expect(await python(REVISION, store)).not.toBe(head);
+    const uri = await start([]);
+    expect(await python(REVISION, store)).toBe(head);
+    expect(await requiresAuth(uri)).toBe(true);
+    await stopDetached('mlflow', () => undefined);
+  });
+
+  it('runs the upgrade once on "out-of-date database schema", and names a store newer than the venv', async () => {
+    await python(
+      `import sys, sqlalchemy
+engine = sqlalchemy.create_engine(sys.argv[1])
+with engine.begin() as c:
+    c.exec_driver_sql("UPDATE alembic_version SET version_num = 'f0f0f0f0f0f0'")`,
+      store,
+    );
+    const lines: string[] = [];
+    await expect(start(lines)).rejects.toThrow(
+      /the sqlite store was migrated by a newer MLflow than the venv's[\s\S]*is at schema f0f0f0f0f0f0, which MLflow/,
+    );
+    expect(
+      lines.filter((line) => line.includes('upgrading its schema once (mlflow db upgrade)')),
+    ).toHaveLength(1);
   });
 });

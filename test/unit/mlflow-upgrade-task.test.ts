@@ -244,3 +244,14 @@ describe('the ECS client', () => {
     expect(() => ecsApi({}, fetchFake)).toThrow('AWS_REGION is not set');
   });
 });
+
+describe('the local MLflow start', () => {
+  it("recognises MLflow's refusal to start on an out-of-date schema, and nothing else", async () => {
+    const { needsSchemaUpgrade } = await import('../../localstack/services/mlflow-server');
+    // As mlflow.store.db.utils._verify_schema words it (MLflow 3.17.2).
+    const refusal =
+      "mlflow.exceptions.MlflowException: Detected out-of-date database schema (found version 75868b020152, but expected dc11669786a5). Take a backup of your database, then run 'mlflow db upgrade <database_uri>' to migrate your database to the latest schema.";
+    expect(needsSchemaUpgrade(`INFO starting\n${refusal}\n`)).toBe(true);
+    expect(needsSchemaUpgrade('ERROR Error initializing backend store\nconnection refused')).toBe(false);
+  });
+});
