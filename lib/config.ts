@@ -23,6 +23,14 @@ export type { PromotionMode } from '../lambdas/core/settings';
 
 const STAGES = ['dev', 'prod'] as const;
 
+/**
+ * The MLflow version deployed when `-c mlflowVersion` is not given: the one localstack/requirements.txt
+ * pins and docker/mlflow/Dockerfile defaults to (test/cdk/mlflow-upgrade.test.ts keeps them equal).
+ */
+export const DEFAULT_MLFLOW_VERSION = '3.17.2';
+/** An exact release (`3.17.2`; release candidates as `3.18.0rc1`), the image tag being `v<version>`. */
+export const MLFLOW_VERSION_PATTERN = /^\d+\.\d+\.\d+(rc\d+)?$/;
+
 export const MLFLOW_DATABASES = ['ecs-postgres', 'rds', 'aurora-serverless'] as const;
 export type MlflowDatabaseKind = (typeof MLFLOW_DATABASES)[number];
 export type Stage = (typeof STAGES)[number];
@@ -119,6 +127,14 @@ export const stageConfigSchema = z.object({
      * for one more period after it is replaced.
      */
     databaseRotationDays: z.number().int().min(1).max(365),
+    /**
+     * The MLflow server version: the image is built for it (docker/mlflow, build argument
+     * MLFLOW_VERSION), and a deployment that changes it runs `mlflow db upgrade` first
+     * (lib/mlflow-upgrade.ts). An exact release, `3.17.2`.
+     */
+    version: z
+      .string()
+      .regex(MLFLOW_VERSION_PATTERN, 'must be an exact MLflow release like 3.17.2 (major.minor.patch)'),
   }),
   training: z.object({
     /** Candidates trained at once by the training pipeline's Map state. */
@@ -242,6 +258,7 @@ const DEV: StageConfig = {
     loadBalancer: false,
     containerInsights: false,
     databaseRotationDays: 30,
+    version: DEFAULT_MLFLOW_VERSION,
   },
   training: {
     maxConcurrency: 4,
@@ -331,6 +348,11 @@ interface ContextKey {
 /** `-c key=value` as typed: strings pass through and the schema says what is wrong with them. */
 const asIs = (value: unknown): unknown => value;
 
+/** A version in cdk.json may come as a number (`3.18`): as text, the schema says what it lacks. */
+function asText(value: unknown): unknown {
+  return typeof value === 'number' ? String(value) : value;
+}
+
 function asNumber(value: unknown): unknown {
   return typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
 }
@@ -376,6 +398,7 @@ const CONTEXT_KEY_TABLE = {
   mlflowLoadBalancer: { path: 'mlflow.loadBalancer', parse: asBoolean },
   containerInsights: { path: 'mlflow.containerInsights', parse: asBoolean },
   databaseRotationDays: { path: 'mlflow.databaseRotationDays', parse: asNumber },
+  mlflowVersion: { path: 'mlflow.version', parse: asText },
   promotion: { path: 'training.promotion', parse: asPromotionMode },
   sageMakerRowThreshold: { path: 'training.sageMakerRowThreshold', parse: asNumber },
   modelAlias: { path: 'predict.modelAlias', parse: asIs },

@@ -15,9 +15,10 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sfnTasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { AuroraServerless } from './aurora-serverless';
-import type { MlflowDatabaseKind } from './config';
+import { DEFAULT_MLFLOW_VERSION, MLFLOW_VERSION_PATTERN, type MlflowDatabaseKind } from './config';
 import { EcsPostgres } from './ecs-postgres';
 import { type MlflowDatabase, RDS_CA_BUNDLE_PATH } from './mlflow-database';
+import { MlflowDatabaseUpgrade } from './mlflow-upgrade';
 import type { MlflowAccess, MlflowUserSecret } from './mlops-function';
 import { PROJECT_ROOT } from './mlops-function';
 import { acknowledgeRule, acknowledgeWildcards } from './nag-acknowledgements';
@@ -73,6 +74,12 @@ export interface MlflowServiceProps {
   /** Build context of the MLflow image. @default docker/mlflow */
   readonly imageDirectory?: string;
   /**
+   * The MLflow version the image is built for (build argument MLFLOW_VERSION); a deployment that
+   * changes it runs `mlflow db upgrade` before the service's new tasks start (lib/mlflow-upgrade.ts).
+   * @default DEFAULT_MLFLOW_VERSION
+   */
+  readonly mlflowVersion?: string;
+  /**
    * HTTPS on the load balancer (port 443, TLS 1.2+) with this certificate, and the tracking URI
    * `https://<domainName>`; the DNS name must resolve to the internal load balancer.
    * @default plain HTTP on port 80 to the load balancer's own DNS name
@@ -86,6 +93,8 @@ export interface MlflowServiceProps {
 }
 
 const MLFLOW_PORT = 5000;
+const MLFLOW_CONTAINER = 'mlflow';
+const MLFLOW_LOG_STREAM_PREFIX = 'mlflow';
 /** The Cloud Map name of the MLflow service when there is no load balancer. */
 const MLFLOW_SERVICE_NAME = 'mlflow';
 
@@ -122,6 +131,8 @@ export class MlflowService extends Construct implements MlflowAccess {
   /** The load balancer's target group (absent without a load balancer). */
   readonly targetGroup?: elbv2.ApplicationTargetGroup;
   readonly database: MlflowDatabase;
+  /** Runs `mlflow db upgrade` before the service's new tasks start; the service depends on it. */
+  readonly databaseUpgrade: MlflowDatabaseUpgrade;
   /** Give this group to anything that should reach MLflow (the project's Lambdas, SageMaker jobs). */
   readonly clientSecurityGroup: ec2.SecurityGroup;
   /**
@@ -157,6 +168,11 @@ export class MlflowService extends Construct implements MlflowAccess {
     this.desiredCount = desiredCount;
     this.containerInsights = props.containerInsights ?? true;
     validateProps(cpu, memoryMiB, desiredCount, withLoadBalancer);
+    if (props.mlflowVersion !== undefined && !MLFLOW_VERSION_PATTERN.test(props.mlflowVersion)) {
+      throw new Error(
+        `MlflowServiceProps.mlflowVersion must be an exact MLflow release like 3.17.2 (got '${props.mlflowVersion}')`,
+      );
+    }
     const arm = props.architecture === 'arm64';
     const spot = props.spot ?? false;
     const publicTasks = props.tasksInPublicSubnets ?? false;
@@ -319,21 +335,21 @@ export class MlflowService extends Construct implements MlflowAccess {
       new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.artifactsBucket.bucketArn] }),
     );
 
+    const mlflowVersion = props.mlflowVersion ?? DEFAULT_MLFLOW_VERSION;
     const image = ecs.ContainerImage.fromAsset(props.imageDirectory ?? join(PROJECT_ROOT, 'docker/mlflow'), {
       // The official MLflow image is multi-arch (linux/amd64 and linux/arm64).
       platform: arm ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
+      buildArgs: { MLFLOW_VERSION: mlflowVersion },
     });
-    const logDriver = ecs.LogDrivers.awsLogs({
-      streamPrefix: 'mlflow',
-      logGroup: new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy }),
-    });
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy });
+    const logDriver = ecs.LogDrivers.awsLogs({ streamPrefix: MLFLOW_LOG_STREAM_PREFIX, logGroup });
     const databaseConnection = {
       DB_HOST: this.database.host,
       DB_PORT: this.database.port,
       DB_NAME: this.database.databaseName,
       ...databaseConnectionEnvironment(this.database),
     };
-    const mlflowContainer = taskDefinition.addContainer('mlflow', {
+    const mlflowContainer = taskDefinition.addContainer(MLFLOW_CONTAINER, {
       image,
       environment: {
         ...databaseConnection,
@@ -436,6 +452,24 @@ export class MlflowService extends Construct implements MlflowAccess {
       // the rule that redeploys MLflow must be listening.
       for (const schedule of managed.rotations) schedule.node.addDependency(this.service, redeploy);
     }
+
+    // `mlflow db upgrade` with the new image before the service's new tasks start: the one-off task
+    // runs where the service's tasks do and reaches the database as they do.
+    this.databaseUpgrade = new MlflowDatabaseUpgrade(this, 'DatabaseUpgrade', {
+      cluster: this.cluster,
+      taskDefinition,
+      containerName: mlflowContainer.containerName,
+      mlflowVersion,
+      subnets: taskSubnets,
+      securityGroups: [taskSecurityGroup],
+      assignPublicIp: publicTasks,
+      logGroup,
+      logStreamPrefix: MLFLOW_LOG_STREAM_PREFIX,
+      logRetention: props.logRetention,
+    });
+    // The database, its ingress rules (and the ECS Postgres service) exist before the upgrade runs.
+    if (this.database instanceof Construct) this.databaseUpgrade.node.addDependency(this.database);
+    this.service.node.addDependency(this.databaseUpgrade);
 
     if (this.loadBalancer) {
       const listener = props.tls

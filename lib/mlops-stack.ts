@@ -86,6 +86,7 @@ export class MlopsStack extends Stack {
           spot: config.mlflow.spot,
           loadBalancer: config.mlflow.loadBalancer,
           containerInsights: config.mlflow.containerInsights,
+          mlflowVersion: config.mlflow.version,
           tasksInPublicSubnets: this.network.tasksInPublicSubnets,
           namePrefix: prefix,
           databaseRotation: Duration.days(config.mlflow.databaseRotationDays),

@@ -8,6 +8,10 @@
 # Once the server answers, mlflow_users.py (the script the local stack runs too) creates the
 # pipelines' and the reader's users, or resets their passwords to the secrets' values. If that
 # fails, the container stops: a task whose users cannot log in must not pass for healthy.
+#
+# `mlflow-entrypoint db-upgrade` (the one-off task lib/mlflow-upgrade.ts runs before the service's
+# new tasks start) only brings the database schema to this image's MLflow version
+# (mlflow_db_upgrade.py, which runs `mlflow db upgrade`) and exits with its status.
 set -eu
 
 : "${DB_HOST:?DB_HOST is required}"
@@ -15,12 +19,6 @@ set -eu
 : "${DB_NAME:?DB_NAME is required}"
 : "${DB_USER:?DB_USER is required}"
 : "${DB_PASSWORD:?DB_PASSWORD is required}"
-: "${ARTIFACTS_BUCKET:?ARTIFACTS_BUCKET is required}"
-: "${MLFLOW_AUTH_ADMIN_USERNAME:?MLFLOW_AUTH_ADMIN_USERNAME is required}"
-: "${MLFLOW_AUTH_ADMIN_PASSWORD:?MLFLOW_AUTH_ADMIN_PASSWORD is required}"
-: "${MLFLOW_FLASK_SERVER_SECRET_KEY:?MLFLOW_FLASK_SERVER_SECRET_KEY is required}"
-: "${MLFLOW_PIPELINES_PASSWORD:?MLFLOW_PIPELINES_PASSWORD is required}"
-: "${MLFLOW_READER_PASSWORD:?MLFLOW_READER_PASSWORD is required}"
 
 port="${MLFLOW_PORT:-5000}"
 password=$(python -c 'import os, urllib.parse; print(urllib.parse.quote(os.environ["DB_PASSWORD"], safe=""))')
@@ -53,6 +51,21 @@ if [ -n "${DB_ROLE:-}" ]; then
 fi
 # SQLAlchemy 2.1 maps bare postgresql:// to psycopg 3; the image has psycopg2.
 backend="postgresql+psycopg2://${DB_USER}:${password}@${DB_HOST}:${DB_PORT}/${DB_NAME}${query:+?${query}}"
+
+if [ "${1:-}" = "db-upgrade" ]; then
+  exec python "${MLFLOW_DB_UPGRADE_SCRIPT:-/usr/local/lib/mlflow/mlflow_db_upgrade.py}" --url "$backend"
+fi
+if [ "$#" -gt 0 ]; then
+  echo "mlflow-entrypoint: unknown command '$1' (none starts the server; db-upgrade upgrades the database)" >&2
+  exit 2
+fi
+
+: "${ARTIFACTS_BUCKET:?ARTIFACTS_BUCKET is required}"
+: "${MLFLOW_AUTH_ADMIN_USERNAME:?MLFLOW_AUTH_ADMIN_USERNAME is required}"
+: "${MLFLOW_AUTH_ADMIN_PASSWORD:?MLFLOW_AUTH_ADMIN_PASSWORD is required}"
+: "${MLFLOW_FLASK_SERVER_SECRET_KEY:?MLFLOW_FLASK_SERVER_SECRET_KEY is required}"
+: "${MLFLOW_PIPELINES_PASSWORD:?MLFLOW_PIPELINES_PASSWORD is required}"
+: "${MLFLOW_READER_PASSWORD:?MLFLOW_READER_PASSWORD is required}"
 
 # The auth app's settings; the admin's password stays in MLFLOW_AUTH_ADMIN_PASSWORD.
 config_dir=$(mktemp -d)

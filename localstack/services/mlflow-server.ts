@@ -7,13 +7,18 @@
  *
  * After the server is healthy, the `pipelines` (writer) and `reader` users are created, or
  * checked, by docker/mlflow/mlflow_users.py: the same script the ECS container runs.
+ *
+ * A store an older MLflow wrote (the venv's `mlflow` pin moved on) makes the server exit with
+ * "Detected out-of-date database schema": then the store is migrated once with `mlflow db upgrade`
+ * (docker/mlflow/mlflow_db_upgrade.py, as the ECS upgrade task does), saying so, and the server
+ * started again.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BackendStore, LocalEndpoints } from './endpoints';
-import { localDir, ROOT, VENV_BIN } from './local-paths';
+import { localDir, logFile, ROOT, VENV_BIN } from './local-paths';
 import {
   ensureMlflowCredentials,
   MLFLOW_ADMIN_USER,
@@ -25,6 +30,16 @@ import { isHealthy, isPortOpen, killGroup, readPid, startDetached, waitHealthy }
 import { ServiceStartError } from './service-error';
 
 const USERS_SCRIPT = join(ROOT, 'docker', 'mlflow', 'mlflow_users.py');
+/** The schema migration the ECS upgrade task runs too (docker/mlflow/entrypoint.sh db-upgrade). */
+const DB_UPGRADE_SCRIPT = join(ROOT, 'docker', 'mlflow', 'mlflow_db_upgrade.py');
+
+/** What `mlflow server` logs, and exits on, when its store was written by an older MLflow. */
+const OUT_OF_DATE_SCHEMA = 'Detected out-of-date database schema';
+
+/** Whether the server's output says its store needs `mlflow db upgrade`. */
+export function needsSchemaUpgrade(serverOutput: string): boolean {
+  return serverOutput.includes(OUT_OF_DATE_SCHEMA);
+}
 
 function storeFile(): string {
   return join(localDir(), 'mlflow-store');
@@ -108,33 +123,75 @@ export async function startMlflow(
     '--backend-store-uri': backendUri,
     '--artifacts-destination': `s3://${bucket}`,
   };
-  startDetached(
-    'mlflow',
-    join(VENV_BIN, 'mlflow'),
-    ['server', ...Object.entries(options).flat(), '--serve-artifacts', '--app-name', 'basic-auth'],
-    {
-      MLFLOW_AUTH_CONFIG_PATH: authConfig,
-      // The admin is created from these on the first start against an empty user table.
-      MLFLOW_AUTH_ADMIN_USERNAME: MLFLOW_ADMIN_USER,
-      MLFLOW_AUTH_ADMIN_PASSWORD: credentials.adminPassword,
-      MLFLOW_FLASK_SERVER_SECRET_KEY: credentials.secretKey,
-      MLFLOW_S3_ENDPOINT_URL: env.AWS_ENDPOINT_URL,
-      AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
-      AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
-      AWS_DEFAULT_REGION: env.AWS_REGION,
-      // The server itself proxies artifacts; it must not try to reach AWS for anything else.
-      AWS_EC2_METADATA_DISABLED: 'true',
-      MLFLOW_DISABLE_TELEMETRY: 'true',
-      // MLflow 3 starts a job runner with several huey consumers (GenAI jobs) by default: about a
-      // gigabyte of RSS for features this project never uses.
-      MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
-      DO_NOT_TRACK: 'true',
-    },
-  );
+  const serverEnv = {
+    MLFLOW_AUTH_CONFIG_PATH: authConfig,
+    // The admin is created from these on the first start against an empty user table.
+    MLFLOW_AUTH_ADMIN_USERNAME: MLFLOW_ADMIN_USER,
+    MLFLOW_AUTH_ADMIN_PASSWORD: credentials.adminPassword,
+    MLFLOW_FLASK_SERVER_SECRET_KEY: credentials.secretKey,
+    MLFLOW_S3_ENDPOINT_URL: env.AWS_ENDPOINT_URL,
+    AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
+    AWS_DEFAULT_REGION: env.AWS_REGION,
+    // The server itself proxies artifacts; it must not try to reach AWS for anything else.
+    AWS_EC2_METADATA_DISABLED: 'true',
+    MLFLOW_DISABLE_TELEMETRY: 'true',
+    // MLflow 3 starts a job runner with several huey consumers (GenAI jobs) by default: about a
+    // gigabyte of RSS for features this project never uses.
+    MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
+    DO_NOT_TRACK: 'true',
+  };
+  const start = (): number => {
+    const serverLog = logFile('mlflow');
+    const offset = existsSync(serverLog) ? statSync(serverLog).size : 0;
+    startDetached(
+      'mlflow',
+      join(VENV_BIN, 'mlflow'),
+      ['server', ...Object.entries(options).flat(), '--serve-artifacts', '--app-name', 'basic-auth'],
+      serverEnv,
+    );
+    return offset;
+  };
+  const offset = start();
   writeFileSync(storeFile(), env.MLFLOW_BACKEND_STORE);
-  await waitHealthy('mlflow', url, 180_000);
+  try {
+    await waitHealthy('mlflow', url, 180_000);
+  } catch (error) {
+    // The venv's MLflow is newer than the one that wrote the store: migrate it once, and start again.
+    const output = readFileSync(logFile('mlflow')).subarray(offset).toString('utf8');
+    if (!needsSchemaUpgrade(output)) throw error;
+    log(
+      `the ${env.MLFLOW_BACKEND_STORE} store was written by an older MLflow: upgrading its schema once (mlflow db upgrade)`,
+    );
+    const said = await upgradeSchema(backendUri, log);
+    if (said.includes('does not know')) {
+      throw new ServiceStartError(
+        `the ${env.MLFLOW_BACKEND_STORE} store was migrated by a newer MLflow than the venv's; install that version (localstack/requirements.txt) or start on another store:\n${said}`,
+      );
+    }
+    start();
+    await waitHealthy('mlflow', url, 180_000);
+  }
   await ensureUsers(env.MLFLOW_TRACKING_URI, credentials);
   return credentials;
+}
+
+/** `mlflow db upgrade` on the store, through the script the ECS upgrade task runs. */
+async function upgradeSchema(backendUri: string, log: (line: string) => void): Promise<string> {
+  try {
+    const { stdout } = await promisify(execFile)(
+      join(VENV_BIN, 'python'),
+      [DB_UPGRADE_SCRIPT, '--url', backendUri, '--mlflow', join(VENV_BIN, 'mlflow')],
+      { timeout: 600_000 },
+    );
+    for (const line of stdout.trim().split('\n')) if (line) log(line);
+    return stdout;
+  } catch (error) {
+    const failed = error as { stdout?: string; stderr?: string; message: string };
+    throw new ServiceStartError(
+      `could not upgrade the local MLflow store's schema: ${(failed.stderr || failed.stdout || failed.message).trim()}`,
+    );
+  }
 }
 
 /** The auth app's settings: every authenticated user reads; only grants write. */

@@ -211,9 +211,10 @@ describe('the Lambda bundles', () => {
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
-  it('covers every step function, the predict API and the health check', () => {
+  it('covers every step function, the predict API, the health check and the MLflow database upgrade', () => {
     const { stack } = synthStage('dev');
-    expect(bundles).toHaveLength(Object.keys(stack.pipelines.functions).length + 2);
+    // + the predict API, the health check and the database upgrade's onEvent and isComplete.
+    expect(bundles).toHaveLength(Object.keys(stack.pipelines.functions).length + 4);
     // Every NodejsFunction of the stack is an MlopsFunction's, so none is left out above.
     const nodejsFunctions = stack.node.findAll().filter((c) => c instanceof NodejsFunction);
     expect(nodejsFunctions.filter((c) => !(c.node.scope instanceof MlopsFunction))).toEqual([]);
@@ -223,6 +224,8 @@ describe('the Lambda bundles', () => {
         'lambdas/canary/health-check.ts',
         'lambdas/steps/handlers/ingest-data.ts',
         'lambdas/steps/handlers/evaluate-candidate.ts',
+        'lambdas/mlflow-upgrade/on-event.ts',
+        'lambdas/mlflow-upgrade/is-complete.ts',
       ]),
     );
   });
@@ -298,7 +301,8 @@ describe('cdk synth with bundling', () => {
         const hash = typeof key === 'string' ? key.replace(/\.zip$/, '') : '';
         return existsSync(join(outdir, `asset.${hash}`, 'index.mjs')) ? [] : [fn.node.path];
       });
-      expect(functions).toHaveLength(Object.keys(stack.pipelines.functions).length + 2);
+      // + the predict API, the health check and the database upgrade's onEvent and isComplete.
+      expect(functions).toHaveLength(Object.keys(stack.pipelines.functions).length + 4);
       expect(unbundled).toEqual([]);
     } finally {
       rmSync(outdir, { recursive: true, force: true });

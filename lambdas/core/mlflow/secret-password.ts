@@ -43,7 +43,8 @@ export function passwordFromSecretString(arn: string, secretString: unknown): st
   return password;
 }
 
-class Sha256 {
+/** node:crypto as the SHA-256 (and HMAC) SignatureV4 needs. */
+export class Sha256 {
   private readonly hash;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
     this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));

@@ -43,7 +43,8 @@ describe('MlopsFunction', () => {
   it('builds every step, the predict API and the health check with the same defaults', () => {
     const functions = projectFunctions('dev');
     const steps = Object.values(PIPELINE_STEPS).flat();
-    expect(functions).toHaveLength(steps.length + 2);
+    // + the predict API, the health check and the MLflow database upgrade's two handlers.
+    expect(functions).toHaveLength(steps.length + 4);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -55,7 +56,7 @@ describe('MlopsFunction', () => {
             POWERTOOLS_METRICS_NAMESPACE: 'ServerlessMlops',
             POWERTOOLS_LOG_LEVEL: 'INFO',
             POWERTOOLS_SERVICE_NAME: expect.stringMatching(
-              /^(data|training|inference|monitoring)-pipeline|predict|health-check$/,
+              /^(data|training|inference|monitoring)-pipeline|predict|health-check|mlflow-db-upgrade$/,
             ),
           }),
         },

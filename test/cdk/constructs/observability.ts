@@ -118,11 +118,12 @@ describe('Observability', () => {
     for (const stage of ['dev', 'prod'] as const) {
       const { template } = synthStage(stage);
       const functionIds = Object.entries(resourcesOfType(template, 'AWS::Lambda::Function'))
-        .filter(
-          ([, fn]) =>
-            (fn.Properties.Environment as { Variables?: Json } | undefined)?.Variables
-              ?.POWERTOOLS_SERVICE_NAME,
-        )
+        .filter(([, fn]) => {
+          const service = (fn.Properties.Environment as { Variables?: Json } | undefined)?.Variables
+            ?.POWERTOOLS_SERVICE_NAME;
+          // The MLflow database upgrade's handlers run during a deployment only; a failure fails it.
+          return service !== undefined && service !== 'mlflow-db-upgrade';
+        })
         .map(([id]) => id)
         .sort();
       const watched = (metric: string) =>
