@@ -103,3 +103,16 @@ describe('serving-sync settings', () => {
     );
   });
 });
+
+describe('stack outputs (mlops history --aws)', () => {
+  it('reads one output of a DescribeStacks answer, unescaped, and nothing for a missing key', async () => {
+    const { outputValue } = await import('../../bin/cli/stack-outputs');
+    const xml = `<DescribeStacksResponse><DescribeStacksResult><Stacks><member><Outputs>
+      <member><OutputKey>LandingBucket</OutputKey><OutputValue>landing-1</OutputValue></member>
+      <member><Description>manifests</Description><OutputValue>mlops-dev-serving&amp;x</OutputValue><OutputKey>ServingBucket</OutputKey></member>
+    </Outputs><StackName>MlopsStack-dev</StackName></member></Stacks></DescribeStacksResult></DescribeStacksResponse>`;
+    expect(outputValue(xml, 'ServingBucket')).toBe('mlops-dev-serving&x');
+    expect(outputValue(xml, 'LandingBucket')).toBe('landing-1');
+    expect(outputValue(xml, 'Nope')).toBeUndefined();
+  });
+});
