@@ -28,6 +28,7 @@ export async function claimDelivery(
         Bucket: bucket,
         Key: deliveryKey(deliveryId),
         Body: '',
+        ContentLength: 0,
         IfNoneMatch: '*',
         Metadata: { 'received-at': receivedAt.toISOString() },
       }),

@@ -78,10 +78,12 @@ export function createWebhookHandler(deps: WebhookDeps): WebhookHandler {
       log({ webhook: 'duplicate', delivery_id: deliveryId, model, alias });
       return answer(409, { error: `delivery ${deliveryId} was already received`, delivery_id: deliveryId });
     }
+    const started = performance.now();
     try {
       const result = await deps.publish({ model, alias, via: 'webhook' });
       const version = 'manifest' in result ? result.manifest.version : null;
-      log({ webhook: name, delivery_id: deliveryId, model, alias, action: result.action, version });
+      const ms = Math.round(performance.now() - started);
+      log({ webhook: name, delivery_id: deliveryId, model, alias, action: result.action, version, ms });
       return answer(200, {
         delivery_id: deliveryId,
         event: name,
