@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MlflowClient } from '../../lambdas/core/mlflow';
-import { manifestKey, parseManifest } from '../../lambdas/core/serving-manifest';
+import { manifestKey, parseManifest, versionCopyKey } from '../../lambdas/core/serving-manifest';
 import { s3ClientFromEnv } from '../../lambdas/serving-sync/sync-config';
 import { mlops as runMlops } from '../support/entry-point';
 import { registerServableVersions } from '../support/serving-sync-fixtures';
@@ -46,6 +46,10 @@ describe('the CLI writers and mlops history', () => {
     const written = await manifest('Production');
     expect(written.version).toBe(v2);
     expect(written.files.map((file) => file.path)).toContain('model.onnx');
+
+    // Each version's copy is recorded, so the rollback below reuses v1's copy instead of downloading it again.
+    const copy = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: versionCopyKey(model, v1) }));
+    expect(JSON.parse((await copy.Body?.transformToString()) ?? '')).toMatchObject({ model, version: v1 });
 
     const back = await mlops('rollback', model, '--json');
     expect(back.status, back.stderr).toBe(0);
