@@ -28,6 +28,11 @@ export const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
     description: 'data drift of the newest window against the reference set (KS, PSI, Wasserstein, JS)',
     load: async () => (await import('./drift-command')).registerDrift,
   },
+  history: {
+    term: 'history [options] <model>',
+    description: "every move of a served model's aliases, from the versioned serving bucket (newest first)",
+    load: async () => (await import('./history-command')).registerHistory,
+  },
   land: {
     term: 'land [options] <file>',
     description: 'put a data file (CSV, JSON, JSONL, Parquet) and its contract where the data pipeline reads',

@@ -7,6 +7,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { MlflowClient } from '../../lambdas/core/mlflow';
 import { promote } from '../../lambdas/core/registry';
+import { publishAliasManifest } from '../../lambdas/core/serving-manifest';
 import { CHALLENGER_ALIAS, DRIFT_THRESHOLD, PRODUCTION_ALIAS } from '../../lambdas/core/settings';
 import type {
   ComparePredictionsOutput,
@@ -79,6 +80,22 @@ export async function runDemo(names: DemoNames, progress: Progress): Promise<Dem
       promotion: 'none',
       ...settings,
     }) as Promise<unknown> as Promise<T>;
+  // After each alias move, its serving manifest (what the predict API reads), as `mlops promote` writes it.
+  const servingBucket = process.env.SERVING_BUCKET;
+  const publishServing = async (alias: string) => {
+    if (!servingBucket) {
+      progress.note('SERVING_BUCKET is not set: no serving manifest written');
+      return;
+    }
+    const result = await publishAliasManifest(
+      { mlflow, s3, bucket: servingBucket },
+      { model: names.model, alias, via: 'cli', movedBy: 'demo' },
+    );
+    const version = 'manifest' in result ? ` (version ${result.manifest.version})` : '';
+    progress.note(
+      `serving manifest s3://${servingBucket}/serving/${names.model}/${alias}.json: ${result.action}${version}`,
+    );
+  };
   const landing = (day: string) => `landing/${names.dataset}/${day}/`;
   const put = (key: string, body: string) =>
     s3.send(new PutObjectCommand({ Bucket: LOCAL_DEFAULTS.LANDING_BUCKET, Key: key, Body: body }));
@@ -129,6 +146,7 @@ export async function runDemo(names: DemoNames, progress: Progress): Promise<Dem
         actor: 'demo',
       });
       progress.note(change.message);
+      await publishServing(PRODUCTION_ALIAS);
     });
 
     const api = await startPredictApi(names.model);
@@ -160,6 +178,7 @@ export async function runDemo(names: DemoNames, progress: Progress): Promise<Dem
               })
             ).message,
           );
+          await publishServing(PRODUCTION_ALIAS);
           const after = await waitForVersionChange(api.url, SAMPLE, before.version, FOLLOW_TIMEOUT_MS);
           progress.note(
             `the running API now answers from version ${after.version} (after ${after.waitedMs} ms)`,
@@ -184,6 +203,7 @@ export async function runDemo(names: DemoNames, progress: Progress): Promise<Dem
               })
             ).message,
           );
+          await publishServing(CHALLENGER_ALIAS);
           await put(`${landing('2025-06-03')}batch.csv`, withoutTarget(second.shifted));
           const output = await run<{
             output: PlanInferenceOutput['output'];

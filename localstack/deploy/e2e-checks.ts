@@ -16,6 +16,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { MlflowClient } from '../../lambdas/core/mlflow';
 import { promote } from '../../lambdas/core/registry';
+import { publishAliasManifest } from '../../lambdas/core/serving-manifest';
 import type {
   ComparePredictionsOutput,
   ComputeDriftOutput,
@@ -156,6 +157,16 @@ export async function runE2eChecks(
   };
   const s3 = new S3Client({ ...aws, forcePathStyle: true });
   const sfn = new SFNClient(aws);
+  /** After each alias move, its serving manifest in the stack's bucket (as `mlops promote --bucket` writes it). */
+  const publishServing = async (model: string, alias: string): Promise<string> => {
+    if (!outputs.ServingBucket) return 'no ServingBucket output: serving manifest not written';
+    const result = await publishAliasManifest(
+      { mlflow, s3, bucket: outputs.ServingBucket },
+      { model, alias, via: 'cli', movedBy: 'local:e2e' },
+    );
+    const version = 'manifest' in result ? ` (version ${result.manifest.version})` : '';
+    return `serving manifest s3://${outputs.ServingBucket}/serving/${model}/${alias}.json ${result.action}${version}`;
+  };
   // The local MLflow (ministack's) asks for the pipelines' user; the compose file's asks for none.
   const mlflow = MlflowClient.fromEnv({
     MLFLOW_TRACKING_URI: endpoints.mlflowUrl,
@@ -268,7 +279,10 @@ export async function runE2eChecks(
         reason: 'npm run local:e2e',
         actor: 'local:e2e',
       });
-      return { value: change, detail: change.message };
+      return {
+        value: change,
+        detail: `${change.message}; ${await publishServing(change.model, change.alias)}`,
+      };
     });
 
     await check('inference pipeline: score a batch with Production', async () => {
@@ -399,6 +413,7 @@ export async function runE2eChecks(
         reason: 'npm run local:e2e (alias move)',
         actor: 'local:e2e',
       });
+      const published = await publishServing(change.model, change.alias);
       const base = localInvokeUrl(outputs.PredictApiUrl, endpoints.awsUrl);
       const caller = await predictCaller(outputs, aws);
       // The function re-reads the alias at most aliasTtlSeconds after the move.
@@ -421,7 +436,7 @@ export async function runE2eChecks(
       );
       return {
         value: null,
-        detail: `${change.message}; the API served v${served} ${followed.toFixed(0)}s later (alias TTL ${config.predict.aliasTtlSeconds}s)`,
+        detail: `${change.message}; ${published}; the API served v${served} ${followed.toFixed(0)}s later (alias TTL ${config.predict.aliasTtlSeconds}s)`,
       };
     });
 

@@ -115,6 +115,8 @@ const stackOutputsSchema = z.object({
   /** Only with -c apiAuth=api-key (the emulators' default); IAM-authorized stacks have no key. */
   PredictApiKeyId: z.string().min(1).optional(),
   LandingBucket: z.string().min(3),
+  /** The serving manifests' bucket (#19); optional until every deployed stack has one. */
+  ServingBucket: z.string().min(3).optional(),
   DataPipelineArn: arn('states'),
   TrainingPipelineArn: arn('states'),
   InferencePipelineArn: arn('states'),

@@ -24,6 +24,7 @@ import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { readEnvFile } from '../services/services';
+import { localEnv } from './api-client';
 import { createApiGatewayServer, installInvokeStore } from './api-gateway-adapter';
 import { requestAuthFromEnv, requestAuthorizer } from './request-auth';
 
@@ -54,6 +55,8 @@ function supervise(workers: number): void {
     listening.add(worker.id);
     if (!announced) {
       announced = true;
+      // The webhook registration and the reconciler run once, here in the primary (serving-sync.ts).
+      void import('./serving-sync').then((sync) => sync.startServingSync(address.port, localEnv()));
       console.error(
         `predict API on http://${address.address ?? '127.0.0.1'}:${address.port} with ${workers} workers`,
       );
@@ -112,14 +115,17 @@ async function main(): Promise<void> {
   installInvokeStore();
   // Imported after the environment is complete: the handler reads its configuration at load.
   const { handler, store } = await import('../../lambdas/predict/handler');
-  const server = createApiGatewayServer(handler, {
+  // POST /webhooks/mlflow beside the predict routes, public as on the stack's API (serving-sync.ts).
+  const sync = await import('./serving-sync');
+  const server = createApiGatewayServer(sync.withWebhookRoute(handler), {
     functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
     onHandlerError: (error) => console.error('handler failed:', error),
-    authorize: requestAuthorizer(auth),
+    authorize: sync.webhookIsPublic(requestAuthorizer(auth)),
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(port, process.env.HOST ?? '127.0.0.1', resolve));
   const { address, port: bound } = server.address() as AddressInfo;
+  if (cluster.isPrimary) void sync.startServingSync(bound);
   const checks =
     auth.mode === 'iam'
       ? `SigV4 (${auth.region}/execute-api, key ${auth.credentials.accessKeyId})`

@@ -26,6 +26,7 @@ import {
   MLFLOW_READER_USER,
   type MlflowCredentials,
 } from './mlflow-auth';
+import { mlflowWebhookEnv } from './mlflow-webhook-keys';
 import { isHealthy, isPortOpen, killGroup, readPid, startDetached, waitHealthy } from './processes';
 import { ServiceStartError } from './service-error';
 
@@ -140,6 +141,8 @@ export async function startMlflow(
     // gigabyte of RSS for features this project never uses.
     MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
     DO_NOT_TRACK: 'true',
+    // Webhooks to a loopback receiver (npm run serve), their secrets under a stable key.
+    ...mlflowWebhookEnv(),
   };
   const start = (): number => {
     const serverLog = logFile('mlflow');
