@@ -13,7 +13,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sfnTasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { AuroraServerless } from './aurora-serverless';
 import { DEFAULT_MLFLOW_VERSION, MLFLOW_VERSION_PATTERN, type MlflowDatabaseKind } from './config';
 import { EcsPostgres } from './ecs-postgres';
@@ -468,7 +468,9 @@ export class MlflowService extends Construct implements MlflowAccess {
       logRetention: props.logRetention,
     });
     // The database, its ingress rules (and the ECS Postgres service) exist before the upgrade runs.
-    if (this.database instanceof Construct) this.databaseUpgrade.node.addDependency(this.database);
+    // Not on the password rotations: they wait for the service, which waits for the upgrade.
+    if (this.database instanceof Construct)
+      dependOnAllBut(this.databaseUpgrade, this.database, managed?.rotations ?? []);
     this.service.node.addDependency(this.databaseUpgrade);
 
     if (this.loadBalancer) {
@@ -692,5 +694,19 @@ function validateProps(cpu: number, memoryMiB: number, desiredCount: number, loa
     throw new Error(
       `MlflowServiceProps.desiredCount must be 1 without a load balancer (got ${desiredCount}); set loadBalancer: true`,
     );
+  }
+}
+
+/**
+ * Makes `dependent` depend on every construct under `scope` except the `excluded` ones (and what
+ * is under them): `node.addDependency(scope)` would take all of it.
+ */
+function dependOnAllBut(dependent: Construct, scope: IConstruct, excluded: readonly IConstruct[]): void {
+  const holdsExcluded = (node: IConstruct) =>
+    excluded.some((item) => item === node || item.node.scopes.includes(node));
+  for (const child of scope.node.children) {
+    if (excluded.includes(child)) continue;
+    if (holdsExcluded(child)) dependOnAllBut(dependent, child, excluded);
+    else dependent.node.addDependency(child);
   }
 }
