@@ -4,11 +4,12 @@
  *
  * - bodies: JSON with exactly one of `dataframe_split`, `dataframe_records`, `instances`,
  *   `inputs` (and optionally `params`, which an onnx model ignores), or CSV with a header row;
- * - answers: `{"predictions": …}` with the graph's raw outputs. When MLflow reads the body as a
- *   DataFrame (the dataframe shapes and CSV always; any shape when the model has a column
- *   signature), the onnx pyfunc returns a DataFrame of the outputs, each flattened, which MLflow
- *   writes as records: `[{output: value, …}, …]`, one per row. Otherwise (a tensor signature with
- *   `instances` / `inputs`) it returns `{output: array}`.
+ * - answers: `{"predictions": …}` with the graph's raw outputs. When the model reaches the onnx
+ *   pyfunc as a DataFrame (a column signature; without a signature, the dataframe shapes and
+ *   CSV), the pyfunc returns a DataFrame of the outputs, each flattened, which MLflow writes as
+ *   records: `[{output: value, …}, …]`, one per row. When it reaches it as a numpy array (a
+ *   tensor signature, whatever the body's shape; without a signature, `instances` / `inputs`),
+ *   the pyfunc returns `{output: array}`.
  *
  * Where MLflow itself fails (a DataFrame answer from an output of several values per row, such
  * as a classifier's [N, C] probabilities: pandas refuses columns of different lengths) this API
@@ -50,11 +51,13 @@ export async function score(
         ),
       },
     };
-    frame = true;
+    frame = model.signatureKind !== 'tensor';
   } else {
     body = withoutParams(request.body);
     const shape = body !== null && typeof body === 'object' ? Object.keys(body)[0] : undefined;
-    frame = model.columnSignature || shape === 'dataframe_split' || shape === 'dataframe_records';
+    frame =
+      model.signatureKind === 'columns' ||
+      (model.signatureKind === 'none' && (shape === 'dataframe_split' || shape === 'dataframe_records'));
   }
   const input = parsePredictRequest(body, model.compiled, store.maxRows);
   const outputs = await model.runRaw(input);

@@ -8,7 +8,7 @@
 import * as ort from 'onnxruntime-node';
 import { describeError, ModelProblem } from './errors';
 import { type PreparedGraph, prepareGraph } from './graph-preparation';
-import { readServableDirectory } from './model-directory';
+import { readServableDirectory, type SignatureKind } from './model-directory';
 import { describeModelInputs, type ModelInputs } from './model-inputs';
 import { type ModelOutputs, outputsOf } from './model-outputs';
 import {
@@ -56,10 +56,11 @@ export class ServableModel {
     /** The parsed input example, kept to show callers a valid request. */
     readonly exampleRequest: unknown,
     /**
-     * Whether the MLmodel declares a column signature: MLflow's scoring server then reads every
-     * request body as a DataFrame, which decides the shape of its answers (mlflow-scoring.ts).
+     * The MLmodel input signature's kind: MLflow's pyfunc feeds a tensor-signature model a numpy
+     * array and a column-signature one a DataFrame, which decides the shape of its answers
+     * (mlflow-scoring.ts).
      */
-    readonly columnSignature = false,
+    readonly signatureKind: SignatureKind = 'none',
   ) {
     this.compiled = compileInputs(inputs);
   }
@@ -265,7 +266,7 @@ export async function loadServableModel(
       outputs,
       session,
       directory.exampleRequest,
-      directory.inputHints.signatureColumns !== undefined,
+      directory.signatureKind,
     );
     await warmUp(model, directory.exampleRequest, maxRows);
     return model;
