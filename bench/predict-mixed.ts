@@ -35,11 +35,11 @@ import {
   freePort,
   killGroup,
   logSklearnModels,
+  moveAlias,
   pythonEnv,
   run,
   type SklearnModels,
   serveCommand,
-  setAlias,
   VENV_BIN,
 } from '../test/support/predict-fixtures';
 import {
@@ -167,7 +167,7 @@ async function trainCarsModels(prefix: string, log: (line: string) => void): Pro
     );
     const [metric, value] = [result.metric.name, round(result.metric.value, 3)];
     log(`trained ${name} v${result.version} on ${result.dataset.train_rows} cars: ${metric} ${value}`);
-    await setAlias(mlflow.trackingUri, name, 'Production', result.version);
+    await moveAlias(mlflow.trackingUri, name, 'Production', result.version);
     const columns = Object.keys(cars[0] ?? {}).filter((c) => c !== 'Name' && c !== model.target);
     registered.push({
       description:
@@ -188,7 +188,7 @@ async function trainCarsModels(prefix: string, log: (line: string) => void): Pro
 async function logSkl2onnxModel(trackingUri: string, prefix: string): Promise<Registered> {
   const logged = await logSklearnModels(trackingUri, `${prefix}-skl2onnx`);
   const name = `${prefix}-skl2onnx-zipmap`;
-  await setAlias(trackingUri, name, 'Production', logged.versions.zipmap);
+  await moveAlias(trackingUri, name, 'Production', logged.versions.zipmap);
   const payload = (rows: number) => {
     const data = Array.from({ length: rows }, (_, i) => {
       const row = logged.rows[i % logged.rows.length] as SklearnModels['rows'][number];

@@ -4,7 +4,9 @@
  * registered model, and against a bare Node HTTP server answering a constant JSON (the ceiling
  * any handler on this machine could reach). Same payloads (1 row, 100 rows), same concurrency,
  * same load generator (autocannon), one server at a time. Also measures our cold start
- * (process start to first prediction) and how long a model swap takes.
+ * (process start to first prediction), the first prediction from the serving manifest against the
+ * MLflow path in the same run with the alias-follow latency (bench/predict-cold-start.ts), and
+ * how long a model swap takes.
  *
  * The headline figures compare one process each (ours `SERVE_WORKERS=1`, MLflow's default one
  * worker, a one-process ceiling). `adapter_floor` is the same adapter around a constant answer
@@ -30,12 +32,12 @@ import {
   freePort,
   IRIS_COLUMNS,
   killGroup,
+  moveAlias,
   pythonEnv,
   type RegisteredVersion,
   registerIrisModels,
   run,
   serveCommand,
-  setAlias,
   sleep,
   VENV_BIN,
 } from '../test/support/predict-fixtures';
@@ -82,7 +84,7 @@ async function main(): Promise<void> {
     { trackingUri: env.MLFLOW_TRACKING_URI, name, versions: [{}, { intercepts: [0.1, 1.2, -1.2] }] },
   ]);
   const [v1, v2] = (versions ?? []) as [RegisteredVersion, RegisteredVersion];
-  await setAlias(env.MLFLOW_TRACKING_URI, name, 'Production', v1.version);
+  await moveAlias(env.MLFLOW_TRACKING_URI, name, 'Production', v1.version);
 
   const payloads = { single: payload(1), batch100: payload(100) };
 
@@ -202,6 +204,11 @@ async function main(): Promise<void> {
   log('measuring a model swap (alias moved to a version not loaded yet)');
   const swap = await measureSwap(oursUrl, 1, env.MLFLOW_TRACKING_URI, name, v2.version, payloads.single);
 
+  log('measuring cold start from the serving manifest against the MLflow path (bench/predict-cold-start.ts)');
+  const { benchColdStart, writeColdStartResults } = await import('./predict-cold-start');
+  const coldStart = await benchColdStart(env.MLFLOW_TRACKING_URI, name, [v1, v2], log);
+  writeColdStartResults(coldStart);
+
   const summary = (label: string) => {
     const r = results[label] as Record<(typeof targets)[number][0], Measurement>;
     return {
@@ -274,6 +281,7 @@ async function main(): Promise<void> {
     },
     ...summary('single'),
     cold_start_ms: round(coldStartMs),
+    cold_start_from_manifest: coldStart,
     mlflow_cold_start_ms: round(mlflowColdStartMs),
     swap_visible_ms: round(swap.visibleMs),
     swap_first_worker_ms: round(swap.firstMs),
@@ -374,7 +382,7 @@ async function measureSwap(
   version: string,
   body: string,
 ): Promise<{ visibleMs: number; firstMs: number; loadMs: number | null }> {
-  await setAlias(trackingUri, name, 'Production', version);
+  await moveAlias(trackingUri, name, 'Production', version);
   const start = performance.now();
   let firstMs: number | undefined;
   let runStartedMs: number | undefined;

@@ -91,7 +91,7 @@ export function isShareDriftThreshold(value: number): boolean {
  * config); the function itself takes any positive TTL, so local tests and the demo can follow an
  * alias within a fraction of a second.
  */
-export const ALIAS_TTL_SECONDS = { default: 30, deployedMin: 1, max: 3600 } as const;
+export const ALIAS_TTL_SECONDS = { default: 5, deployedMin: 1, max: 3600 } as const;
 
 /**
  * Rows one predict request may score (MAX_ROWS). At most 100 000: the call is synchronous and

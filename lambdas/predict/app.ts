@@ -1,6 +1,6 @@
 /**
  * Assembles the predict API from its parts: `createPredictApp` builds the model store (following
- * MLflow, or a registry a test gives), the logger and metrics, and the handler, so the Lambda
+ * the serving manifests in S3, or a registry a test gives), the logger and metrics, and the handler, so the Lambda
  * entry point, the demo, the tests and the benchmark run the same wiring. `createPredictHandler`
  * is the middy stack alone, around a store that already exists.
  */
@@ -21,7 +21,7 @@ import { createRouter } from './routes';
 
 /** What a caller may put in place of the parts `createPredictApp` builds from the config. */
 export interface PredictAppOverrides {
-  /** The registry the store follows. @default MLflow at `config.trackingUri` (`registryFor`) */
+  /** The registry the store follows. @default the manifests in `config.servingBucket` (`registryFor`) */
   readonly registry?: ModelRegistry;
   /** The logger and metrics. @default `createObservability()` */
   readonly observability?: Observability;
@@ -80,7 +80,7 @@ export function createPredictHandler({
 }: PredictHandlerDependencies): PredictHandler {
   const route = createRouter({ store, maxBodyBytes, metrics, allowedAliases: allowed, apiAuth });
   // No early-timeout race (middy's default arms a timer and a promise per invocation): nothing a
-  // request waits on is unbounded, since model loads give up on the MLflow client's timeouts
+  // request waits on is unbounded, since model loads give up on the S3 client's timeouts
   // (registry.ts), far inside the function's 29 s.
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(route, { timeoutEarlyInMillis: 0 })
     .use(injectLambdaContext(logger))

@@ -1,7 +1,8 @@
 /**
  * The predict function's settings, read once from the environment at cold start. A bad value
- * stops the function there with a message naming the variable and what it accepts. MLflow's
- * own settings (auth, timeouts, the S3 endpoint) are read by the MLflow client's config.
+ * stops the function there with a message naming the variable and what it accepts. The function
+ * reads only the serving bucket (SERVING_BUCKET): its S3 client takes the region and endpoint
+ * from the AWS SDK's usual variables (registry.ts). It never calls MLflow.
  */
 import { z } from 'zod';
 import {
@@ -23,7 +24,8 @@ export type ApiAuthMode = (typeof API_AUTH_MODES)[number];
 export const SHADOW_ALIAS = 'Challenger';
 
 export interface PredictConfig {
-  readonly trackingUri: string;
+  /** The bucket of the serving manifests and model copies (lambdas/core/serving-manifest). */
+  readonly servingBucket: string;
   readonly modelName: string;
   readonly modelAlias: string;
   readonly aliasTtlMs: number;
@@ -53,10 +55,13 @@ function withDefault<T extends z.ZodType>(schema: T, fallback: string) {
 }
 
 const ENV = z.object({
-  MLFLOW_TRACKING_URI: z
-    .string({ error: 'is required (the MLflow tracking server URL, e.g. http://mlflow.internal:5000)' })
+  SERVING_BUCKET: z
+    .string({ error: 'is required (the S3 bucket of the serving manifests, serving/<model>/<alias>.json)' })
     .trim()
-    .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:5000' })),
+    .regex(
+      /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      'must be an S3 bucket name (3 to 63 lowercase letters, digits, dots or hyphens), without s3://',
+    ),
   MODEL_NAME: z
     .string({ error: 'is required (the registered model name in MLflow)' })
     .trim()
@@ -119,7 +124,7 @@ export function loadPredictConfig(env: NodeJS.ProcessEnv = process.env): Predict
   }
   const e = parsed.data;
   return {
-    trackingUri: e.MLFLOW_TRACKING_URI,
+    servingBucket: e.SERVING_BUCKET,
     modelName: e.MODEL_NAME,
     modelAlias: e.MODEL_ALIAS,
     aliasTtlMs: Math.round(e.ALIAS_TTL_SECONDS * 1000),

@@ -97,6 +97,8 @@ const PUBLIC_REASONS: Readonly<Record<ModelProblemCode, string>> = {
   ARTIFACT_DOWNLOAD_FAILED: 'model download failed',
   MODEL_CORRUPT: 'the model could not be loaded',
   MODEL_UNSUPPORTED: 'the model is not supported by this API',
+  MANIFEST_INVALID: 'the serving manifest is invalid',
+  CHECKSUM_MISMATCH: 'the model files do not match their checksum',
 };
 
 export function publicReason(reason: ModelProblemCode | undefined): string {

@@ -78,6 +78,18 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
     description,
     content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
   });
+  const mlflowErrorResponse = (description: string) => ({
+    description,
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['error_code', 'message'],
+          properties: { error_code: { type: 'string' }, message: { type: 'string' } },
+        },
+      },
+    },
+  });
   const forbidden = {
     description: 'No valid credentials (answered by API Gateway: `{"message": …}`)',
     content: {
@@ -93,8 +105,8 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
         `Serves the ONNX model registered in MLflow as '${options.modelName}', following the alias ` +
         `'${options.defaultAlias}' (or another allowed alias given with ?alias=: ${aliases.join(', ')}). ` +
         `At most ${options.maxRows} rows and ${options.maxBodyBytes} bytes per request. /predict and ` +
-        `/status need ${options.apiAuth === 'api-key' ? 'an API key' : 'SigV4-signed requests'}; ` +
-        '/health and /openapi.json are public.',
+        `/status need ${options.apiAuth === 'api-key' ? 'an API key' : 'SigV4-signed requests'}, as does ` +
+        "/invocations (MLflow's scoring protocol); /health, /ping and /openapi.json are public.",
     },
     paths: {
       '/predict': {
@@ -135,17 +147,59 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
           },
         },
       },
+      '/invocations': {
+        post: {
+          operationId: 'invocations',
+          summary:
+            "MLflow's scoring protocol, as `mlflow models serve` answers it, with the default alias's model",
+          security: authenticated,
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: { $ref: '#/components/schemas/PredictRequest' } },
+              'text/csv': {
+                schema: { type: 'string', description: 'A header row of column names, then rows' },
+              },
+            },
+          },
+          responses: {
+            '200': {
+              description:
+                'The graph outputs: records ([{output: value}]) for DataFrame inputs, else {output: array}',
+              content: {
+                'application/json': {
+                  schema: { type: 'object', required: ['predictions'], properties: { predictions: {} } },
+                },
+              },
+            },
+            '400': mlflowErrorResponse('The body does not fit the protocol or the model'),
+            '403': forbidden,
+            '415': { description: 'Not application/json or text/csv (UTF-8)', content: { 'text/plain': {} } },
+            '503': mlflowErrorResponse('No model version is loadable'),
+          },
+        },
+      },
+      '/ping': {
+        get: {
+          operationId: 'ping',
+          security: [],
+          summary: 'Readiness: 200 once the default alias has a model loaded, else 503',
+          responses: {
+            '200': { description: 'A model is loaded', content: { 'application/json': {} } },
+            '503': mlflowErrorResponse('No model loaded yet'),
+          },
+        },
+      },
       '/health': {
         get: {
           operationId: 'health',
           security: [],
-          summary: 'Whether the default alias has a model to serve',
+          summary: 'Liveness: 200 whenever the process answers, with the loaded version (null before one is)',
           responses: {
             '200': {
-              description: 'Serving',
+              description: 'Alive',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } },
             },
-            '503': errorResponse('No model loadable'),
           },
         },
       },
@@ -154,7 +208,7 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
           operationId: 'status',
           security: authenticated,
           summary:
-            'Per alias: the version the registry resolves, the version loaded here, and the last error',
+            'Per alias: the version its serving manifest names, the version loaded here with its manifest, and the last error',
           responses: {
             '200': {
               description: 'The alias watchers',
@@ -279,6 +333,19 @@ function schemas(options: OpenApiOptions): Record<string, JsonSchema> {
       last_resolved_at: { type: ['string', 'null'], format: 'date-time' },
       last_checked_at: { type: ['string', 'null'], format: 'date-time' },
       last_load_ms: { type: ['number', 'null'] },
+      manifest: {
+        type: ['object', 'null'],
+        description: 'The serving manifest of the loaded version',
+        properties: {
+          version: { type: 'string' },
+          run_id: { type: ['string', 'null'] },
+          moved_at: { type: 'string', format: 'date-time' },
+          moved_by: { type: ['string', 'null'] },
+          via: { enum: ['cli', 'pipeline', 'webhook', 'reconciler'] },
+          written_at: { type: 'string', format: 'date-time' },
+          model_onnx_sha256: { type: 'string' },
+        },
+      },
       last_error: {
         type: ['object', 'null'],
         properties: {

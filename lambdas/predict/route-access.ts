@@ -5,7 +5,7 @@
  */
 
 /** The routes anyone may call: probes and API clients read them before they hold credentials. */
-export const PUBLIC_ROUTES: readonly string[] = ['/health', '/openapi.json'];
+export const PUBLIC_ROUTES: readonly string[] = ['/health', '/ping', '/openapi.json'];
 
 /** The routes that need the caller's credentials (SigV4, or the API key in api-key mode). */
-export const PROTECTED_ROUTES: readonly string[] = ['/predict', '/status'];
+export const PROTECTED_ROUTES: readonly string[] = ['/predict', '/invocations', '/status'];

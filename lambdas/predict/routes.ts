@@ -4,13 +4,15 @@
  */
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ValidationError } from '../core/serving/errors';
+import { ModelProblem, ModelUnavailableError, ValidationError } from '../core/serving/errors';
+import { score } from '../core/serving/mlflow-scoring';
 import type { ModelStore } from '../core/serving/model-store';
 import { predict } from '../core/serving/predict';
 import { ALIAS_NAME_RULE, isAliasName } from '../core/settings';
 import type { ApiAuthMode } from './config';
+import { publicReason, toHttp } from './http-errors';
 import { openApiDocument } from './openapi';
-import { readJsonBody } from './request-body';
+import { parseJson, readJsonBody, readScoringBody } from './request-body';
 import { RequestError } from './request-errors';
 
 export interface RouteDependencies {
@@ -58,12 +60,51 @@ export function createRouter(deps: RouteDependencies): Route {
         return { statusCode: 200, headers: JSON_HEADERS, body: JSON.stringify(result) };
       },
     },
+    // MLflow's scoring protocol, as `mlflow models serve` answers it (mlflow-scoring.ts).
+    '/invocations': {
+      POST: async (event) => {
+        try {
+          const { mediaType, text } = readScoringBody(event, deps.maxBodyBytes);
+          const request =
+            mediaType === 'text/csv'
+              ? { kind: 'csv' as const, text }
+              : { kind: 'json' as const, body: parseJson(text) };
+          const answer = await score(store, request);
+          metrics.addDimension('Alias', store.defaultAlias);
+          metrics.addMetric('ServedModelVersion', MetricUnit.NoUnit, Number(answer.version));
+          return {
+            statusCode: 200,
+            headers: { ...JSON_HEADERS, 'x-model-version': answer.version },
+            body: JSON.stringify({ predictions: answer.predictions }),
+          };
+        } catch (error) {
+          return mlflowError(error);
+        }
+      },
+    },
+    // Readiness, as MLflow's and SageMaker's containers answer it: 200 once a model is loaded.
+    '/ping': {
+      GET: async () => {
+        if (store.peek()) return { statusCode: 200, headers: NO_STORE_HEADERS, body: '\n' };
+        // Starts the first load if nothing has yet; the probe itself never waits on it.
+        store.model().catch(() => {});
+        return {
+          statusCode: 503,
+          headers: NO_STORE_HEADERS,
+          body: JSON.stringify({
+            error_code: 'TEMPORARILY_UNAVAILABLE',
+            message: `no model loaded for alias '${store.defaultAlias}' yet`,
+          }),
+        };
+      },
+    },
+    // Liveness: the process answers. Whether a model is loaded is /ping's (and /status's) to say.
     '/health': {
       GET: async () => {
-        const model = await store.model();
+        const model = store.peek();
         const answer = {
           status: 'ok',
-          model: { name: store.modelName, version: model.version, alias: store.defaultAlias },
+          model: { name: store.modelName, version: model?.version ?? null, alias: store.defaultAlias },
         };
         return { statusCode: 200, headers: NO_STORE_HEADERS, body: JSON.stringify(answer) };
       },
@@ -104,6 +145,51 @@ export function createRouter(deps: RouteDependencies): Route {
     }
     return handle(event);
   };
+}
+
+/**
+ * MLflow's error body (`{"error_code", "message"}`): 400 BAD_REQUEST for anything wrong with the
+ * request, 415 for a media type the protocol does not take, 503 while no model is loadable. The
+ * messages are the API's own (field and row named), never upstream text.
+ */
+function mlflowError(error: unknown): APIGatewayProxyResult {
+  if (error instanceof ModelUnavailableError) {
+    return {
+      statusCode: 503,
+      headers: { ...JSON_HEADERS, 'retry-after': '5' },
+      body: JSON.stringify({
+        error_code: 'TEMPORARILY_UNAVAILABLE',
+        message: `no model version can be served for alias '${error.alias}': ${publicReason(error.reason)}`,
+      }),
+    };
+  }
+  if (error instanceof ValidationError || error instanceof RequestError) {
+    const { statusCode, body } = toHttp(error);
+    const where = [
+      body.error.field !== null ? `field '${body.error.field}'` : '',
+      body.error.row !== null ? `row ${body.error.row}` : '',
+    ].filter(Boolean);
+    const message = `${body.error.message}${where.length > 0 ? ` (${where.join(', ')})` : ''}`;
+    if (statusCode === 415) return { statusCode, headers: { 'content-type': 'text/plain' }, body: message };
+    return {
+      statusCode: 400,
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ error_code: 'BAD_REQUEST', message }),
+    };
+  }
+  if (error instanceof ModelProblem) {
+    // The graph refused the input (a value the session cannot take): MLflow's generic answer.
+    return {
+      statusCode: 400,
+      headers: JSON_HEADERS,
+      body: JSON.stringify({
+        error_code: 'BAD_REQUEST',
+        message:
+          'Encountered an unexpected error while evaluating the model. Verify that the serialized input Dataframe is compatible with the model for inference.',
+      }),
+    };
+  }
+  throw error;
 }
 
 function normalisePath(path: string | undefined): string {

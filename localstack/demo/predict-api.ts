@@ -1,6 +1,8 @@
 /**
  * The predict API as `npm run serve` runs it (the Lambda's handler behind the API Gateway
  * adapter), started in this process on a free port, plus the HTTP calls the demo makes to it.
+ * Like the deployed function it reads the serving manifests in the local S3 (SERVING_BUCKET of
+ * .local/env), never MLflow: the demo's promotions publish them.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +10,7 @@ import { PRODUCTION_ALIAS } from '../../lambdas/core/settings';
 import { createPredictApp } from '../../lambdas/predict/app';
 import { loadPredictConfig } from '../../lambdas/predict/config';
 import { createObservability } from '../../lambdas/predict/observability';
+import { registryFor } from '../../lambdas/predict/registry';
 import { apiCallerFromEnv, callApi, localEnv } from '../serve/api-client';
 import { createApiGatewayServer, installInvokeStore } from '../serve/api-gateway-adapter';
 import { requestAuthFromEnv, requestAuthorizer } from '../serve/request-auth';
@@ -22,10 +25,11 @@ export interface PredictAnswer {
   readonly version: string;
 }
 
-/** Starts the API for `model` @ Production; a 1 s alias TTL so it notices an alias move quickly. */
+/** Starts the API for `model` @ Production; a 1 s alias TTL so it notices a published move quickly. */
 export async function startPredictApi(model: string): Promise<PredictApi> {
+  const env = localEnv();
   const config = loadPredictConfig({
-    ...process.env,
+    ...env,
     MODEL_NAME: model,
     MODEL_ALIAS: PRODUCTION_ALIAS,
     ALIAS_TTL_SECONDS: '1',
@@ -34,12 +38,13 @@ export async function startPredictApi(model: string): Promise<PredictApi> {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   installInvokeStore();
   const { handler, store } = createPredictApp(config, {
+    registry: registryFor(config, env),
     observability: createObservability({ logLevel: 'ERROR' }),
   });
   // Callers are checked as `npm run serve` and API Gateway check them (SigV4 by default).
   const server: Server = createApiGatewayServer(handler, {
     functionName: 'predict-demo',
-    authorize: requestAuthorizer(requestAuthFromEnv(localEnv())),
+    authorize: requestAuthorizer(requestAuthFromEnv(env)),
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

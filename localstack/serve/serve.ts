@@ -1,17 +1,20 @@
 /**
  * `npm run serve`: the predict Lambda's handler behind a local HTTP server that speaks API
- * Gateway's REST proxy format, following the local MLflow.
+ * Gateway's REST proxy format, following the serving manifests in the local S3 (it never calls
+ * MLflow, so it starts and serves with MLflow stopped).
  *
  *   MODEL_NAME=iris npm run serve        # then: curl -XPOST localhost:3000/predict --aws-sigv4 … -H 'content-type: application/json' -d '{"instances":[...]}'
  *
  * Settings come from the environment (see lambdas/predict/config.ts: MODEL_NAME, MODEL_ALIAS,
- * ALIAS_TTL_SECONDS, MAX_ROWS, MAX_BODY_BYTES); MLflow's and the S3 endpoint's addresses default
- * to those `npm run local:up` wrote in .local/env. PORT defaults to 3000.
+ * ALIAS_TTL_SECONDS, MAX_ROWS, MAX_BODY_BYTES); the serving bucket (SERVING_BUCKET), the S3
+ * endpoint (AWS_ENDPOINT_URL) and the credentials default to those `npm run local:up` wrote in
+ * .local/env. PORT defaults to 3000.
  *
  * Callers authenticate as they do with the deployed API (lambdas/predict/config.ts: API_AUTH):
  * by default /predict and /status need requests signed with SigV4 by the local AWS credentials
  * (`curl --aws-sigv4 "aws:amz:us-east-1:execute-api" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"`);
- * with API_AUTH=api-key, the key in MLOPS_API_KEY as x-api-key. /health and /openapi.json are public.
+ * with API_AUTH=api-key, the key in MLOPS_API_KEY as x-api-key; /invocations likewise. /health,
+ * /ping and /openapi.json are public.
  *
  * SERVE_WORKERS=N (default 1) runs N processes sharing the port (node:cluster), the way Lambda
  * runs concurrent requests in separate execution environments: each has its own model store and
@@ -130,7 +133,7 @@ async function main(): Promise<void> {
     auth.mode === 'iam'
       ? `SigV4 (${auth.region}/execute-api, key ${auth.credentials.accessKeyId})`
       : 'the API key in MLOPS_API_KEY';
-  const serving = `serving '${store.modelName}' @ ${store.defaultAlias} (MLflow ${process.env.MLFLOW_TRACKING_URI}); /predict and /status need ${checks}`;
+  const serving = `serving '${store.modelName}' @ ${store.defaultAlias} (manifests in s3://${process.env.SERVING_BUCKET} at ${process.env.AWS_ENDPOINT_URL ?? 'AWS'}); /predict, /invocations and /status need ${checks}`;
   console.error(
     cluster.isWorker
       ? `worker ${process.pid} ${serving}`

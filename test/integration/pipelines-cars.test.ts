@@ -20,7 +20,7 @@ import type {
   RegisteredModel,
 } from '../../lambdas/steps/step-io';
 import { ensureLocalBuckets, LOCAL_DEFAULTS, runPipeline } from '../../localstack/runner/pipelines';
-import { type PredictApi, postPredict, startPredictApi } from '../support/predict-fixtures';
+import { type PredictApi, postPredict, publishAlias, startPredictApi } from '../support/predict-fixtures';
 
 const SUFFIX = `${Date.now().toString(36)}-${process.pid}`;
 const DATASET = `cars-${SUFFIX}`;
@@ -173,10 +173,9 @@ describe('inference on a batch with missing values and an unknown category', () 
   it('answers the same through the predict API, fed category strings and nulls in another column order', async () => {
     let api: PredictApi | undefined;
     try {
-      api = await startPredictApi({
-        MLFLOW_TRACKING_URI: process.env.MLFLOW_TRACKING_URI ?? '',
-        MODEL_NAME: MODEL,
-      });
+      // The API serves the manifest; publishing again is a no-op when the promotion already did.
+      await publishAlias(process.env.MLFLOW_TRACKING_URI ?? '', MODEL, 'Production');
+      api = await startPredictApi({ MODEL_NAME: MODEL });
       const rows = batch.slice(0, -1);
       const answer = await postPredict(api.url, { instances: rows });
       expect(answer.body.error?.message).toBeUndefined();

@@ -1,6 +1,7 @@
 /**
  * `npm run serve` as a user runs it: a real process (one or SERVE_WORKERS of them) serving a
- * model registered in the shared MLflow, its worker supervision and its shutdown.
+ * model registered in the shared MLflow and published to the serving bucket, its worker
+ * supervision and its shutdown.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -11,11 +12,11 @@ import { ROOT } from '../../localstack/services/services';
 import {
   freePort,
   killGroup,
+  moveAlias,
   postPredict,
   registerIrisModels,
   SETOSA,
   serveCommand,
-  setAlias,
   sleep,
 } from '../support/predict-fixtures';
 
@@ -117,7 +118,7 @@ beforeAll(async () => {
   const [versions] = await registerIrisModels([{ trackingUri, name: NAME, versions: [{}] }]);
   const v1 = versions?.[0];
   if (!v1) throw new Error('no version registered');
-  await setAlias(trackingUri, NAME, 'Production', v1.version);
+  await moveAlias(trackingUri, NAME, 'Production', v1.version);
 });
 
 afterAll(async () => {
@@ -166,7 +167,7 @@ describe('npm run serve', () => {
     expect(childrenOf(primary)).toEqual([]);
   });
 
-  it('checks SigV4 on /predict and /status as API Gateway does; /health and /openapi.json stay public', async () => {
+  it('checks SigV4 on /predict, /invocations and /status as API Gateway does; /health, /ping and /openapi.json stay public', async () => {
     const served = startServe({}, await freePort());
     await firstAnswer(served.url);
     const body = JSON.stringify({ instances: [SETOSA] });
@@ -205,7 +206,14 @@ describe('npm run serve', () => {
     expect((await callApi(caller, `${served.url}/status`)).status).toBe(200);
     expect((await fetch(`${served.url}/status`)).status).toBe(403);
     expect((await fetch(`${served.url}/health`)).status).toBe(200);
+    expect((await fetch(`${served.url}/ping`)).status).toBe(200);
     expect((await fetch(`${served.url}/openapi.json`)).status).toBe(200);
+    const invocation = { method: 'POST', headers: { 'content-type': 'application/json' }, body };
+    expect((await fetch(`${served.url}/invocations`, invocation)).status).toBe(403);
+    const invoked = await callApi(caller, `${served.url}/invocations`, invocation);
+    expect(invoked.status).toBe(200);
+    // A tensor-signature model: MLflow's answer is {output: array} (see the /invocations test).
+    expect(await invoked.json()).toMatchObject({ predictions: { label: ['setosa'] } });
 
     // The command line the README shows, when this curl can sign (7.75 and later).
     const curl = spawnSync(

@@ -9,10 +9,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   logSklearnModels,
+  moveAlias,
   type PredictApi,
   postPredict,
   type SklearnModels,
-  setAlias,
   startPredictApi,
 } from '../support/predict-fixtures';
 
@@ -26,9 +26,8 @@ beforeAll(async () => {
   logged = await logSklearnModels(trackingUri, PREFIX);
   for (const kind of ['zipmap', 'tensor', 'regressor'] as const) {
     const name = `${PREFIX}-${kind}`;
-    await setAlias(trackingUri, name, 'Production', logged.versions[kind]);
+    await moveAlias(trackingUri, name, 'Production', logged.versions[kind]);
     apis[kind] = await startPredictApi({
-      MLFLOW_TRACKING_URI: trackingUri,
       MODEL_NAME: name,
       MAX_ROWS: '100',
     });

@@ -10,10 +10,18 @@ import type { Server } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { MlflowClient, mlflowClientOptionsFromEnv } from '../../lambdas/core/mlflow';
 import type { ModelStore } from '../../lambdas/core/serving/model-store';
+import {
+  modelFilesPrefix,
+  type PublishResult,
+  publishAliasManifest,
+} from '../../lambdas/core/serving-manifest';
 import { createPredictApp } from '../../lambdas/predict/app';
 import { loadPredictConfig } from '../../lambdas/predict/config';
 import { createObservability } from '../../lambdas/predict/observability';
+import { servingS3Client } from '../../lambdas/predict/registry';
 import { apiCallerFromEnv, callApi } from '../../localstack/serve/api-client';
 import { createApiGatewayServer } from '../../localstack/serve/api-gateway-adapter';
 import { requestAuthFromEnv, requestAuthorizer } from '../../localstack/serve/request-auth';
@@ -301,6 +309,69 @@ export async function setAlias(
 
 export async function deleteAlias(trackingUri: string, name: string, alias: string): Promise<void> {
   await mlflowCall(trackingUri, 'DELETE', '/api/2.0/mlflow/registered-models/alias', { name, alias });
+}
+
+/** The serving bucket of the local stack (global-setup puts SERVING_BUCKET in the environment). */
+export function servingBucket(): string {
+  const bucket = process.env.SERVING_BUCKET;
+  if (!bucket) throw new Error('SERVING_BUCKET is not set: run the integration tests through global-setup');
+  return bucket;
+}
+
+/** Makes the serving manifest of an alias equal to MLflow's, as every writer does (publishAliasManifest). */
+export async function publishAlias(trackingUri: string, name: string, alias: string): Promise<PublishResult> {
+  const mlflow = new MlflowClient(
+    mlflowClientOptionsFromEnv({ ...process.env, MLFLOW_TRACKING_URI: trackingUri }),
+  );
+  return publishAliasManifest(
+    { mlflow, s3: servingS3Client(process.env), bucket: servingBucket() },
+    { model: name, alias, via: 'cli', movedBy: 'predict-tests' },
+  );
+}
+
+/** Moves an alias in MLflow and publishes its manifest, as `mlops promote` does. */
+export async function moveAlias(
+  trackingUri: string,
+  name: string,
+  alias: string,
+  version: string,
+): Promise<void> {
+  await setAlias(trackingUri, name, alias, version);
+  await publishAlias(trackingUri, name, alias);
+}
+
+/** Deletes an alias in MLflow and its manifest. */
+export async function removeAlias(trackingUri: string, name: string, alias: string): Promise<void> {
+  await deleteAlias(trackingUri, name, alias);
+  await publishAlias(trackingUri, name, alias);
+}
+
+/** Reads the serving bucket's copy of a version's file. */
+export async function servedFile(name: string, version: string, path: string): Promise<Uint8Array> {
+  const answer = await servingS3Client(process.env).send(
+    new GetObjectCommand({ Bucket: servingBucket(), Key: `${modelFilesPrefix(name, version)}${path}` }),
+  );
+  return (await answer.Body?.transformToByteArray()) ?? new Uint8Array();
+}
+
+/**
+ * Replaces the bytes of a version's copied file but keeps the sha256 recorded on the object, as a
+ * bad copy or tampering would: the publisher then sees nothing to redo, and only the reader's
+ * check against the manifest catches it.
+ */
+export async function tamperServedFile(
+  name: string,
+  version: string,
+  path: string,
+  bytes: Uint8Array,
+): Promise<void> {
+  const s3 = servingS3Client(process.env);
+  const key = `${modelFilesPrefix(name, version)}${path}`;
+  const head = await s3.send(new GetObjectCommand({ Bucket: servingBucket(), Key: key }));
+  await head.Body?.transformToByteArray();
+  await s3.send(
+    new PutObjectCommand({ Bucket: servingBucket(), Key: key, Body: bytes, Metadata: head.Metadata ?? {} }),
+  );
 }
 
 async function mlflowCall(trackingUri: string, method: string, path: string, body: object): Promise<void> {

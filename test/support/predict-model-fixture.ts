@@ -75,7 +75,7 @@ export function irisPredictConfig(
   limits: Pick<PredictConfig, 'aliasTtlMs' | 'maxRows' | 'maxBodyBytes'>,
 ): PredictConfig {
   return {
-    trackingUri: 'http://mlflow.invalid',
+    servingBucket: 'serving-unit-test',
     modelName: 'iris',
     modelAlias: 'Production',
     allowedAliases: ['Production', 'Challenger'],

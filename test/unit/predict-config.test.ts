@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadPredictConfig } from '../../lambdas/predict/config';
 
-const REQUIRED = { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000', MODEL_NAME: 'iris' };
+const REQUIRED = { SERVING_BUCKET: 'mlops-serving-dev', MODEL_NAME: 'iris' };
 
 describe('loadPredictConfig', () => {
   it('applies the documented defaults', () => {
     expect(loadPredictConfig(REQUIRED)).toEqual({
-      trackingUri: 'http://127.0.0.1:5000',
+      servingBucket: 'mlops-serving-dev',
       modelName: 'iris',
       modelAlias: 'Production',
-      aliasTtlMs: 30_000,
+      aliasTtlMs: 5_000,
       maxRows: 1000,
       maxBodyBytes: 1_048_576,
       allowedAliases: ['Production', 'Challenger'],
@@ -35,9 +35,12 @@ describe('loadPredictConfig', () => {
   });
 
   it.each([
-    [{ MODEL_NAME: 'iris' }, 'MLFLOW_TRACKING_URI is required'],
-    [{ ...REQUIRED, MLFLOW_TRACKING_URI: 'mlflow:5000' }, 'MLFLOW_TRACKING_URI must be an http(s) URL'],
-    [{ MLFLOW_TRACKING_URI: 'http://x' }, 'MODEL_NAME is required'],
+    [{ MODEL_NAME: 'iris' }, 'SERVING_BUCKET is required (the S3 bucket of the serving manifests'],
+    [
+      { ...REQUIRED, SERVING_BUCKET: 's3://mlops-serving-dev' },
+      'SERVING_BUCKET must be an S3 bucket name (3 to 63 lowercase letters, digits, dots or hyphens), without s3:// (got "s3://mlops-serving-dev")',
+    ],
+    [{ SERVING_BUCKET: 'mlops-serving-dev' }, 'MODEL_NAME is required'],
     [
       { ...REQUIRED, MODEL_ALIAS: 'Prod uction' },
       'MODEL_ALIAS must be letters, digits, underscores or hyphens (got "Prod uction")',
@@ -53,5 +56,11 @@ describe('loadPredictConfig', () => {
   ])('names the variable at fault: %j', (env, message) => {
     expect(() => loadPredictConfig(env)).toThrow(ConfigError);
     expect(() => loadPredictConfig(env)).toThrow(message);
+  });
+
+  it('no longer needs or reads MLflow: a tracking URI alone is not enough', () => {
+    expect(() =>
+      loadPredictConfig({ MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000', MODEL_NAME: 'iris' }),
+    ).toThrow('SERVING_BUCKET is required');
   });
 });

@@ -158,10 +158,11 @@ describe('predict handler', () => {
     expect(response.statusCode).toBe(200);
   });
 
-  it('answers 503 with Retry-After when no model is loadable, on /predict and /health', async () => {
+  it('answers 503 with Retry-After when no model is loadable, on /predict and /ping; /health stays 200', async () => {
     registry.deleteAlias('Production');
 
     const predictAnswer = await call(post({ instances: [SETOSA] }));
+    const ping = await call(proxyEvent({ method: 'GET', path: '/ping' }));
     const health = await call(proxyEvent({ method: 'GET', path: '/health' }));
 
     expect(predictAnswer.statusCode).toBe(503);
@@ -173,7 +174,17 @@ describe('predict handler', () => {
           "no model version can be served for alias 'Production': the alias is not set in the registry",
       },
     });
-    expect(health.statusCode).toBe(503);
+    expect(ping.statusCode).toBe(503);
+    expect(ping.json).toEqual({
+      error_code: 'TEMPORARILY_UNAVAILABLE',
+      message: "no model loaded for alias 'Production' yet",
+    });
+    // Liveness: the process answers, whatever the model.
+    expect(health.statusCode).toBe(200);
+    expect(health.json).toEqual({
+      status: 'ok',
+      model: { name: 'iris', version: null, alias: 'Production' },
+    });
   });
 
   it('hides unexpected errors behind a 500 without details', async () => {
@@ -214,12 +225,22 @@ describe('predict handler', () => {
     expect(openapi.json.openapi).toBe('3.1.0');
     expect(Object.keys(openapi.json.paths as object)).toEqual([
       '/predict',
+      '/invocations',
+      '/ping',
       '/health',
       '/status',
       '/openapi.json',
     ]);
     const schemas = (openapi.json.components as { schemas: { Record: { required: string[] } } }).schemas;
     expect(schemas.Record.required).toEqual(IRIS_FEATURES);
+  });
+
+  it('answers /ping 200 once the model is loaded', async () => {
+    await store.model();
+
+    const ping = await handler(proxyEvent({ method: 'GET', path: '/ping' }), lambdaContext('req-2'));
+
+    expect(ping.statusCode).toBe(200);
   });
 
   it('emits request, latency, served-version, cold-start and error metrics', async () => {
@@ -250,5 +271,88 @@ describe('predict handler', () => {
         Code: 'REGISTRY_UNREACHABLE',
       }),
     ]);
+  });
+});
+
+describe('POST /invocations (MLflow scoring protocol)', () => {
+  const invoke = (body: string, contentType = 'application/json') =>
+    call(proxyEvent({ path: '/invocations', body, headers: { 'Content-Type': contentType } }));
+  const IRIS_ROW = IRIS_FEATURES.map((name) => SETOSA[name as keyof typeof SETOSA]);
+
+  it('answers every JSON shape and CSV with the graph outputs as records, like mlflow models serve', async () => {
+    const bodies = [
+      JSON.stringify({ dataframe_split: { columns: IRIS_FEATURES, data: [IRIS_ROW] } }),
+      JSON.stringify({ dataframe_records: [SETOSA] }),
+      JSON.stringify({ instances: [SETOSA] }),
+      JSON.stringify({ inputs: [SETOSA], params: { ignored: 1 } }),
+    ];
+    const answers = await Promise.all(bodies.map((body) => invoke(body)));
+    const csv = await invoke(
+      `${IRIS_FEATURES.join(',')}\r\n${IRIS_ROW.join(',')}\r\n`,
+      'text/csv; charset=utf-8',
+    );
+
+    for (const answer of [...answers, csv]) {
+      expect(answer.statusCode).toBe(200);
+      expect(answer.headers).toMatchObject({ 'x-model-version': '1' });
+      const predictions = answer.json.predictions as Record<string, unknown>[];
+      expect(predictions).toHaveLength(1);
+      expect(predictions[0]).toMatchObject({ label: 'setosa' });
+      // Our rank-1 format: one probability_<class> output per class, a number per row.
+      expect(Object.keys(predictions[0] ?? {}).sort()).toEqual([
+        'label',
+        'probability_setosa',
+        'probability_versicolor',
+        'probability_virginica',
+      ]);
+    }
+    expect(csv.json).toEqual(answers[0]?.json);
+  });
+
+  it("answers MLflow's error body with 400 naming the field, 415 for another media type", async () => {
+    const unknownKey = await invoke(JSON.stringify({ rows: [SETOSA] }));
+    const badType = await invoke(JSON.stringify({ dataframe_records: [{ ...SETOSA, petal_width: 'wide' }] }));
+    const csvRows = await invoke(`${IRIS_FEATURES.join(',')}\n1,2,3\n`, 'text/csv');
+    const xml = await handler(
+      proxyEvent({ path: '/invocations', body: '<rows/>', headers: { 'Content-Type': 'application/xml' } }),
+      lambdaContext('req-3'),
+    );
+    const latin = await handler(
+      proxyEvent({
+        path: '/invocations',
+        body: '{}',
+        headers: { 'Content-Type': 'text/csv; charset=latin-1' },
+      }),
+      lambdaContext('req-4'),
+    );
+
+    expect(unknownKey.statusCode).toBe(400);
+    expect(unknownKey.json).toEqual({
+      error_code: 'BAD_REQUEST',
+      message: expect.stringContaining("'rows'"),
+    });
+    expect(badType.statusCode).toBe(400);
+    expect(badType.json.error_code).toBe('BAD_REQUEST');
+    expect(badType.json.message).toContain("field 'petal_width', row 0");
+    expect(csvRows.statusCode).toBe(400);
+    expect(csvRows.json.message).toContain('CSV row 0 has 3 fields; the header has 4');
+    expect(xml.statusCode).toBe(415);
+    expect(xml.body).toContain(
+      "This predictor only supports the following content types: application/json, text/csv. Got 'application/xml'.",
+    );
+    expect(latin.statusCode).toBe(415);
+    expect(latin.body).toBe('The scoring server only supports UTF-8');
+  });
+
+  it('answers 503 with the MLflow error body while no model is loadable', async () => {
+    registry.deleteAlias('Production');
+
+    const answer = await invoke(JSON.stringify({ instances: [SETOSA] }));
+
+    expect(answer.statusCode).toBe(503);
+    expect(answer.json).toEqual({
+      error_code: 'TEMPORARILY_UNAVAILABLE',
+      message: "no model version can be served for alias 'Production': the alias is not set in the registry",
+    });
   });
 });

@@ -362,7 +362,7 @@ function serve(files: ModelFiles): void {
   const metrics = new Metrics({ namespace: 'Test', serviceName: 'predict' });
   ({ store, handler } = createPredictApp(
     {
-      trackingUri: 'http://mlflow.invalid',
+      servingBucket: 'serving-unit-test',
       modelName: 'houses',
       modelAlias: 'Production',
       aliasTtlMs: 30_000,

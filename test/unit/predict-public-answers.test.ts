@@ -5,8 +5,10 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ManifestRegistry } from '../../lambdas/core/serving/manifest-registry';
 import type { ModelStore } from '../../lambdas/core/serving/model-store';
 import { createPredictApp, type PredictHandler } from '../../lambdas/predict/app';
 import { loadPredictConfig } from '../../lambdas/predict/config';
@@ -98,7 +100,7 @@ describe('?alias=', () => {
 
   it('takes the list the deployment gives (ALLOWED_ALIASES) and keeps the served alias in it', async () => {
     const config = loadPredictConfig({
-      MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000',
+      SERVING_BUCKET: 'mlops-serving-dev',
       MODEL_NAME: 'iris',
       ALLOWED_ALIASES: 'Canary, Shadow',
     });
@@ -115,7 +117,7 @@ describe('?alias=', () => {
   it('names ALLOWED_ALIASES when an entry is not an alias name', () => {
     expect(() =>
       loadPredictConfig({
-        MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000',
+        SERVING_BUCKET: 'mlops-serving-dev',
         MODEL_NAME: 'iris',
         ALLOWED_ALIASES: 'Canary,bad alias',
       }),
@@ -132,37 +134,39 @@ describe('?alias=', () => {
   });
 });
 
-describe('public answers when the registry is unreachable', () => {
-  const PRIVATE = ['10.0.3.7', 'internal-mlflow-xyz', 'elb.amazonaws.com', 'ECONNREFUSED', 'http', ':5000'];
+describe('public answers when the serving bucket is unreachable', () => {
+  const PRIVATE = ['10.0.3.7', 'internal-s3-xyz', 'vpce.amazonaws.com', 'ECONNREFUSED', 'http', ':443'];
 
   /**
-   * The real MLflow registry and client, with the one thing a unit test may not do — open a
-   * socket — replaced by fetch failing the way undici fails to connect to an internal ALB.
+   * The real manifest registry and S3 client, with the one thing a unit test may not do — open a
+   * socket — replaced by a request handler failing the way Node fails to reach a VPC endpoint.
    */
-  function unreachableMlflow(): { handler: PredictHandler; store: ModelStore; logs: string[] } {
-    vi.stubEnv('MLFLOW_HTTP_REQUEST_MAX_RETRIES', '0');
-    vi.stubGlobal(
-      'fetch',
-      vi.fn(async () => {
-        const cause = Object.assign(new Error('connect ECONNREFUSED 10.0.3.7:5000'), {
-          code: 'ECONNREFUSED',
-          address: '10.0.3.7',
-          port: 5000,
-        });
-        throw new TypeError('fetch failed', { cause });
-      }),
-    );
+  function unreachableBucket(): { handler: PredictHandler; store: ModelStore; logs: string[] } {
     vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
     const logger = new Logger({ serviceName: 'predict', logLevel: 'SILENT' });
     const logs: string[] = [];
     vi.spyOn(logger, 'warn').mockImplementation((message, ...extra) => {
       logs.push(JSON.stringify([message, ...extra]));
     });
-    const config = loadPredictConfig({
-      MLFLOW_TRACKING_URI: 'http://internal-mlflow-xyz.elb.amazonaws.com:5000',
-      MODEL_NAME: 'iris',
+    const config = loadPredictConfig({ SERVING_BUCKET: 'mlops-serving-dev', MODEL_NAME: 'iris' });
+    const s3 = new S3Client({
+      region: 'eu-west-1',
+      endpoint: 'https://internal-s3-xyz.vpce.amazonaws.com:443',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+      maxAttempts: 1,
+      requestHandler: {
+        handle: async () => {
+          throw Object.assign(new Error('connect ECONNREFUSED 10.0.3.7:443'), {
+            code: 'ECONNREFUSED',
+            address: '10.0.3.7',
+            port: 443,
+          });
+        },
+      },
     });
     const built = createPredictApp(config, {
+      registry: new ManifestRegistry({ s3, bucket: config.servingBucket }),
       observability: {
         logger,
         metrics: new Metrics({ namespace: 'Test', serviceName: 'predict' }),
@@ -172,37 +176,54 @@ describe('public answers when the registry is unreachable', () => {
     return { ...built, logs };
   }
 
-  it('says "registry unreachable" on /health and /predict and logs the detail instead', async () => {
-    const { handler, logs } = unreachableMlflow();
+  it('says "registry unreachable" on /predict and /invocations and logs the detail instead', async () => {
+    const { handler, logs } = unreachableBucket();
 
-    const health = await call(handler, proxyEvent({ method: 'GET', path: '/health' }));
     const predicted = await call(handler, predictWith('Production'));
+    const invoked = await call(
+      handler,
+      proxyEvent({ path: '/invocations', body: JSON.stringify({ instances: [SETOSA] }) }),
+    );
+    const ping = await call(handler, proxyEvent({ method: 'GET', path: '/ping' }));
+    const status = await call(handler, proxyEvent({ method: 'GET', path: '/status' }));
 
-    for (const answer of [health, predicted]) {
-      expect(answer.statusCode).toBe(503);
-      expect(answer.json).toEqual({
-        error: {
-          code: 'MODEL_UNAVAILABLE',
-          message: "no model version can be served for alias 'Production': registry unreachable",
-          field: null,
-          row: null,
-        },
-      });
+    expect(predicted.statusCode).toBe(503);
+    expect(predicted.json).toEqual({
+      error: {
+        code: 'MODEL_UNAVAILABLE',
+        message: "no model version can be served for alias 'Production': registry unreachable",
+        field: null,
+        row: null,
+      },
+    });
+    expect(invoked.statusCode).toBe(503);
+    expect(invoked.json).toEqual({
+      error_code: 'TEMPORARILY_UNAVAILABLE',
+      message: "no model version can be served for alias 'Production': registry unreachable",
+    });
+    expect(ping.statusCode).toBe(503);
+    for (const answer of [predicted, invoked, ping]) {
       for (const secret of PRIVATE) expect(answer.body).not.toContain(secret);
       expect(JSON.stringify(answer.headers)).not.toContain('10.0.3.7');
     }
+    // The signed /status says what failed, for the operator.
+    expect(status.json).toMatchObject({
+      status: 'unavailable',
+      aliases: [{ alias: 'Production', last_error: { code: 'REGISTRY_UNREACHABLE' } }],
+    });
+    expect(JSON.stringify(status.json)).toContain('s3://mlops-serving-dev/serving/iris/Production.json');
     const logged = logs.join('\n');
     expect(logged).toContain('10.0.3.7');
     expect(logged).toContain('no model to serve');
   });
 
-  it('keeps the public /openapi.json free of the registry address', async () => {
-    const { handler } = unreachableMlflow();
+  it('keeps the public /openapi.json free of the bucket address', async () => {
+    const { handler } = unreachableBucket();
 
     const document = await call(handler, proxyEvent({ method: 'GET', path: '/openapi.json' }));
 
     expect(document.statusCode).toBe(200);
-    for (const secret of ['10.0.3.7', 'internal-mlflow-xyz', 'elb.amazonaws.com']) {
+    for (const secret of ['10.0.3.7', 'internal-s3-xyz', 'vpce.amazonaws.com']) {
       expect(document.body).not.toContain(secret);
     }
   });

@@ -19,7 +19,7 @@ import { loadPredictConfig, ConfigError as PredictConfigError } from '../../lamb
 import { ConfigError, loadStageConfig } from '../../lib/config';
 
 const stage = (values: Record<string, unknown>) => loadStageConfig((key) => values[key]);
-const PREDICT_ENV = { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000', MODEL_NAME: 'iris' };
+const PREDICT_ENV = { SERVING_BUCKET: 'mlops-serving', MODEL_NAME: 'iris' };
 
 /** The predict function's config as the predict API construct sets its environment from the stage config. */
 function predictConfigFor(context: Record<string, unknown>) {

@@ -6,7 +6,7 @@
  * version serving and is reported in `status()`.
  */
 import { describeError, ModelProblem, type ModelProblemCode, ModelUnavailableError } from './errors';
-import type { ModelRegistry, ModelVersionRef } from './registry';
+import type { ModelRegistry, ModelVersionRef, ServedManifest } from './registry';
 import type { ServableModel } from './servable-model';
 
 export interface AliasProblem {
@@ -29,6 +29,8 @@ export interface AliasStatus {
   readonly last_resolved_at: string | null;
   readonly last_checked_at: string | null;
   readonly last_load_ms: number | null;
+  /** The serving manifest of the loaded version (who moved the alias, when, how), when one named it. */
+  readonly manifest: ServedManifest | null;
   readonly last_error: { code: ModelProblemCode; message: string; at: string; version?: string } | null;
 }
 
@@ -121,6 +123,7 @@ export class AliasWatcher {
       last_resolved_at: iso(this.lastResolvedAt),
       last_checked_at: iso(this.lastCheckedAt),
       last_load_ms: this.lastLoadMs ?? null,
+      manifest: current?.ref.manifest ?? null,
       last_error: error
         ? {
             code: error.code,

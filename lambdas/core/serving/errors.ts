@@ -51,7 +51,11 @@ export type ModelProblemCode =
   | 'REGISTRY_ERROR'
   | 'ARTIFACT_DOWNLOAD_FAILED'
   | 'MODEL_CORRUPT'
-  | 'MODEL_UNSUPPORTED';
+  | 'MODEL_UNSUPPORTED'
+  /** A serving manifest that does not parse (serving/<model>/<alias>.json). */
+  | 'MANIFEST_INVALID'
+  /** A model file whose bytes do not hash to the sha256 its manifest records. */
+  | 'CHECKSUM_MISMATCH';
 
 /**
  * A problem with the registry or a model artifact. `permanent` problems (a corrupt or

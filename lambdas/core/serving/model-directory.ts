@@ -23,7 +23,11 @@ export interface ServableDirectory {
   readonly inputHints: InputHints;
   /** A request body in one of MLflow's scoring shapes, from the logged input example. */
   readonly exampleRequest?: unknown;
+  /** The MLmodel input signature's kind: MLflow's scoring server shapes its answers by it. */
+  readonly signatureKind: SignatureKind;
 }
+
+export type SignatureKind = 'columns' | 'tensor' | 'none';
 
 /** ONNX metadata key of the known categories per input column, {column: [levels]} as JSON. */
 export const FEATURE_CATEGORIES_KEY = 'feature_categories';
@@ -68,7 +72,14 @@ export function readServableDirectory(files: ModelFiles): ServableDirectory {
     ...(directory.mlmodel.runId ? { runId: directory.mlmodel.runId } : {}),
     inputHints: inputHintsOf(directory),
     ...(exampleRequest !== undefined ? { exampleRequest } : {}),
+    signatureKind: signatureKindOf(directory),
   };
+}
+
+function signatureKindOf(directory: FormatDirectory): SignatureKind {
+  const inputs = directory.signature?.inputs ?? [];
+  if (inputs.length === 0) return 'none';
+  return inputs.every((spec) => spec.kind === 'column') ? 'columns' : 'tensor';
 }
 
 /**

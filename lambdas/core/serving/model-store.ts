@@ -42,6 +42,8 @@ interface CachedVersion {
   model?: ServableModel;
   /** A permanent problem (corrupt or unsupported artifact): registered versions do not change. */
   failure?: ModelProblem;
+  /** The registry revision the failure was seen under: a new revision (a rewritten manifest) retries. */
+  failedRevision?: string;
   lastUsed: number;
 }
 
@@ -162,7 +164,7 @@ export class ModelStore {
       cached.lastUsed = this.now();
       if (cached.model) return Promise.resolve(cached.model);
       if (cached.loading) return cached.loading;
-      if (cached.failure) return Promise.reject(cached.failure);
+      if (cached.failure && cached.failedRevision === ref.revision) return Promise.reject(cached.failure);
     }
     const entry: CachedVersion = { lastUsed: this.now() };
     const started = this.now();
@@ -185,8 +187,10 @@ export class ModelStore {
       },
       (error: unknown) => {
         delete entry.loading;
-        if (error instanceof ModelProblem && error.permanent) entry.failure = error;
-        else this.versions.delete(ref.version);
+        if (error instanceof ModelProblem && error.permanent) {
+          entry.failure = error;
+          if (ref.revision !== undefined) entry.failedRevision = ref.revision;
+        } else this.versions.delete(ref.version);
       },
     );
     return entry.loading;

@@ -8,7 +8,7 @@
 import * as ort from 'onnxruntime-node';
 import { describeError, ModelProblem } from './errors';
 import { type PreparedGraph, prepareGraph } from './graph-preparation';
-import { readServableDirectory } from './model-directory';
+import { readServableDirectory, type SignatureKind } from './model-directory';
 import { describeModelInputs, type ModelInputs } from './model-inputs';
 import { type ModelOutputs, outputsOf } from './model-outputs';
 import {
@@ -55,6 +55,12 @@ export class ServableModel {
     private readonly session: ort.InferenceSession,
     /** The parsed input example, kept to show callers a valid request. */
     readonly exampleRequest: unknown,
+    /**
+     * The MLmodel input signature's kind: MLflow's pyfunc feeds a tensor-signature model a numpy
+     * array and a column-signature one a DataFrame, which decides the shape of its answers
+     * (mlflow-scoring.ts).
+     */
+    readonly signatureKind: SignatureKind = 'none',
   ) {
     this.compiled = compileInputs(inputs);
   }
@@ -79,6 +85,45 @@ export class ServableModel {
         setImmediate(() => this.flush());
       }
     });
+  }
+
+  /**
+   * Runs the graph once for one request and hands back its outputs as they are, by name, in the
+   * graph's output order: MLflow's scoring protocol (`/invocations`) answers them so. Not batched.
+   */
+  async runRaw(input: ParsedInput): Promise<RawOutput[]> {
+    if (this.released) {
+      throw new ModelProblem('MODEL_CORRUPT', `model version ${this.version} was released`);
+    }
+    this.inFlight++;
+    try {
+      let outputs: ort.InferenceSession.OnnxValueMapType;
+      try {
+        outputs = await this.session.run(this.feedsOf(input.tensors, input.rows));
+      } catch (error) {
+        throw new ModelProblem(
+          'MODEL_CORRUPT',
+          `the model failed on the input: ${describeError(error)}`,
+          false,
+          {
+            cause: error,
+          },
+        );
+      }
+      return this.session.outputNames.map((name) => rawOutput(name, outputs[name]));
+    } finally {
+      this.inFlight--;
+      if (this.retired && this.inFlight === 0 && this.queue.length === 0) void this.release();
+    }
+  }
+
+  private feedsOf(tensors: readonly TensorData[], rows: number): Record<string, ort.Tensor> {
+    const feeds: Record<string, ort.Tensor> = {};
+    this.inputs.inputs.forEach((input, i) => {
+      const dims = input.layout === 'vector' ? [rows] : [rows, input.width];
+      feeds[input.name] = new ort.Tensor(input.elementType, tensors[i] as TensorData, dims);
+    });
+    return feeds;
   }
 
   /**
@@ -111,16 +156,12 @@ export class ServableModel {
   private async runBatch(batch: PendingRun[], rows: number): Promise<void> {
     this.inFlight++;
     try {
-      const feeds: Record<string, ort.Tensor> = {};
-      this.inputs.inputs.forEach((input, i) => {
-        const data =
-          batch.length === 1
-            ? ((batch[0] as PendingRun).input.tensors[i] as TensorData)
-            : concatRows(batch, i, rows);
-        const dims = input.layout === 'vector' ? [rows] : [rows, input.width];
-        feeds[input.name] = new ort.Tensor(input.elementType, data, dims);
-      });
-      const outputs = await this.session.run(feeds);
+      const tensors = this.inputs.inputs.map((_, i) =>
+        batch.length === 1
+          ? ((batch[0] as PendingRun).input.tensors[i] as TensorData)
+          : concatRows(batch, i, rows),
+      );
+      const outputs = await this.session.run(this.feedsOf(tensors, rows));
       const predictions = this.outputs.decode(outputs, rows);
       let offset = 0;
       for (const pending of batch) {
@@ -142,6 +183,26 @@ export class ServableModel {
     this.released = true;
     await this.session.release().catch(() => {});
   }
+}
+
+/** One graph output as onnxruntime returned it: its shape and its values, flat, as JSON values. */
+export interface RawOutput {
+  readonly name: string;
+  readonly dims: readonly number[];
+  readonly values: readonly (number | string | boolean)[];
+}
+
+function rawOutput(name: string, value: ort.OnnxValue | undefined): RawOutput {
+  if (!(value instanceof ort.Tensor)) {
+    throw new ModelProblem('MODEL_UNSUPPORTED', `output '${name}' is not a tensor`, true);
+  }
+  const data = value.data as ArrayLike<number | bigint | string | boolean>;
+  const values: (number | string | boolean)[] = new Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const cell = data[i] as number | bigint | string | boolean;
+    values[i] = value.type === 'bool' ? Boolean(cell) : typeof cell === 'bigint' ? Number(cell) : cell;
+  }
+  return { name, dims: value.dims.map(Number), values };
 }
 
 /** One input's values of every request in the batch, one after the other. */
@@ -205,6 +266,7 @@ export async function loadServableModel(
       outputs,
       session,
       directory.exampleRequest,
+      directory.signatureKind,
     );
     await warmUp(model, directory.exampleRequest, maxRows);
     return model;

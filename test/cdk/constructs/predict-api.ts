@@ -57,6 +57,7 @@ describe('PredictApi', () => {
           apiKeyRequired: false,
           integration: 'AWS_PROXY',
         },
+        { route: 'GET /ping', authorization: 'NONE', apiKeyRequired: false, integration: 'AWS_PROXY' },
         { route: 'GET /status', authorization: 'AWS_IAM', apiKeyRequired: false, integration: 'AWS_PROXY' },
         { route: 'POST /predict', authorization: 'AWS_IAM', apiKeyRequired: false, integration: 'AWS_PROXY' },
       ]);
@@ -96,6 +97,7 @@ describe('PredictApi', () => {
     expect(methodsOf(template).map((m) => [m.route, m.authorization, m.apiKeyRequired])).toEqual([
       ['GET /health', 'NONE', false],
       ['GET /openapi.json', 'NONE', false],
+      ['GET /ping', 'NONE', false],
       ['GET /status', 'NONE', true],
       ['POST /predict', 'NONE', true],
     ]);
@@ -206,7 +208,7 @@ describe('PredictApi', () => {
         Variables: Match.objectLike({
           MODEL_NAME: 'iris-classifier',
           MODEL_ALIAS: 'Production',
-          ALIAS_TTL_SECONDS: '30',
+          ALIAS_TTL_SECONDS: '5',
           MAX_ROWS: '1000',
           ALLOWED_ALIASES: 'Production,Challenger',
           API_AUTH: 'iam',
