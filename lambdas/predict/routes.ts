@@ -4,9 +4,14 @@
  */
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ModelProblem, ModelUnavailableError, ValidationError } from '../core/serving/errors';
+import {
+  ModelProblem,
+  type ModelProblemCode,
+  ModelUnavailableError,
+  ValidationError,
+} from '../core/serving/errors';
 import { score } from '../core/serving/mlflow-scoring';
-import type { ModelStore } from '../core/serving/model-store';
+import type { ModelStore, StoreStatus } from '../core/serving/model-store';
 import { predict } from '../core/serving/predict';
 import { ALIAS_NAME_RULE, isAliasName } from '../core/settings';
 import type { ApiAuthMode } from './config';
@@ -14,6 +19,35 @@ import { publicReason, toHttp } from './http-errors';
 import { openApiDocument } from './openapi';
 import { parseJson, readJsonBody, readScoringBody } from './request-body';
 import { RequestError } from './request-errors';
+
+/**
+ * Problems whose message is upstream text (a network error naming a host or an address, S3's or
+ * the registry's own words): /status says what kind of problem it is and leaves the detail to the
+ * function's log, where `aliasResolutionFailed`/`modelLoadFailed` wrote it. The other problems
+ * (a checksum mismatch, a model that does not load) are described in this API's own words.
+ */
+const UPSTREAM_PROBLEMS: ReadonlySet<ModelProblemCode> = new Set([
+  'REGISTRY_UNREACHABLE',
+  'REGISTRY_ERROR',
+  'ARTIFACT_DOWNLOAD_FAILED',
+]);
+
+export function withoutUpstreamText(status: StoreStatus): StoreStatus {
+  return {
+    ...status,
+    aliases: status.aliases.map((alias) =>
+      alias.last_error && UPSTREAM_PROBLEMS.has(alias.last_error.code)
+        ? {
+            ...alias,
+            last_error: {
+              ...alias.last_error,
+              message: `${publicReason(alias.last_error.code)} (the details are in the function's log)`,
+            },
+          }
+        : alias,
+    ),
+  };
+}
 
 export interface RouteDependencies {
   readonly store: ModelStore;
@@ -110,7 +144,11 @@ export function createRouter(deps: RouteDependencies): Route {
       },
     },
     '/status': {
-      GET: async () => ({ statusCode: 200, headers: NO_STORE_HEADERS, body: JSON.stringify(store.status()) }),
+      GET: async () => ({
+        statusCode: 200,
+        headers: NO_STORE_HEADERS,
+        body: JSON.stringify(withoutUpstreamText(store.status())),
+      }),
     },
     '/openapi.json': {
       GET: async () => {
