@@ -302,6 +302,7 @@ describe('the cdk-nag acknowledgements the rotation, the WAF and IAM authorizati
       // Only the public routes: anonymous by design.
       [
         { path: 'MlopsStack-prod/PredictApi/Api/Default/health/GET', rule: 'APIG4' },
+        { path: 'MlopsStack-prod/PredictApi/Api/Default/ping/GET', rule: 'APIG4' },
         { path: 'MlopsStack-prod/PredictApi/Api/Default/openapi.json/GET', rule: 'APIG4' },
       ],
     );
