@@ -127,8 +127,10 @@ export class MlflowService extends Construct implements MlflowAccess {
   readonly adminSecret: secretsmanager.Secret;
   /** The pipelines' user: writes runs, model versions and aliases. */
   readonly writerCredentials: MlflowUserSecret;
-  /** The read-only user: for functions that only read the registry (predict, status). */
+  /** The read-only user: for functions that only read the registry (the serving manifests' writers). */
   readonly readerCredentials: MlflowUserSecret;
+  /** `adminSecret` as a function's MLflow user: only the webhook registration uses it. */
+  readonly adminCredentials: MlflowUserSecret;
   /** What MLflow clients connect to: the load balancer's group, or the task's without one. */
   private readonly frontSecurityGroup: ec2.SecurityGroup;
   private readonly frontPort: number;
@@ -231,6 +233,7 @@ export class MlflowService extends Construct implements MlflowAccess {
       MLFLOW_USERS.admin,
       'MLflow basic-auth admin (people adding users)',
     );
+    this.adminCredentials = { username: MLFLOW_USERS.admin, secret: this.adminSecret };
     this.writerCredentials = {
       username: MLFLOW_USERS.writer,
       secret: userSecret(
@@ -243,6 +246,13 @@ export class MlflowService extends Construct implements MlflowAccess {
       username: MLFLOW_USERS.reader,
       secret: userSecret('ReaderSecret', MLFLOW_USERS.reader, 'MLflow read-only user'),
     };
+    // The seed of the key MLflow encrypts stored webhook secrets with (docker/mlflow/entrypoint.sh
+    // derives the Fernet key): the same in every worker and task, and across restarts.
+    const webhookEncryptionSeed = new secretsmanager.Secret(this, 'WebhookEncryptionSeed', {
+      description: "Seed of MLflow's webhook-secret encryption key, the same in every task",
+      generateSecretString: { excludePunctuation: true, passwordLength: 48 },
+      removalPolicy,
+    });
     const flaskSecretKey = new secretsmanager.Secret(this, 'FlaskSecretKey', {
       description: "MLflow auth app's Flask secret key (CSRF tokens), the same in every task",
       generateSecretString: { excludePunctuation: true, passwordLength: 48 },
@@ -333,6 +343,7 @@ export class MlflowService extends Construct implements MlflowAccess {
         MLFLOW_PIPELINES_PASSWORD: ecs.Secret.fromSecretsManager(this.writerCredentials.secret, 'password'),
         MLFLOW_READER_PASSWORD: ecs.Secret.fromSecretsManager(this.readerCredentials.secret, 'password'),
         MLFLOW_FLASK_SERVER_SECRET_KEY: ecs.Secret.fromSecretsManager(flaskSecretKey),
+        MLFLOW_WEBHOOK_ENCRYPTION_SEED: ecs.Secret.fromSecretsManager(webhookEncryptionSeed),
       },
       portMappings: [{ containerPort: MLFLOW_PORT, name: 'http' }],
       ...(withLoadBalancer

@@ -13,6 +13,7 @@ import { Observability } from './observability';
 import { Pipelines } from './pipelines';
 import { PredictApi } from './predict-api';
 import { PipelineSchedules } from './schedules';
+import { ServingBucket } from './serving';
 import { stageNamePrefix } from './state-machine-substitutions';
 
 export interface MlopsStackProps extends StackProps {
@@ -23,6 +24,8 @@ export interface MlopsStackProps extends StackProps {
 export class MlopsStack extends Stack {
   readonly dataLake: DataLake;
   readonly network: Network;
+  /** The alias manifests and model copies the predict API serves from. */
+  readonly serving: ServingBucket;
   /** The ECS service; under LocalStack (`config.localStack.enabled`) the compose file's server. */
   readonly mlflow: MlflowService | ExternalMlflow;
   readonly predictApi: PredictApi;
@@ -48,6 +51,12 @@ export class MlopsStack extends Stack {
     const emulator = config.localStack.enabled;
     this.dataLake = new DataLake(this, 'DataLake', {
       retainData: config.retainData,
+      autoDeleteObjects: !emulator,
+    });
+    this.serving = new ServingBucket(this, 'Serving', {
+      retainData: config.retainData,
+      historyDays: config.serving.historyDays,
+      accessLogsBucket: this.dataLake.accessLogs,
       autoDeleteObjects: !emulator,
     });
     this.network = new Network(this, 'Network', {
@@ -96,7 +105,7 @@ export class MlopsStack extends Stack {
     this.network.allowSecretsFrom(this.mlflow.clientSecurityGroup);
 
     this.predictApi = new PredictApi(this, 'PredictApi', {
-      mlflow: this.mlflow,
+      serving: this.serving,
       architecture,
       logRetention,
       removalPolicy,
@@ -123,6 +132,7 @@ export class MlopsStack extends Stack {
     this.pipelines = new Pipelines(this, 'Pipelines', {
       namePrefix: prefix,
       dataLake: this.dataLake,
+      serving: this.serving,
       mlflow: this.mlflow,
       privateSubnetIds: this.network.privateSubnetIds,
       alerts,
@@ -210,6 +220,11 @@ export class MlopsStack extends Stack {
       description: 'Internal: reachable from inside the VPC only',
     });
     new CfnOutput(this, 'LandingBucket', { value: this.dataLake.landing.bucketName });
+    new CfnOutput(this, 'ServingBucket', {
+      value: this.serving.bucket.bucketName,
+      description:
+        'Alias manifests (serving/<model>/<alias>.json, versioned: the history) and model copies (models/)',
+    });
     for (const [name, machine] of Object.entries(machines)) {
       new CfnOutput(this, `${name[0]?.toUpperCase()}${name.slice(1)}PipelineArn`, {
         value: machine.stateMachine.stateMachineArn,

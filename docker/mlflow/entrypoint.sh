@@ -23,6 +23,13 @@ set -eu
 : "${MLFLOW_READER_PASSWORD:?MLFLOW_READER_PASSWORD is required}"
 
 port="${MLFLOW_PORT:-5000}"
+# MLflow encrypts the webhook secrets it stores with a Fernet key; without one each worker makes up
+# its own at start, and a delivery handled by another worker or task (or after a restart) cannot
+# decrypt its secret. The stack hands in a random seed (Secrets Manager); the key derives from it.
+if [ -n "${MLFLOW_WEBHOOK_ENCRYPTION_SEED:-}" ] && [ -z "${MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY:-}" ]; then
+  MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY=$(python -c 'import base64, hashlib, os; print(base64.urlsafe_b64encode(hashlib.sha256(os.environ["MLFLOW_WEBHOOK_ENCRYPTION_SEED"].encode()).digest()).decode())')
+  export MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY
+fi
 password=$(python -c 'import os, urllib.parse; print(urllib.parse.quote(os.environ["DB_PASSWORD"], safe=""))')
 # SQLAlchemy 2.1 maps bare postgresql:// to psycopg 3; the image has psycopg2.
 backend="postgresql+psycopg2://${DB_USER}:${password}@${DB_HOST}:${DB_PORT}/${DB_NAME}"

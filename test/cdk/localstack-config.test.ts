@@ -45,6 +45,10 @@ const local = synth({
 const aws = synth({ natGateways: '1' });
 
 type Json = Record<string, unknown>;
+/** MLflow callers besides the steps in both variants: the webhook receiver and the reconciler. */
+const LOCAL_SERVING_SYNC_CALLERS = 0;
+/** Only the AWS variant registers the webhook (the registration function; -c mlflowWebhook). */
+const AWS_ONLY_MLFLOW_CALLERS = 0;
 const mlflowUris = (template: Template) =>
   Object.values(template.findResources('AWS::Lambda::Function'))
     .map((fn) => ((fn.Properties as Json).Environment as { Variables?: Json } | undefined)?.Variables)
@@ -92,10 +96,10 @@ describe('MlopsStack with localstack=true', () => {
     expect(local.stack.mlflow).toBeInstanceOf(ExternalMlflow);
   });
 
-  it('points every MLflow caller (the steps and the predict function) at the compose MLflow', () => {
+  it('points every MLflow caller (the steps, the serving-manifest writers) at the compose MLflow', () => {
     const uris = mlflowUris(local.template);
-    expect(uris.length).toBe(mlflowUris(aws.template).length);
-    expect(uris.length).toBe(MLFLOW_STEPS.size + 1);
+    expect(uris.length).toBe(mlflowUris(aws.template).length - AWS_ONLY_MLFLOW_CALLERS);
+    expect(uris.length).toBe(MLFLOW_STEPS.size + LOCAL_SERVING_SYNC_CALLERS);
     expect(new Set(uris)).toEqual(new Set(['http://mlflow:5000']));
     // Each logs in as the local MLflow's user, handed over as is (no Secrets Manager to read it from).
     for (const fn of Object.values(local.template.findResources('AWS::Lambda::Function'))) {
@@ -162,8 +166,8 @@ describe('MlopsStack with localstack=true', () => {
     const inVpc = Object.values(local.template.findResources('AWS::Lambda::Function')).filter(
       (fn) => (fn.Properties as Json).VpcConfig !== undefined,
     );
-    // The steps that call MLflow and the predict function; the others are outside the VPC.
-    expect(inVpc.length).toBe(MLFLOW_STEPS.size + 1);
+    // The steps that call MLflow and the serving-manifest writers; the rest (predict too) are outside the VPC.
+    expect(inVpc.length).toBe(MLFLOW_STEPS.size + LOCAL_SERVING_SYNC_CALLERS);
     expect(local.stack.network.privateSubnetIds).toHaveLength(2);
   });
 

@@ -6,6 +6,9 @@ import { PIPELINE_STEPS } from '../../../lib/state-machine-substitutions';
 import { resourcesOfType, synthStage } from '../../support/cdk-stage';
 
 type Json = Record<string, unknown>;
+
+/** The serving-manifest writers that resolve aliases in MLflow (lib/serving-sync.ts). */
+const SERVING_SYNC_FUNCTIONS: string[] = [];
 interface Statement {
   Action: string | string[];
   Resource: unknown;
@@ -63,12 +66,12 @@ describe('MlopsFunction', () => {
     }
   });
 
-  it('puts only the MLflow callers in the VPC, with the MLflow client group and tracking URI', () => {
+  it('puts only the MLflow callers in the VPC, with the MLflow client group and tracking URI; predict is not one', () => {
     for (const stage of ['dev', 'prod'] as const) {
       const { stack } = synthStage(stage);
       const clientGroup = stack.getLogicalId(stack.mlflow.clientSecurityGroup.node.defaultChild as never);
       const callers = new Set(
-        [...MLFLOW_STEPS].map((step) => `Pipelines${pascalCase(step)}`).concat('PredictApiHandler'),
+        [...MLFLOW_STEPS].map((step) => `Pipelines${pascalCase(step)}`).concat(SERVING_SYNC_FUNCTIONS),
       );
       const functions = projectFunctions(stage);
       const inVpc = functions.filter(([id]) => [...callers].some((prefix) => id.startsWith(prefix)));
@@ -97,7 +100,7 @@ describe('MlopsFunction', () => {
     }
   });
 
-  it('gives every MLflow caller a user and its secret to read: the predict API the reader, the pipelines the writer', () => {
+  it('gives every MLflow caller a user and its secret to read: the manifest writers the reader, the pipelines the writer', () => {
     const { template } = synthStage('dev');
     const policies = Object.values(resourcesOfType(template, 'AWS::IAM::Policy'));
     const callers = projectFunctions('dev').filter(
@@ -114,9 +117,10 @@ describe('MlopsFunction', () => {
     }
     for (const [id, fn] of callers) {
       const variables = (fn.Properties.Environment as { Variables: Json }).Variables;
-      const reader = id.startsWith('PredictApi');
-      expect(variables.MLFLOW_TRACKING_USERNAME, id).toBe(reader ? 'reader' : 'pipelines');
-      const secret = reader ? /^MlflowReaderSecret/ : /^MlflowPipelinesSecret/;
+      const admin = id.startsWith('ServingSyncRegistration');
+      const reader = !admin && id.startsWith('ServingSync');
+      expect(variables.MLFLOW_TRACKING_USERNAME, id).toBe(admin ? 'admin' : reader ? 'reader' : 'pipelines');
+      const secret = admin ? /^MlflowAdminSecret/ : reader ? /^MlflowReaderSecret/ : /^MlflowPipelinesSecret/;
       expect(variables.MLFLOW_TRACKING_PASSWORD_SECRET_ARN, id).toEqual({
         Ref: expect.stringMatching(secret),
       });
