@@ -14,6 +14,7 @@ import { Pipelines } from './pipelines';
 import { PredictApi } from './predict-api';
 import { PipelineSchedules } from './schedules';
 import { ServingBucket } from './serving';
+import { ServingSync } from './serving-sync';
 import { stageNamePrefix } from './state-machine-substitutions';
 
 export interface MlopsStackProps extends StackProps {
@@ -29,6 +30,8 @@ export class MlopsStack extends Stack {
   /** The ECS service; under LocalStack (`config.localStack.enabled`) the compose file's server. */
   readonly mlflow: MlflowService | ExternalMlflow;
   readonly predictApi: PredictApi;
+  /** The webhook receiver and the reconciler that keep the manifests equal to MLflow's aliases. */
+  readonly servingSync: ServingSync;
   readonly pipelines: Pipelines;
   readonly schedules: PipelineSchedules;
   readonly observability: Observability;
@@ -104,8 +107,23 @@ export class MlopsStack extends Stack {
     // The MLflow callers in the isolated subnets read their password through the endpoint.
     this.network.allowSecretsFrom(this.mlflow.clientSecurityGroup);
 
+    this.servingSync = new ServingSync(this, 'ServingSync', {
+      serving: this.serving,
+      mlflow: this.mlflow,
+      servedModels: [config.modelName],
+      architecture,
+      logRetention,
+      removalPolicy,
+    });
     this.predictApi = new PredictApi(this, 'PredictApi', {
       serving: this.serving,
+      webhook: {
+        handler: this.servingSync.webhook.function,
+        throttle: {
+          ratePerSecond: config.serving.webhookThrottleRatePerSecond,
+          burst: config.serving.webhookThrottleBurst,
+        },
+      },
       architecture,
       logRetention,
       removalPolicy,
@@ -124,6 +142,19 @@ export class MlopsStack extends Stack {
       }),
       apiName: `${prefix}-predict`,
     });
+
+    // -c mlflowWebhook=false (the emulators' default): no registration; the reconciler converges.
+    if (config.serving.mlflowWebhook) {
+      if (!(this.mlflow instanceof MlflowService) || !this.predictApi.webhookUrl) {
+        throw new Error(
+          "mlflowWebhook=true needs the stack's own MLflow service (its admin registers the webhook): pass -c mlflowWebhook=false with an external MLflow",
+        );
+      }
+      this.servingSync.registerWebhook({
+        webhookUrl: this.predictApi.webhookUrl,
+        mlflowService: this.mlflow.service,
+      });
+    }
 
     const alerts = new DriftAlerts(this, 'DriftAlerts', {
       senderEmail: config.alerts.senderEmail,
@@ -187,12 +218,20 @@ export class MlopsStack extends Stack {
       healthUrl: this.predictApi.healthUrl,
       stateMachines: Object.fromEntries(Object.entries(machines).map(([name, m]) => [name, m.stateMachine])),
       driftThreshold: config.drift.threshold,
-      deadLetterQueues: this.schedules.deadLetterQueues,
+      deadLetterQueues: {
+        ...this.schedules.deadLetterQueues,
+        ServingReconcile: this.servingSync.deadLetterQueue,
+      },
       functions: {
         ...Object.fromEntries(
           Object.entries(this.pipelines.functions).map(([step, fn]) => [pascalCase(step), fn.function]),
         ),
         Predict: this.predictApi.handler.function,
+        ServingWebhook: this.servingSync.webhook.function,
+        ServingReconciler: this.servingSync.reconciler.function,
+        ...(this.servingSync.registration
+          ? { ServingWebhookRegistration: this.servingSync.registration.function }
+          : {}),
       },
       mlflow: this.mlflow instanceof MlflowService ? this.mlflow.alarmTier() : undefined,
       alarmEmail: config.alerts.alarmEmail,

@@ -1,4 +1,5 @@
 import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -7,15 +8,14 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
+import { DELIVERIES_PREFIX } from '../lambdas/serving-sync/delivery-log';
+import { grantPrefixAccess } from './bucket-access';
 import { type MlflowAccess, MlopsFunction } from './mlops-function';
 import { acknowledgeManagedPolicy, acknowledgeRule, acknowledgeWildcards } from './nag-acknowledgements';
 import type { ServingBucket } from './serving';
 
 /** How often the reconciler compares MLflow's aliases with the manifests and repairs drift. */
 export const RECONCILE_SCHEDULE = 'rate(1 minute)';
-
-/** The MLflow events the webhook subscribes to (MLflow ≥ 3.3). */
-export const WEBHOOK_EVENTS = ['model_version_alias.created', 'model_version_alias.deleted'] as const;
 
 export interface ServingSyncProps {
   readonly serving: ServingBucket;
@@ -48,6 +48,8 @@ export class ServingSync extends Construct {
   readonly schedule: scheduler.Schedule;
   /** Where an undeliverable reconciler invocation lands. */
   readonly deadLetterQueue: sqs.Queue;
+  /** The custom resource's onEvent function (after `registerWebhook`). */
+  registration?: MlopsFunction;
   private readonly props: ServingSyncProps;
 
   constructor(scope: Construct, id: string, props: ServingSyncProps) {
@@ -87,6 +89,14 @@ export class ServingSync extends Construct {
     });
     this.webhookSecret.grantRead(this.webhook.role);
     props.serving.grantPublish(this.webhook.role);
+    // The delivery log (lambdas/serving-sync/delivery-log.ts): a delivery id is claimed with a
+    // conditional put, and released when its work fails so MLflow's retry is processed.
+    grantPrefixAccess(this.webhook.role, {
+      bucket: props.serving.bucket,
+      prefix: DELIVERIES_PREFIX,
+      write: true,
+      delete: true,
+    });
 
     this.reconciler = new MlopsFunction(this, 'Reconciler', {
       entry: 'lambdas/serving-sync/reconcile-handler.ts',
@@ -116,15 +126,25 @@ export class ServingSync extends Construct {
       'SQS3',
       "This queue is the dead-letter queue of the reconciler's Scheduler schedule.",
     );
+    const schedulerRole = new iam.Role(this, 'ReconcileSchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
+      description: 'Lets the reconcile schedule invoke the reconciler',
+    });
     this.schedule = new scheduler.Schedule(this, 'ReconcileSchedule', {
       description: `Serving manifests reconciler, ${RECONCILE_SCHEDULE}`,
       schedule: scheduler.ScheduleExpression.expression(RECONCILE_SCHEDULE),
       target: new targets.LambdaInvoke(this.reconciler.function, {
+        role: schedulerRole,
         deadLetterQueue: this.deadLetterQueue,
         retryAttempts: 0,
         maxEventAge: Duration.minutes(1),
       }),
     });
+    acknowledgeWildcards(
+      schedulerRole,
+      { resources: [`${this.reconciler.function.functionArn}:*`] },
+      "CDK's Lambda invoke grant covers the reconciler's versions and aliases (<arn>:*); the role invokes only that function.",
+    );
   }
 
   /**
@@ -154,8 +174,10 @@ export class ServingSync extends Construct {
       mlflow: props.mlflow,
       mlflowRole: 'admin',
       timeout: Duration.minutes(2),
+      environment: { MLFLOW_WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn },
     });
     this.webhookSecret.grantRead(onEvent.role);
+    this.registration = onEvent;
 
     const provider = new cr.Provider(this, 'RegistrationProvider', {
       onEventHandler: onEvent.function,
@@ -167,11 +189,12 @@ export class ServingSync extends Construct {
     const resource = new CustomResource(this, 'MlflowWebhook', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::MlflowWebhook',
+      // The handler reads the secret itself (MLFLOW_WEBHOOK_SECRET_ARN); its ARN and the served
+      // models are here so that a new secret or model list registers the webhook again.
       properties: {
         WebhookUrl: options.webhookUrl,
         WebhookSecretArn: this.webhookSecret.secretArn,
-        ServedModels: [...props.servedModels],
-        Events: [...WEBHOOK_EVENTS],
+        ServedModels: props.servedModels.join(','),
       },
     });
     resource.node.addDependency(options.mlflowService);

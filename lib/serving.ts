@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { DELIVERIES_PREFIX } from '../lambdas/serving-sync/delivery-log';
 import { grantPrefixAccess } from './bucket-access';
 
 /** Where the manifests live: `serving/<model>/<alias>.json` (lambdas/core/serving-manifest/manifest.ts). */
@@ -58,6 +59,13 @@ export class ServingBucket extends Construct {
           id: 'keep-history',
           noncurrentVersionExpiration: Duration.days(this.historyDays),
           expiredObjectDeleteMarker: true,
+        },
+        {
+          // The webhook's delivery ids: replays are refused within the signature's 5-minute window.
+          id: 'expire-webhook-deliveries',
+          prefix: DELIVERIES_PREFIX,
+          expiration: Duration.days(1),
+          noncurrentVersionExpiration: Duration.days(1),
         },
       ],
       ...(props.retainData

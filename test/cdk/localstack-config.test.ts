@@ -46,9 +46,9 @@ const aws = synth({ natGateways: '1' });
 
 type Json = Record<string, unknown>;
 /** MLflow callers besides the steps in both variants: the webhook receiver and the reconciler. */
-const LOCAL_SERVING_SYNC_CALLERS = 0;
+const LOCAL_SERVING_SYNC_CALLERS = 2;
 /** Only the AWS variant registers the webhook (the registration function; -c mlflowWebhook). */
-const AWS_ONLY_MLFLOW_CALLERS = 0;
+const AWS_ONLY_MLFLOW_CALLERS = 1;
 const mlflowUris = (template: Template) =>
   Object.values(template.findResources('AWS::Lambda::Function'))
     .map((fn) => ((fn.Properties as Json).Environment as { Variables?: Json } | undefined)?.Variables)
@@ -119,12 +119,16 @@ describe('MlopsStack with localstack=true', () => {
     const names = (files: Record<string, unknown>) =>
       Object.values(files).map((file) => (file as { displayName?: string }).displayName ?? '');
     const localNames = new Set(names(local.assets.files));
-    // The same function, layer and template assets, less the code of CDK's own custom resources.
-    expect(names(aws.assets.files).filter((name) => !localNames.has(name))).toEqual([
+    // The same function, layer and template assets, less the code of the custom resources: CDK's
+    // own and the MLflow webhook registration (its handler and the provider framework).
+    const awsOnly = [
       'MlopsStack-dev/Custom::S3AutoDeleteObjectsCustomResourceProvider Code',
       'MlopsStack-dev/Custom::VpcRestrictDefaultSGCustomResourceProvider Code',
-    ]);
-    expect(localNames.size).toBe(Object.keys(aws.assets.files).length - 2);
+      'ServingSync/Registration/Function/Code',
+      'ServingSync/RegistrationProvider/framework-onEvent/Code',
+    ];
+    expect(names(aws.assets.files).filter((name) => !localNames.has(name))).toEqual(awsOnly);
+    expect(localNames.size).toBe(Object.keys(aws.assets.files).length - awsOnly.length);
   });
 
   it('leaves out what a local emulator neither needs nor runs; the AWS variant keeps all of it', () => {
@@ -139,7 +143,7 @@ describe('MlopsStack with localstack=true', () => {
         .filter((type) => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource');
     expect(customResources(local.template)).toEqual([]);
     expect(new Set(customResources(aws.template))).toEqual(
-      new Set(['Custom::S3AutoDeleteObjects', 'Custom::VpcRestrictDefaultSG']),
+      new Set(['Custom::S3AutoDeleteObjects', 'Custom::VpcRestrictDefaultSG', 'Custom::MlflowWebhook']),
     );
     const mathAlarms = (template: Template) =>
       Object.entries(template.findResources('AWS::CloudWatch::Alarm'))
@@ -152,8 +156,13 @@ describe('MlopsStack with localstack=true', () => {
       /^Observability(Mlflow|Database)/.test(id),
     );
     expect(mlflowTier.length).toBeGreaterThan(0);
+    // …and those on the webhook registration's function, which only the AWS variant has.
+    const registration = Object.keys(aws.template.findResources('AWS::CloudWatch::Alarm')).filter((id) =>
+      id.startsWith('ObservabilityServingWebhookRegistration'),
+    );
+    expect(registration).toHaveLength(2);
     expect(count(local.template, 'AWS::CloudWatch::Alarm')).toBe(
-      count(aws.template, 'AWS::CloudWatch::Alarm') - 1 - mlflowTier.length,
+      count(aws.template, 'AWS::CloudWatch::Alarm') - 1 - mlflowTier.length - registration.length,
     );
   });
 

@@ -151,3 +151,165 @@ describe("the training pipeline's promote step", () => {
     ]);
   });
 });
+
+describe('the MLflow webhook receiver', () => {
+  it.each(['dev', 'prod'] as const)(
+    '%s: POST /webhooks/mlflow is its own method, no API Gateway authorization, with its own throttle',
+    (stage) => {
+      const { template } = synthStage(stage);
+      const resources = resourcesOfType(template, 'AWS::ApiGateway::Resource');
+      const webhooks = Object.entries(resources).find(([, r]) => r.Properties.PathPart === 'webhooks');
+      const mlflow = Object.entries(resources).find(
+        ([, r]) =>
+          r.Properties.PathPart === 'mlflow' &&
+          (r.Properties.ParentId as { Ref?: string }).Ref === webhooks?.[0],
+      );
+      expect(mlflow, '/webhooks/mlflow').toBeDefined();
+      const methods = Object.values(resourcesOfType(template, 'AWS::ApiGateway::Method')).filter(
+        (m) => (m.Properties.ResourceId as { Ref: string }).Ref === mlflow?.[0],
+      );
+      expect(methods).toHaveLength(1);
+      expect(methods[0]?.Properties).toMatchObject({
+        HttpMethod: 'POST',
+        AuthorizationType: 'NONE',
+        ApiKeyRequired: false,
+      });
+      // Its integration is the webhook function, not the predict function.
+      const uri = JSON.stringify((methods[0]?.Properties.Integration as Json).Uri);
+      expect(uri).toMatch(/ServingSyncWebhookFunction/);
+      expect(uri).not.toMatch(/PredictApiHandler/);
+      template.hasResourceProperties('AWS::ApiGateway::Stage', {
+        MethodSettings: Match.arrayWith([
+          Match.objectLike({
+            HttpMethod: 'POST',
+            ResourcePath: '/~1webhooks~1mlflow',
+            ThrottlingRateLimit: 5,
+            ThrottlingBurstLimit: 10,
+          }),
+        ]),
+      });
+    },
+  );
+
+  it('prod: the stage WAF covers the webhook route too (one web ACL on the whole stage)', () => {
+    const { template } = synthStage('prod');
+    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+  });
+
+  it('runs in the VPC as the MLflow reader, with the generated HMAC secret, writing only the serving bucket', () => {
+    const { template, stack } = synthStage('dev');
+    const id = onlyId(template, 'AWS::Lambda::Function', /^ServingSyncWebhookFunction/);
+    const fn = template.toJSON().Resources[id] as { Properties: Json };
+    const clientGroup = stack.getLogicalId(stack.mlflow.clientSecurityGroup.node.defaultChild as never);
+    expect(fn.Properties.VpcConfig).toMatchObject({
+      SecurityGroupIds: [{ 'Fn::GetAtt': [clientGroup, 'GroupId'] }],
+    });
+    const secretId = onlyId(template, 'AWS::SecretsManager::Secret', /^ServingSyncWebhookSecret/);
+    expect(template.toJSON().Resources[secretId].Properties.GenerateSecretString).toMatchObject({
+      ExcludePunctuation: true,
+      PasswordLength: 48,
+    });
+    expect((fn.Properties.Environment as { Variables: Json }).Variables).toMatchObject({
+      SERVING_BUCKET: { Ref: expect.stringMatching(/^ServingBucket/) },
+      SERVED_MODELS: 'iris-classifier',
+      MLFLOW_WEBHOOK_SECRET_ARN: { Ref: secretId },
+      MLFLOW_TRACKING_USERNAME: 'reader',
+      MLFLOW_TRACKING_PASSWORD_SECRET_ARN: { Ref: expect.stringMatching(/^MlflowReaderSecret/) },
+    });
+    const statements = roleStatements(template, /^ServingSyncWebhookFunction/);
+    const secrets = statements.filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
+    expect(secrets.flatMap((s) => [s.Resource].flat())).toEqual(
+      expect.arrayContaining([{ Ref: secretId }, { Ref: expect.stringMatching(/^MlflowReaderSecret/) }]),
+    );
+    expect(secrets.flatMap((s) => [s.Resource].flat())).toHaveLength(2);
+    const s3Resources = statements
+      .filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')))
+      .map((s) => JSON.stringify(s.Resource));
+    for (const resource of s3Resources) expect(resource).toMatch(/ServingBucket/);
+    expect(s3Resources.join()).toMatch(/webhooks\/deliveries\/\*/);
+  });
+});
+
+describe('the reconciler', () => {
+  it.each(['dev', 'prod'] as const)(
+    '%s: runs every minute from a schedule with a dead-letter queue and alarms',
+    (stage) => {
+      const { template } = synthStage(stage);
+      const fnId = onlyId(template, 'AWS::Lambda::Function', /^ServingSyncReconcilerFunction/);
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        Target: {
+          Arn: { 'Fn::GetAtt': [fnId, 'Arn'] },
+          DeadLetterConfig: {
+            Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ServingSyncReconcileDeadLetters'), 'Arn'] },
+          },
+          RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+        },
+      });
+      const fn = template.toJSON().Resources[fnId] as { Properties: Json };
+      expect(fn.Properties.VpcConfig).toBeDefined();
+      expect((fn.Properties.Environment as { Variables: Json }).Variables).toMatchObject({
+        SERVING_BUCKET: { Ref: expect.stringMatching(/^ServingBucket/) },
+        SERVED_MODELS: 'iris-classifier',
+        MLFLOW_TRACKING_USERNAME: 'reader',
+      });
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: fnId },
+        MaximumRetryAttempts: 0,
+      });
+      const alarms = Object.keys(resourcesOfType(template, 'AWS::CloudWatch::Alarm'));
+      for (const name of ['ServingReconcilerErrors', 'ServingReconcilerThrottles', 'ServingWebhookErrors']) {
+        expect(
+          alarms.some((id) => id.includes(name)),
+          name,
+        ).toBe(true);
+      }
+      expect(
+        alarms.some((id) => /ServingReconcile.*Dead/i.test(id) || /DeadLetters.*ServingReconcile/i.test(id)),
+      ).toBe(true);
+    },
+  );
+});
+
+describe('the webhook registration', () => {
+  it.each(['dev', 'prod'] as const)(
+    '%s: a custom resource with the webhook URL, after the MLflow service, run as the MLflow admin',
+    (stage) => {
+      const { template, stack } = synthStage(stage);
+      const resources = template.toJSON().Resources as Record<
+        string,
+        { Type: string; Properties: Json; DependsOn?: string[] }
+      >;
+      const [id, resource] =
+        Object.entries(resources).find(([, r]) => r.Type === 'Custom::MlflowWebhook') ?? [];
+      expect(id).toBeDefined();
+      const restApi = onlyId(template, 'AWS::ApiGateway::RestApi', /^PredictApi[0-9A-F]{8}$/);
+      const url = JSON.stringify(resource?.Properties.WebhookUrl);
+      expect(url).toContain(restApi);
+      expect(url).toMatch(/\/webhooks\/mlflow"/);
+      expect(resource?.Properties.WebhookSecretArn).toEqual({
+        Ref: expect.stringMatching(/^ServingSyncWebhookSecret/),
+      });
+      expect(resource?.Properties.ServedModels).toBe('iris-classifier');
+      const service = stack.getLogicalId(
+        (stack.mlflow as import('../../lib/mlflow-service').MlflowService).service.node.defaultChild as never,
+      );
+      expect(resource?.DependsOn).toContain(service);
+
+      const fnId = onlyId(template, 'AWS::Lambda::Function', /^ServingSyncRegistrationFunction/);
+      const fn = resources[fnId] as { Properties: Json };
+      expect(fn.Properties.VpcConfig).toBeDefined();
+      expect((fn.Properties.Environment as { Variables: Json }).Variables).toMatchObject({
+        MLFLOW_TRACKING_USERNAME: 'admin',
+        MLFLOW_TRACKING_PASSWORD_SECRET_ARN: { Ref: expect.stringMatching(/^MlflowAdminSecret/) },
+        MLFLOW_WEBHOOK_SECRET_ARN: { Ref: expect.stringMatching(/^ServingSyncWebhookSecret/) },
+      });
+    },
+  );
+
+  it('is left out with -c mlflowWebhook=false; an external MLflow cannot register it', () => {
+    const config = (context: Record<string, string>) => loadStageConfig((key) => context[key]);
+    expect(config({ mlflowWebhook: 'false' }).serving.mlflowWebhook).toBe(false);
+  });
+});

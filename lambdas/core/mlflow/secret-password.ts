@@ -17,13 +17,10 @@ export const PASSWORD_SECRET_VARIABLE = 'MLFLOW_TRACKING_PASSWORD_SECRET_ARN';
 type Env = Record<string, string | undefined>;
 
 /** A Secrets Manager secret ARN: `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>`. */
-export function secretRegion(arn: string): string {
+export function secretRegion(arn: string, variable = PASSWORD_SECRET_VARIABLE): string {
   const match = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:.+$/.exec(arn);
   if (!match?.[1]) {
-    throw new MlflowConfigError(
-      PASSWORD_SECRET_VARIABLE,
-      `must be a Secrets Manager secret ARN, got '${arn}'`,
-    );
+    throw new MlflowConfigError(variable, `must be a Secrets Manager secret ARN, got '${arn}'`);
   }
   return match[1];
 }
@@ -67,7 +64,19 @@ function toBuffer(data: string | ArrayBuffer | ArrayBufferView): Buffer {
 
 /** Reads the secret's password with a signed `secretsmanager:GetSecretValue` call. */
 export async function fetchSecretPassword(arn: string, env: Env = process.env): Promise<string> {
-  const region = secretRegion(arn);
+  return passwordFromSecretString(arn, await fetchSecretString(arn, env));
+}
+
+/**
+ * The SecretString of a secret, with a signed `secretsmanager:GetSecretValue` call; errors name
+ * `variable`, the environment variable that gave the ARN.
+ */
+export async function fetchSecretString(
+  arn: string,
+  env: Env = process.env,
+  variable = PASSWORD_SECRET_VARIABLE,
+): Promise<unknown> {
+  const region = secretRegion(arn, variable);
   const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
   const endpoint =
     env.AWS_ENDPOINT_URL_SECRETS_MANAGER?.trim() || `https://secretsmanager.${region}.amazonaws.com`;
@@ -101,11 +110,11 @@ export async function fetchSecretPassword(arn: string, env: Env = process.env): 
   const text = await response.text();
   if (!response.ok) {
     throw new MlflowConfigError(
-      PASSWORD_SECRET_VARIABLE,
+      variable,
       `could not read ${arn}: HTTP ${response.status} ${text.slice(0, 200)}`,
     );
   }
-  return passwordFromSecretString(arn, (JSON.parse(text) as { SecretString?: unknown }).SecretString);
+  return (JSON.parse(text) as { SecretString?: unknown }).SecretString;
 }
 
 /**

@@ -1,3 +1,4 @@
 export * from './manifest';
+export * from './manifest-history';
 export * from './manifest-store';
 export * from './publish';

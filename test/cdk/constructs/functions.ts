@@ -8,7 +8,7 @@ import { resourcesOfType, synthStage } from '../../support/cdk-stage';
 type Json = Record<string, unknown>;
 
 /** The serving-manifest writers that resolve aliases in MLflow (lib/serving-sync.ts). */
-const SERVING_SYNC_FUNCTIONS: string[] = [];
+const SERVING_SYNC_FUNCTIONS = ['ServingSyncWebhook', 'ServingSyncReconciler', 'ServingSyncRegistration'];
 interface Statement {
   Action: string | string[];
   Resource: unknown;
@@ -43,10 +43,10 @@ const objectArn = (bucketPrefix: string, keyPrefix: string) => ({
 });
 
 describe('MlopsFunction', () => {
-  it('builds every step, the predict API and the health check with the same defaults', () => {
+  it('builds every step, the predict API, the health check and the serving-manifest writers with the same defaults', () => {
     const functions = projectFunctions('dev');
     const steps = Object.values(PIPELINE_STEPS).flat();
-    expect(functions).toHaveLength(steps.length + 2);
+    expect(functions).toHaveLength(steps.length + 2 + SERVING_SYNC_FUNCTIONS.length);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -58,7 +58,7 @@ describe('MlopsFunction', () => {
             POWERTOOLS_METRICS_NAMESPACE: 'ServerlessMlops',
             POWERTOOLS_LOG_LEVEL: 'INFO',
             POWERTOOLS_SERVICE_NAME: expect.stringMatching(
-              /^(data|training|inference|monitoring)-pipeline|predict|health-check$/,
+              /^(data|training|inference|monitoring)-pipeline|predict|health-check|serving-(webhook|reconciler|webhook-registration)$/,
             ),
           }),
         },
@@ -134,10 +134,24 @@ describe('MlopsFunction', () => {
               .Statement,
         )
         .filter((st) => [st.Action].flat().includes('secretsmanager:GetSecretValue'));
+      // The webhook receiver and its registration also read the webhook's HMAC secret.
+      const webhookSecret = id.startsWith('ServingSyncWebhook') || admin;
       expect(
-        granted.map((st) => st.Resource),
+        granted.flatMap((st) => [st.Resource].flat()),
         id,
-      ).toEqual([{ Ref: expect.stringMatching(secret) }]);
+      ).toEqual(
+        webhookSecret
+          ? expect.arrayContaining([
+              { Ref: expect.stringMatching(secret) },
+              { Ref: expect.stringMatching(/^ServingSyncWebhookSecret/) },
+            ])
+          : [{ Ref: expect.stringMatching(secret) }],
+      );
+      if (webhookSecret)
+        expect(
+          granted.flatMap((st) => [st.Resource].flat()),
+          id,
+        ).toHaveLength(2);
     }
   });
 

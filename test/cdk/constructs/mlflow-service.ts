@@ -223,8 +223,9 @@ describe('MlflowService', () => {
     synthStage('dev').template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: Match.objectLike({ GenerateStringKey: 'password', ExcludePunctuation: true }),
     });
-    // The database's, and MLflow's admin, pipelines, reader, Flask key and webhook encryption seed.
-    synthStage('prod').template.resourceCountIs('AWS::SecretsManager::Secret', 6);
+    // The database's, MLflow's admin, pipelines, reader, Flask key and webhook encryption seed, and
+    // the webhook receiver's HMAC secret (lib/serving-sync.ts).
+    synthStage('prod').template.resourceCountIs('AWS::SecretsManager::Secret', 7);
   });
 
   it('lets only the MLflow task reach Postgres and only MLflow clients reach MLflow', () => {
