@@ -107,7 +107,7 @@ export class ServingSync extends Construct {
       removalPolicy,
       mlflow: props.mlflow,
       mlflowRole: 'reader',
-      memorySize: 1024,
+      memorySize: 512,
       // Within the schedule's period, so two runs rarely overlap (publishing is idempotent if they do).
       timeout: Duration.seconds(50),
       environment,

@@ -175,7 +175,7 @@ describe('the MLflow webhook receiver', () => {
         ApiKeyRequired: false,
       });
       // Its integration is the webhook function, not the predict function.
-      const uri = JSON.stringify((methods[0]?.Properties.Integration as Json).Uri);
+      const uri = JSON.stringify(((methods[0]?.Properties.Integration ?? {}) as Json).Uri);
       expect(uri).toMatch(/ServingSyncWebhookFunction/);
       expect(uri).not.toMatch(/PredictApiHandler/);
       template.hasResourceProperties('AWS::ApiGateway::Stage', {
