@@ -43,6 +43,8 @@ export interface ServingSyncProps {
 export class ServingSync extends Construct {
   /** The HMAC secret MLflow signs deliveries with (SecretString: the plain secret). */
   readonly webhookSecret: secretsmanager.Secret;
+  /** Its ARN, as every emulator reports it too (the functions' MLFLOW_WEBHOOK_SECRET_ARN). */
+  readonly webhookSecretArn: string;
   readonly webhook: MlopsFunction;
   readonly reconciler: MlopsFunction;
   readonly schedule: scheduler.Schedule;
@@ -67,6 +69,9 @@ export class ServingSync extends Construct {
       generateSecretString: { excludePunctuation: true, passwordLength: 48 },
       removalPolicy,
     });
+    // The ARN as GetAtt Id: Ref is the ARN on AWS but the name on ministack, and the receiver
+    // checks that it was given an ARN.
+    this.webhookSecretArn = (this.webhookSecret.node.defaultChild as secretsmanager.CfnSecret).attrId;
     acknowledgeRule(
       this.webhookSecret,
       'SMG4',
@@ -85,7 +90,7 @@ export class ServingSync extends Construct {
       memorySize: 1024,
       // API Gateway gives up after 29 s (MLflow after 30 s): resolving and copying a model fits.
       timeout: Duration.seconds(29),
-      environment: { ...environment, MLFLOW_WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn },
+      environment: { ...environment, MLFLOW_WEBHOOK_SECRET_ARN: this.webhookSecretArn },
     });
     this.webhookSecret.grantRead(this.webhook.role);
     props.serving.grantPublish(this.webhook.role);
@@ -174,7 +179,7 @@ export class ServingSync extends Construct {
       mlflow: props.mlflow,
       mlflowRole: 'admin',
       timeout: Duration.minutes(2),
-      environment: { MLFLOW_WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn },
+      environment: { MLFLOW_WEBHOOK_SECRET_ARN: this.webhookSecretArn },
     });
     this.webhookSecret.grantRead(onEvent.role);
     this.registration = onEvent;
@@ -193,7 +198,7 @@ export class ServingSync extends Construct {
       // models are here so that a new secret or model list registers the webhook again.
       properties: {
         WebhookUrl: options.webhookUrl,
-        WebhookSecretArn: this.webhookSecret.secretArn,
+        WebhookSecretArn: this.webhookSecretArn,
         ServedModels: props.servedModels.join(','),
       },
     });

@@ -212,7 +212,8 @@ describe('the MLflow webhook receiver', () => {
     expect((fn.Properties.Environment as { Variables: Json }).Variables).toMatchObject({
       SERVING_BUCKET: { Ref: expect.stringMatching(/^ServingBucket/) },
       SERVED_MODELS: 'iris-classifier',
-      MLFLOW_WEBHOOK_SECRET_ARN: { Ref: secretId },
+      // GetAtt Id: the ARN on AWS and on ministack (whose Ref is the name).
+      MLFLOW_WEBHOOK_SECRET_ARN: { 'Fn::GetAtt': [secretId, 'Id'] },
       MLFLOW_TRACKING_USERNAME: 'reader',
       MLFLOW_TRACKING_PASSWORD_SECRET_ARN: { Ref: expect.stringMatching(/^MlflowReaderSecret/) },
     });
@@ -289,7 +290,7 @@ describe('the webhook registration', () => {
       expect(url).toContain(restApi);
       expect(url).toMatch(/\/webhooks\/mlflow"/);
       expect(resource?.Properties.WebhookSecretArn).toEqual({
-        Ref: expect.stringMatching(/^ServingSyncWebhookSecret/),
+        'Fn::GetAtt': [expect.stringMatching(/^ServingSyncWebhookSecret/), 'Id'],
       });
       expect(resource?.Properties.ServedModels).toBe('iris-classifier');
       const service = stack.getLogicalId(
@@ -303,7 +304,9 @@ describe('the webhook registration', () => {
       expect((fn.Properties.Environment as { Variables: Json }).Variables).toMatchObject({
         MLFLOW_TRACKING_USERNAME: 'admin',
         MLFLOW_TRACKING_PASSWORD_SECRET_ARN: { Ref: expect.stringMatching(/^MlflowAdminSecret/) },
-        MLFLOW_WEBHOOK_SECRET_ARN: { Ref: expect.stringMatching(/^ServingSyncWebhookSecret/) },
+        MLFLOW_WEBHOOK_SECRET_ARN: {
+          'Fn::GetAtt': [expect.stringMatching(/^ServingSyncWebhookSecret/), 'Id'],
+        },
       });
     },
   );
