@@ -178,6 +178,22 @@ export const stageConfigSchema = z.object({
     /** The web ACL's rate-based rule: requests per source IP in 5 minutes. */
     wafRequestsPerIpPer5Minutes: z.number().int().min(10),
   }),
+  serving: z.object({
+    /**
+     * Days the serving bucket keeps an overwritten or deleted manifest (and model copy) as a
+     * noncurrent version: the alias history `mlops history` reads goes back this far.
+     */
+    historyDays: z.number().int().min(1).max(3650),
+    /**
+     * Register the MLflow webhook on deploy (a custom resource calling MLflow's REST API as its
+     * admin) so alias moves made in MLflow reach the serving manifests within seconds. Off, the
+     * reconciler (every minute) still converges them. Off by default on a local emulator.
+     */
+    mlflowWebhook: z.boolean(),
+    /** The webhook route's own throttle (MLflow's deliveries; requests per second and burst). */
+    webhookThrottleRatePerSecond: z.number().int().positive(),
+    webhookThrottleBurst: z.number().int().positive(),
+  }),
   drift: z.object({
     /**
      * Headline drift metric value above which an alert is sent (the reference stack's 0.20). The
@@ -279,6 +295,12 @@ const DEV: StageConfig = {
     allowedAliases: [SHADOW_ALIAS],
     waf: false,
     wafRequestsPerIpPer5Minutes: 2000,
+  },
+  serving: {
+    historyDays: 365,
+    mlflowWebhook: true,
+    webhookThrottleRatePerSecond: 5,
+    webhookThrottleBurst: 10,
   },
   drift: { threshold: DRIFT_THRESHOLD.default, retrainOnDrift: false },
   alerts: { senderEmail: 'mlops-alerts@example.com', recipients: ['data-science@example.com'] },
@@ -406,6 +428,8 @@ const CONTEXT_KEY_TABLE = {
   apiAuth: { path: 'predict.apiAuth', parse: asIs },
   allowedAliases: { path: 'predict.allowedAliases', parse: asList },
   waf: { path: 'predict.waf', parse: asBoolean },
+  servingHistoryDays: { path: 'serving.historyDays', parse: asNumber },
+  mlflowWebhook: { path: 'serving.mlflowWebhook', parse: asBoolean },
   driftThreshold: { path: 'drift.threshold', parse: asNumber },
   retrainOnDrift: { path: 'drift.retrainOnDrift', parse: asBoolean },
   alertSender: { path: 'alerts.senderEmail', parse: asIs },
@@ -442,6 +466,13 @@ function crossFieldRules(config: StageConfig, ctx: z.RefinementCtx): void {
       code: 'custom',
       path: ['alerts', 'alarmEmail'],
       message: 'is required in prod so the alarms reach someone: pass -c alarmEmail=ops@example.com',
+    });
+  }
+  if (config.serving.webhookThrottleBurst < config.serving.webhookThrottleRatePerSecond) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['serving', 'webhookThrottleBurst'],
+      message: `must be at least webhookThrottleRatePerSecond (${config.serving.webhookThrottleRatePerSecond})`,
     });
   }
   if (config.mlflow.auroraMaxCapacity < config.mlflow.auroraMinCapacity) {
@@ -485,6 +516,12 @@ export function loadStageConfig(getContext: (key: string) => unknown): StageConf
   // The emulators do not enforce AWS_IAM authorization, so a local deployment keeps the API key
   // (which they do check) unless -c apiAuth= says otherwise; `npm run serve` checks SigV4 itself.
   if (config.localStack.enabled && getContext('apiAuth') === undefined) config.predict.apiAuth = 'api-key';
+  // The webhook registration is a custom resource calling MLflow as its admin: a local deployment
+  // has neither CDK's custom-resource framework nor the admin's password, so the reconciler keeps
+  // the manifests in step there unless -c mlflowWebhook=true says otherwise.
+  if (config.localStack.enabled && getContext('mlflowWebhook') === undefined) {
+    config.serving.mlflowWebhook = false;
+  }
   // An emulator runs the functions on this machine: the onnxruntime layer must carry its binaries.
   if (config.localStack.enabled && getContext('lambdaArchitecture') === undefined) {
     config.lambdaArchitecture = process.arch === 'arm64' ? 'arm64' : 'x86_64';

@@ -147,13 +147,15 @@ export class MlflowService extends Construct implements MlflowAccess {
   readonly adminSecret: secretsmanager.Secret;
   /** The pipelines' user: writes runs, model versions and aliases. */
   readonly writerCredentials: MlflowUserSecret;
-  /** The read-only user: for functions that only read the registry (predict, status). */
+  /** The read-only user: for functions that only read the registry (the serving manifests' writers). */
   readonly readerCredentials: MlflowUserSecret;
   /**
    * The database password rotation functions' group (RDS and Aurora): admit it to Secrets
    * Manager's endpoint. Absent for the ECS Postgres.
    */
   readonly databaseRotationSecurityGroup?: ec2.SecurityGroup;
+  /** `adminSecret` as a function's MLflow user: only the webhook registration uses it. */
+  readonly adminCredentials: MlflowUserSecret;
   /** What MLflow clients connect to: the load balancer's group, or the task's without one. */
   private readonly frontSecurityGroup: ec2.SecurityGroup;
   private readonly frontPort: number;
@@ -268,6 +270,7 @@ export class MlflowService extends Construct implements MlflowAccess {
       MLFLOW_USERS.admin,
       'MLflow basic-auth admin (people adding users)',
     );
+    this.adminCredentials = { username: MLFLOW_USERS.admin, secret: this.adminSecret };
     this.writerCredentials = {
       username: MLFLOW_USERS.writer,
       secret: userSecret(
@@ -280,6 +283,13 @@ export class MlflowService extends Construct implements MlflowAccess {
       username: MLFLOW_USERS.reader,
       secret: userSecret('ReaderSecret', MLFLOW_USERS.reader, 'MLflow read-only user'),
     };
+    // The seed of the key MLflow encrypts stored webhook secrets with (docker/mlflow/entrypoint.sh
+    // derives the Fernet key): the same in every worker and task, and across restarts.
+    const webhookEncryptionSeed = new secretsmanager.Secret(this, 'WebhookEncryptionSeed', {
+      description: "Seed of MLflow's webhook-secret encryption key, the same in every task",
+      generateSecretString: { excludePunctuation: true, passwordLength: 48 },
+      removalPolicy,
+    });
     const flaskSecretKey = new secretsmanager.Secret(this, 'FlaskSecretKey', {
       description: "MLflow auth app's Flask secret key (CSRF tokens), the same in every task",
       generateSecretString: { excludePunctuation: true, passwordLength: 48 },
@@ -379,6 +389,7 @@ export class MlflowService extends Construct implements MlflowAccess {
         MLFLOW_PIPELINES_PASSWORD: ecs.Secret.fromSecretsManager(this.writerCredentials.secret, 'password'),
         MLFLOW_READER_PASSWORD: ecs.Secret.fromSecretsManager(this.readerCredentials.secret, 'password'),
         MLFLOW_FLASK_SERVER_SECRET_KEY: ecs.Secret.fromSecretsManager(flaskSecretKey),
+        MLFLOW_WEBHOOK_ENCRYPTION_SEED: ecs.Secret.fromSecretsManager(webhookEncryptionSeed),
       },
       portMappings: [{ containerPort: MLFLOW_PORT, name: 'http' }],
       ...(withLoadBalancer
@@ -528,6 +539,11 @@ export class MlflowService extends Construct implements MlflowAccess {
         "The MLflow users' passwords are injected into the tasks at start and read by the functions at cold start; rotation would need the server and every warm function to pick up the new one. Rotate by updating the secret and redeploying.",
       );
     }
+    acknowledgeRule(
+      webhookEncryptionSeed,
+      'SMG4',
+      'The key MLflow encrypts its stored webhook secrets with derives from this seed: a new seed would leave every stored webhook secret unreadable. Rotating it means restarting MLflow and registering the webhook again with its secret.',
+    );
     acknowledgeWildcards(
       taskDefinition.taskRole,
       { resources: ['*'] },

@@ -34,6 +34,11 @@ export interface MlflowAccess {
   readonly writerCredentials?: MlflowUserSecret;
   /** The read-only user. Absent: the server asks for no credentials. */
   readonly readerCredentials?: MlflowUserSecret;
+  /**
+   * The admin: only for what MLflow's auth app reserves to admins (webhooks). Absent: no function
+   * may act as admin (an emulator's local MLflow, whose admin password the stack is not given).
+   */
+  readonly adminCredentials?: MlflowUserSecret;
   /** An emulator's local MLflow user, given to every function as it is (no Secrets Manager there). */
   readonly plainCredentials?: { readonly username: string; readonly password: string };
 }
@@ -54,13 +59,14 @@ export interface MlopsFunctionProps {
    */
   readonly mlflow?: MlflowAccess;
   /**
-   * Which MLflow user the function authenticates as: `writer` (the pipelines' user) or `reader`
-   * (read-only: the predict API, status). It gets MLFLOW_TRACKING_USERNAME and
+   * Which MLflow user the function authenticates as: `writer` (the pipelines' user), `reader`
+   * (read-only: the serving manifests' webhook and reconciler) or `admin` (the webhook
+   * registration: MLflow lets only admins manage webhooks). It gets MLFLOW_TRACKING_USERNAME and
    * MLFLOW_TRACKING_PASSWORD_SECRET_ARN, read at cold start (lambdas/core/mlflow/secret-password.ts),
    * and may read only that secret.
    * @default 'writer'
    */
-  readonly mlflowRole?: 'writer' | 'reader';
+  readonly mlflowRole?: 'writer' | 'reader' | 'admin';
   /** @default 512 */
   readonly memorySize?: number;
   /** @default Duration.minutes(1) */
@@ -129,7 +135,11 @@ export class MlopsFunction extends Construct {
     }
 
     const mlflowUser =
-      props.mlflowRole === 'reader' ? props.mlflow?.readerCredentials : props.mlflow?.writerCredentials;
+      props.mlflowRole === 'reader'
+        ? props.mlflow?.readerCredentials
+        : props.mlflowRole === 'admin'
+          ? props.mlflow?.adminCredentials
+          : props.mlflow?.writerCredentials;
     mlflowUser?.secret.grantRead(this.role);
 
     this.function = new NodejsFunction(this, 'Function', {

@@ -13,6 +13,8 @@ import { Observability } from './observability';
 import { Pipelines } from './pipelines';
 import { PredictApi } from './predict-api';
 import { PipelineSchedules } from './schedules';
+import { ServingBucket } from './serving';
+import { ServingSync } from './serving-sync';
 import { stageNamePrefix } from './state-machine-substitutions';
 
 export interface MlopsStackProps extends StackProps {
@@ -23,9 +25,13 @@ export interface MlopsStackProps extends StackProps {
 export class MlopsStack extends Stack {
   readonly dataLake: DataLake;
   readonly network: Network;
+  /** The alias manifests and model copies the predict API serves from. */
+  readonly serving: ServingBucket;
   /** The ECS service; under LocalStack (`config.localStack.enabled`) the compose file's server. */
   readonly mlflow: MlflowService | ExternalMlflow;
   readonly predictApi: PredictApi;
+  /** The webhook receiver and the reconciler that keep the manifests equal to MLflow's aliases. */
+  readonly servingSync: ServingSync;
   readonly pipelines: Pipelines;
   readonly schedules: PipelineSchedules;
   readonly observability: Observability;
@@ -48,6 +54,12 @@ export class MlopsStack extends Stack {
     const emulator = config.localStack.enabled;
     this.dataLake = new DataLake(this, 'DataLake', {
       retainData: config.retainData,
+      autoDeleteObjects: !emulator,
+    });
+    this.serving = new ServingBucket(this, 'Serving', {
+      retainData: config.retainData,
+      historyDays: config.serving.historyDays,
+      accessLogsBucket: this.dataLake.accessLogs,
       autoDeleteObjects: !emulator,
     });
     this.network = new Network(this, 'Network', {
@@ -101,8 +113,23 @@ export class MlopsStack extends Stack {
       this.network.allowSecretsFrom(this.mlflow.databaseRotationSecurityGroup);
     }
 
-    this.predictApi = new PredictApi(this, 'PredictApi', {
+    this.servingSync = new ServingSync(this, 'ServingSync', {
+      serving: this.serving,
       mlflow: this.mlflow,
+      servedModels: [config.modelName],
+      architecture,
+      logRetention,
+      removalPolicy,
+    });
+    this.predictApi = new PredictApi(this, 'PredictApi', {
+      serving: this.serving,
+      webhook: {
+        handler: this.servingSync.webhook.function,
+        throttle: {
+          ratePerSecond: config.serving.webhookThrottleRatePerSecond,
+          burst: config.serving.webhookThrottleBurst,
+        },
+      },
       architecture,
       logRetention,
       removalPolicy,
@@ -122,6 +149,19 @@ export class MlopsStack extends Stack {
       apiName: `${prefix}-predict`,
     });
 
+    // -c mlflowWebhook=false (the emulators' default): no registration; the reconciler converges.
+    if (config.serving.mlflowWebhook) {
+      if (!(this.mlflow instanceof MlflowService) || !this.predictApi.webhookUrl) {
+        throw new Error(
+          "mlflowWebhook=true needs the stack's own MLflow service (its admin registers the webhook): pass -c mlflowWebhook=false with an external MLflow",
+        );
+      }
+      this.servingSync.registerWebhook({
+        webhookUrl: this.predictApi.webhookUrl,
+        mlflowService: this.mlflow.service,
+      });
+    }
+
     const alerts = new DriftAlerts(this, 'DriftAlerts', {
       senderEmail: config.alerts.senderEmail,
       recipients: config.alerts.recipients,
@@ -129,6 +169,7 @@ export class MlopsStack extends Stack {
     this.pipelines = new Pipelines(this, 'Pipelines', {
       namePrefix: prefix,
       dataLake: this.dataLake,
+      serving: this.serving,
       mlflow: this.mlflow,
       privateSubnetIds: this.network.privateSubnetIds,
       alerts,
@@ -183,12 +224,20 @@ export class MlopsStack extends Stack {
       healthUrl: this.predictApi.healthUrl,
       stateMachines: Object.fromEntries(Object.entries(machines).map(([name, m]) => [name, m.stateMachine])),
       driftThreshold: config.drift.threshold,
-      deadLetterQueues: this.schedules.deadLetterQueues,
+      deadLetterQueues: {
+        ...this.schedules.deadLetterQueues,
+        ServingReconcile: this.servingSync.deadLetterQueue,
+      },
       functions: {
         ...Object.fromEntries(
           Object.entries(this.pipelines.functions).map(([step, fn]) => [pascalCase(step), fn.function]),
         ),
         Predict: this.predictApi.handler.function,
+        ServingWebhook: this.servingSync.webhook.function,
+        ServingReconciler: this.servingSync.reconciler.function,
+        ...(this.servingSync.registration
+          ? { ServingWebhookRegistration: this.servingSync.registration.function }
+          : {}),
       },
       mlflow: this.mlflow instanceof MlflowService ? this.mlflow.alarmTier() : undefined,
       alarmEmail: config.alerts.alarmEmail,
@@ -216,6 +265,11 @@ export class MlopsStack extends Stack {
       description: 'Internal: reachable from inside the VPC only',
     });
     new CfnOutput(this, 'LandingBucket', { value: this.dataLake.landing.bucketName });
+    new CfnOutput(this, 'ServingBucket', {
+      value: this.serving.bucket.bucketName,
+      description:
+        'Alias manifests (serving/<model>/<alias>.json, versioned: the history) and model copies (models/)',
+    });
     for (const [name, machine] of Object.entries(machines)) {
       new CfnOutput(this, `${name[0]?.toUpperCase()}${name.slice(1)}PipelineArn`, {
         value: machine.stateMachine.stateMachineArn,

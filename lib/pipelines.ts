@@ -21,6 +21,7 @@ import { type MlflowAccess, MlopsFunction, PROJECT_ROOT } from './mlops-function
 import { acknowledgeWildcards } from './nag-acknowledgements';
 import type { OnnxRuntimeLayer } from './onnxruntime-layer';
 import { PipelineStateMachine } from './pipeline-state-machine';
+import type { ServingBucket } from './serving';
 import {
   definitionFile,
   PIPELINE_NAMES,
@@ -35,6 +36,8 @@ export interface PipelinesProps {
   /** Prefix of the state machine names: `<namePrefix>-data`, `-training`, `-inference`, `-monitoring`. */
   readonly namePrefix: string;
   readonly dataLake: DataLake;
+  /** The alias manifests and model copies the steps that move an alias publish (SERVING_BUCKET). */
+  readonly serving: ServingBucket;
   readonly mlflow: MlflowAccess;
   /** The two private subnets (one per AZ) SageMaker training jobs run in. */
   readonly privateSubnetIds: readonly [string, string];
@@ -73,6 +76,12 @@ export const MLFLOW_STEPS: ReadonlySet<StepName> = new Set<StepName>([
   'compare-predictions',
   'compute-drift',
 ]);
+
+/**
+ * The steps that move an alias in MLflow: each then publishes the alias's manifest to the serving
+ * bucket (publishAliasManifest), so they get SERVING_BUCKET and the writers' grant.
+ */
+export const ALIAS_MOVING_STEPS: ReadonlySet<StepName> = new Set<StepName>(['promote-model']);
 
 /** Prefix of the SageMaker training job names the training pipeline starts (`mlops-train-<runId>`). */
 const TRAINING_JOB_PREFIX = 'mlops-train-';
@@ -122,11 +131,16 @@ export class Pipelines extends Construct {
         mlflow: MLFLOW_STEPS.has(step) ? props.mlflow : undefined,
         memorySize: spec.memorySize,
         timeout: Duration.seconds(spec.timeoutSeconds),
-        environment: { ...bucketEnv, ...(spec.sendsAlerts ? props.alerts.environment : {}) },
+        environment: {
+          ...bucketEnv,
+          ...(spec.sendsAlerts ? props.alerts.environment : {}),
+          ...(ALIAS_MOVING_STEPS.has(step) ? { SERVING_BUCKET: props.serving.bucket.bucketName } : {}),
+        },
         ...(spec.onnx ? { layers: [props.onnxRuntime.layer], externalModules: ['onnxruntime-node'] } : {}),
       });
       for (const grant of spec.s3) grantPrefixAccess(fn.role, { ...grant, bucket: lake[grant.bucket] });
       if (spec.sendsAlerts) props.alerts.grantSend(fn.role);
+      if (ALIAS_MOVING_STEPS.has(step)) props.serving.grantPublish(fn.role);
       functions[step] = fn;
     }
     this.functions = functions;

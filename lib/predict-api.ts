@@ -8,12 +8,26 @@ import { Construct } from 'constructs';
 import { ALIAS_NAME_RULE, ALIAS_TTL_SECONDS, isAliasName, PREDICT_MAX_ROWS } from '../lambdas/core/settings';
 import { type ApiAuthMode, allowedAliases } from '../lambdas/predict/config';
 import { PUBLIC_ROUTES } from '../lambdas/predict/route-access';
-import { type MlflowAccess, MlopsFunction } from './mlops-function';
+import { MlopsFunction } from './mlops-function';
 import { acknowledgeManagedPolicy, acknowledgeRule } from './nag-acknowledgements';
 import { OnnxRuntimeLayer } from './onnxruntime-layer';
+import type { ServingBucket } from './serving';
+
+/** The route MLflow delivers its webhooks to (lambdas/serving-sync/webhook-handler.ts). */
+export const WEBHOOK_PATH = '/webhooks/mlflow';
 
 export interface PredictApiProps {
-  readonly mlflow: MlflowAccess;
+  /** Where the function reads the alias manifests and the model files (SERVING_BUCKET): its only source. */
+  readonly serving: ServingBucket;
+  /**
+   * The MLflow webhook receiver on `POST /webhooks/mlflow`: no API Gateway authorization (the
+   * function checks the delivery's HMAC signature and timestamp), the stage's WAF, and its own
+   * throttle. Left out: no such route.
+   */
+  readonly webhook?: {
+    readonly handler: lambda.IFunction;
+    readonly throttle: { readonly ratePerSecond: number; readonly burst: number };
+  };
   readonly architecture: lambda.Architecture;
   readonly logRetention: logs.RetentionDays;
   /** Registered model and alias the function follows (MODEL_NAME, MODEL_ALIAS). */
@@ -63,7 +77,8 @@ export const PREDICT_API_SECURITY_POLICY = 'TLS_1_2';
 
 /**
  * The HTTPS predict API: a REST API in front of the predict Lambda (lambdas/predict/handler.ts),
- * which serves ONNX models with onnxruntime-node from a layer and follows an MLflow alias.
+ * which serves ONNX models with onnxruntime-node from a layer and follows an MLflow alias through
+ * its manifest in the serving bucket (outside the VPC: it never calls MLflow).
  * POST /predict and GET /status need SigV4-signed requests (AWS_IAM authorization; callers get
  * `invokePolicy`) or, with `apiAuth: 'api-key'`, an API key bound to a usage plan (throttling
  * and a monthly quota). GET /health and GET /openapi.json are open so probes and clients can use
@@ -84,6 +99,10 @@ export class PredictApi extends Construct {
   readonly accessLogs: logs.LogGroup;
   /** `https://…/<stage>/health`. */
   readonly healthUrl: string;
+  /** `POST /webhooks/mlflow` (only with `webhook`). */
+  readonly webhookMethod?: apigateway.Method;
+  /** `https://…/<stage>/webhooks/mlflow` (only with `webhook`). */
+  readonly webhookUrl?: string;
 
   constructor(scope: Construct, id: string, props: PredictApiProps) {
     super(scope, id);
@@ -94,6 +113,8 @@ export class PredictApi extends Construct {
     const publicThrottle = props.publicThrottle ?? { ratePerSecond: 5, burst: 10 };
 
     this.onnxRuntime = new OnnxRuntimeLayer(this, 'OnnxRuntime', { architecture: props.architecture });
+    // Outside the VPC and without an MLflow user: the function reads the alias manifests and the
+    // model files from the serving bucket, so neither a cold start nor a request waits on MLflow.
     this.handler = new MlopsFunction(this, 'Handler', {
       entry: 'lambdas/predict/handler.ts',
       description: `Predict API: serves ${props.modelName}@${props.modelAlias} with onnxruntime`,
@@ -101,9 +122,6 @@ export class PredictApi extends Construct {
       architecture: props.architecture,
       logRetention: props.logRetention,
       removalPolicy,
-      mlflow: props.mlflow,
-      // Read-only MLflow user: the internet-facing function cannot register or move an alias.
-      mlflowRole: 'reader',
       memorySize: props.memoryMiB ?? 1024,
       // API Gateway gives up after 29 s; a cold start that loads a model must fit in it.
       timeout: Duration.seconds(29),
@@ -116,10 +134,10 @@ export class PredictApi extends Construct {
         MAX_ROWS: String(props.maxRows),
         ALLOWED_ALIASES: allowedAliases(props.modelAlias, props.allowedAliases ?? []).join(','),
         API_AUTH: this.apiAuth,
+        SERVING_BUCKET: props.serving.bucket.bucketName,
       },
     });
-    // No S3 grant: with the server's artifact proxy, model versions live at mlflow-artifacts:/
-    // locations and the function downloads them through MLflow.
+    props.serving.grantServe(this.handler.role);
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy });
     this.api = new apigateway.RestApi(this, 'Api', {
@@ -138,12 +156,25 @@ export class PredictApi extends Construct {
         dataTraceEnabled: false,
         metricsEnabled: true,
         tracingEnabled: true,
-        methodOptions: Object.fromEntries(
-          PUBLIC_ROUTES.map((route) => [
-            `${route}/GET`,
-            { throttlingRateLimit: publicThrottle.ratePerSecond, throttlingBurstLimit: publicThrottle.burst },
-          ]),
-        ),
+        methodOptions: {
+          ...Object.fromEntries(
+            PUBLIC_ROUTES.map((route) => [
+              `${route}/GET`,
+              {
+                throttlingRateLimit: publicThrottle.ratePerSecond,
+                throttlingBurstLimit: publicThrottle.burst,
+              },
+            ]),
+          ),
+          ...(props.webhook
+            ? {
+                [`${WEBHOOK_PATH}/POST`]: {
+                  throttlingRateLimit: props.webhook.throttle.ratePerSecond,
+                  throttlingBurstLimit: props.webhook.throttle.burst,
+                },
+              }
+            : {}),
+        },
       },
     });
     // Not an L2 prop yet: the regional endpoint's TLS policy (CloudFormation's SecurityPolicy).
@@ -176,6 +207,20 @@ export class PredictApi extends Construct {
         authorizationType: apigateway.AuthorizationType.NONE,
       }),
     );
+    if (props.webhook) {
+      this.webhookMethod = this.api.root
+        .addResource('webhooks')
+        .addResource('mlflow')
+        .addMethod('POST', new apigateway.LambdaIntegration(props.webhook.handler, { proxy: true }), {
+          apiKeyRequired: false,
+          authorizationType: apigateway.AuthorizationType.NONE,
+        });
+      this.webhookUrl = this.api.urlForPath(WEBHOOK_PATH);
+      const reason =
+        'MLflow delivers webhooks without AWS credentials: the function authenticates each delivery by its X-MLflow-Signature HMAC (a secret shared with MLflow) and timestamp window; the route has its own throttle and the stage WAF.';
+      acknowledgeRule(this.webhookMethod, 'APIG4', reason);
+      acknowledgeRule(this.webhookMethod, 'COG4', reason);
+    }
 
     if (keyed) {
       this.usagePlan = this.api.addUsagePlan('UsagePlan', {
@@ -302,6 +347,12 @@ function validateProps(props: PredictApiProps): void {
   if (!(props.aliasTtlSeconds >= ttl.deployedMin && props.aliasTtlSeconds <= ttl.max)) {
     throw new Error(
       `PredictApiProps.aliasTtlSeconds must be from ${ttl.deployedMin} to ${ttl.max} (got ${props.aliasTtlSeconds})`,
+    );
+  }
+  const hook = props.webhook?.throttle;
+  if (hook && !(hook.ratePerSecond > 0 && hook.burst >= hook.ratePerSecond)) {
+    throw new Error(
+      `PredictApiProps.webhook.throttle must have ratePerSecond > 0 and burst >= ratePerSecond (got ${hook.ratePerSecond}/${hook.burst})`,
     );
   }
   if (props.throttleBurst < props.throttleRatePerSecond) {

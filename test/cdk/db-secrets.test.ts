@@ -286,24 +286,28 @@ function acknowledged(stack: Stack): { path: string; rule: string }[] {
 }
 
 describe('the cdk-nag acknowledgements the rotation, the WAF and IAM authorization made unnecessary', () => {
-  it('are gone in prod: no SMG4 but on the MLflow users’ four secrets, no APIG3, no APIG4', () => {
+  it('are gone in prod: no SMG4 but on MLflow’s own secrets and the webhook’s, no APIG3, no APIG4', () => {
     const acks = acknowledged(synthStage('prod').stack);
     expect(
       acks
         .filter((a) => a.rule === 'SMG4')
         .map((a) => a.path)
         .sort(),
-    ).toEqual(
-      ['AdminSecret', 'FlaskSecretKey', 'PipelinesSecret', 'ReaderSecret'].map(
+    ).toEqual([
+      ...['AdminSecret', 'FlaskSecretKey', 'PipelinesSecret', 'ReaderSecret', 'WebhookEncryptionSeed'].map(
         (id) => `MlopsStack-prod/Mlflow/${id}`,
       ),
-    );
+      // The MLflow webhook's HMAC secret: MLflow keeps its copy, so a rotation must re-register it.
+      'MlopsStack-prod/ServingSync/WebhookSecret',
+    ]);
     expect(acks.filter((a) => a.rule === 'APIG3' || a.rule === 'APIG4')).toEqual(
       // Only the public routes: anonymous by design.
       [
         { path: 'MlopsStack-prod/PredictApi/Api/Default/health/GET', rule: 'APIG4' },
         { path: 'MlopsStack-prod/PredictApi/Api/Default/ping/GET', rule: 'APIG4' },
         { path: 'MlopsStack-prod/PredictApi/Api/Default/openapi.json/GET', rule: 'APIG4' },
+        // Authenticated by MLflow's HMAC signature in the function, not by API Gateway.
+        { path: 'MlopsStack-prod/PredictApi/Api/Default/webhooks/mlflow/POST', rule: 'APIG4' },
       ],
     );
   });

@@ -45,6 +45,10 @@ const local = synth({
 const aws = synth({ natGateways: '1' });
 
 type Json = Record<string, unknown>;
+/** MLflow callers besides the steps in both variants: the webhook receiver and the reconciler. */
+const LOCAL_SERVING_SYNC_CALLERS = 2;
+/** Only the AWS variant registers the webhook (the registration function; -c mlflowWebhook). */
+const AWS_ONLY_MLFLOW_CALLERS = 1;
 const mlflowUris = (template: Template) =>
   Object.values(template.findResources('AWS::Lambda::Function'))
     .map((fn) => ((fn.Properties as Json).Environment as { Variables?: Json } | undefined)?.Variables)
@@ -92,10 +96,10 @@ describe('MlopsStack with localstack=true', () => {
     expect(local.stack.mlflow).toBeInstanceOf(ExternalMlflow);
   });
 
-  it('points every MLflow caller (the steps and the predict function) at the compose MLflow', () => {
+  it('points every MLflow caller (the steps, the serving-manifest writers) at the compose MLflow', () => {
     const uris = mlflowUris(local.template);
-    expect(uris.length).toBe(mlflowUris(aws.template).length);
-    expect(uris.length).toBe(MLFLOW_STEPS.size + 1);
+    expect(uris.length).toBe(mlflowUris(aws.template).length - AWS_ONLY_MLFLOW_CALLERS);
+    expect(uris.length).toBe(MLFLOW_STEPS.size + LOCAL_SERVING_SYNC_CALLERS);
     expect(new Set(uris)).toEqual(new Set(['http://mlflow:5000']));
     // Each logs in as the local MLflow's user, handed over as is (no Secrets Manager to read it from).
     for (const fn of Object.values(local.template.findResources('AWS::Lambda::Function'))) {
@@ -115,14 +119,17 @@ describe('MlopsStack with localstack=true', () => {
     const names = (files: Record<string, unknown>) =>
       Object.values(files).map((file) => (file as { displayName?: string }).displayName ?? '');
     const localNames = new Set(names(local.assets.files));
-    // The same function, layer and template assets, less the code of CDK's own custom resources.
-    // and of the MLflow database upgrade (its handlers and CDK's provider framework), which runs an ECS task.
+    // The same function, layer and template assets, less the code of the custom resources: CDK's
+    // own, the MLflow database upgrade (its handlers and CDK's provider framework, which runs an ECS
+    // task) and the MLflow webhook registration (its handler and the provider framework).
     const awsOnly = [
       'MlopsStack-dev/Custom::S3AutoDeleteObjectsCustomResourceProvider Code',
       'MlopsStack-dev/Custom::VpcRestrictDefaultSGCustomResourceProvider Code',
       'Mlflow/DatabaseUpgrade/OnEvent/Function/Code',
       'Mlflow/DatabaseUpgrade/IsComplete/Function/Code',
       'Mlflow/DatabaseUpgrade/Provider/framework-onEvent/Code',
+      // The registration's provider framework is the same asset as the upgrade's, listed once.
+      'ServingSync/Registration/Function/Code',
     ];
     expect(names(aws.assets.files).filter((name) => !localNames.has(name))).toEqual(awsOnly);
     expect(localNames.size).toBe(Object.keys(aws.assets.files).length - awsOnly.length);
@@ -144,6 +151,7 @@ describe('MlopsStack with localstack=true', () => {
         'Custom::S3AutoDeleteObjects',
         'Custom::VpcRestrictDefaultSG',
         'Custom::MlflowDatabaseUpgrade',
+        'Custom::MlflowWebhook',
       ]),
     );
     const mathAlarms = (template: Template) =>
@@ -157,8 +165,13 @@ describe('MlopsStack with localstack=true', () => {
       /^Observability(Mlflow|Database)/.test(id),
     );
     expect(mlflowTier.length).toBeGreaterThan(0);
+    // …and those on the webhook registration's function, which only the AWS variant has.
+    const registration = Object.keys(aws.template.findResources('AWS::CloudWatch::Alarm')).filter((id) =>
+      id.startsWith('ObservabilityServingWebhookRegistration'),
+    );
+    expect(registration).toHaveLength(2);
     expect(count(local.template, 'AWS::CloudWatch::Alarm')).toBe(
-      count(aws.template, 'AWS::CloudWatch::Alarm') - 1 - mlflowTier.length,
+      count(aws.template, 'AWS::CloudWatch::Alarm') - 1 - mlflowTier.length - registration.length,
     );
   });
 
@@ -171,8 +184,8 @@ describe('MlopsStack with localstack=true', () => {
     const inVpc = Object.values(local.template.findResources('AWS::Lambda::Function')).filter(
       (fn) => (fn.Properties as Json).VpcConfig !== undefined,
     );
-    // The steps that call MLflow and the predict function; the others are outside the VPC.
-    expect(inVpc.length).toBe(MLFLOW_STEPS.size + 1);
+    // The steps that call MLflow and the serving-manifest writers; the rest (predict too) are outside the VPC.
+    expect(inVpc.length).toBe(MLFLOW_STEPS.size + LOCAL_SERVING_SYNC_CALLERS);
     expect(local.stack.network.privateSubnetIds).toHaveLength(2);
   });
 

@@ -93,7 +93,7 @@ describe('loadStageConfig', () => {
 
   it('applies every context key and names that same key when its value is bad', () => {
     const keys = CONTEXT_KEYS.filter((key) => key !== 'stage');
-    expect(keys).toHaveLength(42);
+    expect(keys).toHaveLength(44);
     for (const key of keys) {
       const load = () => loadStageConfig(context({ [key]: { not: 'a setting' } }));
       expect(load, key).toThrow(new RegExp(`^Invalid dev configuration:\\n  - context "${key}" \\(`));

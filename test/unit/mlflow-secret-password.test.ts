@@ -4,6 +4,7 @@ import {
   passwordFromSecretString,
   resolvePasswordSecret,
   secretRegion,
+  secretsManagerEndpoint,
 } from '../../lambdas/core/mlflow/secret-password';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:MlflowPipelinesSecret-AbCdEf';
@@ -38,6 +39,20 @@ describe('the MLflow password from Secrets Manager', () => {
     };
     await resolvePasswordSecret(given);
     expect(given.MLFLOW_TRACKING_PASSWORD).toBe('from-the-environment');
+  });
+
+  it('calls the Secrets Manager endpoint the environment names, as the AWS SDKs do', () => {
+    const region = 'eu-west-1';
+    expect(secretsManagerEndpoint({}, region)).toBe('https://secretsmanager.eu-west-1.amazonaws.com');
+    expect(secretsManagerEndpoint({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }, region)).toBe(
+      'http://127.0.0.1:4566',
+    );
+    expect(
+      secretsManagerEndpoint(
+        { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://sm:1' },
+        region,
+      ),
+    ).toBe('http://sm:1');
   });
 
   it('refuses a malformed ARN before any call', async () => {

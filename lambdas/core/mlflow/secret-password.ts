@@ -68,6 +68,15 @@ export async function fetchSecretPassword(arn: string, env: Env = process.env): 
   return passwordFromSecretString(arn, await fetchSecretString(arn, env));
 }
 
+/** As the AWS SDKs pick endpoints: the service's own variable, then the global one (emulators set it). */
+export function secretsManagerEndpoint(env: Env, region: string): string {
+  return (
+    env.AWS_ENDPOINT_URL_SECRETS_MANAGER?.trim() ||
+    env.AWS_ENDPOINT_URL?.trim() ||
+    `https://secretsmanager.${region}.amazonaws.com`
+  );
+}
+
 /**
  * The SecretString of a secret, with a signed `secretsmanager:GetSecretValue` call; errors name
  * `variable`, the environment variable that gave the ARN.
@@ -79,9 +88,7 @@ export async function fetchSecretString(
 ): Promise<unknown> {
   const region = secretRegion(arn, variable);
   const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
-  const endpoint =
-    env.AWS_ENDPOINT_URL_SECRETS_MANAGER?.trim() || `https://secretsmanager.${region}.amazonaws.com`;
-  const url = new URL(endpoint);
+  const url = new URL(secretsManagerEndpoint(env, region));
   const body = JSON.stringify({ SecretId: arn });
   const signer = new SignatureV4({
     service: 'secretsmanager',

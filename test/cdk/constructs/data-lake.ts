@@ -6,7 +6,8 @@ describe('DataLake', () => {
   it('blocks public access and encrypts every bucket with S3-managed keys', () => {
     const { template } = synthStage('dev');
     const buckets = resourcesOfType(template, 'AWS::S3::Bucket');
-    expect(Object.keys(buckets)).toHaveLength(7);
+    // The data lake's seven and the serving bucket (lib/serving.ts), secured alike.
+    expect(Object.keys(buckets)).toHaveLength(8);
     for (const bucket of Object.values(buckets)) {
       expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
         BlockPublicAcls: true,
@@ -23,7 +24,7 @@ describe('DataLake', () => {
   it('denies every request without TLS on every bucket', () => {
     const { template } = synthStage('dev');
     const policies = Object.values(resourcesOfType(template, 'AWS::S3::BucketPolicy'));
-    expect(policies).toHaveLength(7);
+    expect(policies).toHaveLength(8);
     for (const policy of policies) {
       const statements = (policy.Properties.PolicyDocument as { Statement: Record<string, unknown>[] })
         .Statement;
@@ -82,7 +83,7 @@ describe('DataLake', () => {
     for (const bucket of Object.values(template.findResources('AWS::S3::Bucket'))) {
       expect(bucket.DeletionPolicy).toBe('Delete');
     }
-    expect(Object.keys(template.findResources('Custom::S3AutoDeleteObjects'))).toHaveLength(7);
+    expect(Object.keys(template.findResources('Custom::S3AutoDeleteObjects'))).toHaveLength(8);
   });
 
   it('retains every bucket and its objects with a prod stack', () => {

@@ -6,6 +6,9 @@ import { PIPELINE_STEPS } from '../../../lib/state-machine-substitutions';
 import { resourcesOfType, synthStage } from '../../support/cdk-stage';
 
 type Json = Record<string, unknown>;
+
+/** The serving-manifest writers that resolve aliases in MLflow (lib/serving-sync.ts). */
+const SERVING_SYNC_FUNCTIONS = ['ServingSyncWebhook', 'ServingSyncReconciler', 'ServingSyncRegistration'];
 interface Statement {
   Action: string | string[];
   Resource: unknown;
@@ -40,11 +43,11 @@ const objectArn = (bucketPrefix: string, keyPrefix: string) => ({
 });
 
 describe('MlopsFunction', () => {
-  it('builds every step, the predict API and the health check with the same defaults', () => {
+  it('builds every step, the predict API, the health check and the serving-manifest writers with the same defaults', () => {
     const functions = projectFunctions('dev');
     const steps = Object.values(PIPELINE_STEPS).flat();
-    // + the predict API, the health check and the MLflow database upgrade's two handlers.
-    expect(functions).toHaveLength(steps.length + 4);
+    // + the predict API, the health check, the MLflow database upgrade's two handlers and serving sync's.
+    expect(functions).toHaveLength(steps.length + 4 + SERVING_SYNC_FUNCTIONS.length);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -56,7 +59,7 @@ describe('MlopsFunction', () => {
             POWERTOOLS_METRICS_NAMESPACE: 'ServerlessMlops',
             POWERTOOLS_LOG_LEVEL: 'INFO',
             POWERTOOLS_SERVICE_NAME: expect.stringMatching(
-              /^(data|training|inference|monitoring)-pipeline|predict|health-check|mlflow-db-upgrade$/,
+              /^(data|training|inference|monitoring)-pipeline|predict|health-check|mlflow-db-upgrade|serving-(webhook|reconciler|webhook-registration)$/,
             ),
           }),
         },
@@ -64,12 +67,12 @@ describe('MlopsFunction', () => {
     }
   });
 
-  it('puts only the MLflow callers in the VPC, with the MLflow client group and tracking URI', () => {
+  it('puts only the MLflow callers in the VPC, with the MLflow client group and tracking URI; predict is not one', () => {
     for (const stage of ['dev', 'prod'] as const) {
       const { stack } = synthStage(stage);
       const clientGroup = stack.getLogicalId(stack.mlflow.clientSecurityGroup.node.defaultChild as never);
       const callers = new Set(
-        [...MLFLOW_STEPS].map((step) => `Pipelines${pascalCase(step)}`).concat('PredictApiHandler'),
+        [...MLFLOW_STEPS].map((step) => `Pipelines${pascalCase(step)}`).concat(SERVING_SYNC_FUNCTIONS),
       );
       const functions = projectFunctions(stage);
       const inVpc = functions.filter(([id]) => [...callers].some((prefix) => id.startsWith(prefix)));
@@ -98,7 +101,7 @@ describe('MlopsFunction', () => {
     }
   });
 
-  it('gives every MLflow caller a user and its secret to read: the predict API the reader, the pipelines the writer', () => {
+  it('gives every MLflow caller a user and its secret to read: the manifest writers the reader, the pipelines the writer', () => {
     const { template } = synthStage('dev');
     const policies = Object.values(resourcesOfType(template, 'AWS::IAM::Policy'));
     const callers = projectFunctions('dev').filter(
@@ -115,9 +118,10 @@ describe('MlopsFunction', () => {
     }
     for (const [id, fn] of callers) {
       const variables = (fn.Properties.Environment as { Variables: Json }).Variables;
-      const reader = id.startsWith('PredictApi');
-      expect(variables.MLFLOW_TRACKING_USERNAME, id).toBe(reader ? 'reader' : 'pipelines');
-      const secret = reader ? /^MlflowReaderSecret/ : /^MlflowPipelinesSecret/;
+      const admin = id.startsWith('ServingSyncRegistration');
+      const reader = !admin && id.startsWith('ServingSync');
+      expect(variables.MLFLOW_TRACKING_USERNAME, id).toBe(admin ? 'admin' : reader ? 'reader' : 'pipelines');
+      const secret = admin ? /^MlflowAdminSecret/ : reader ? /^MlflowReaderSecret/ : /^MlflowPipelinesSecret/;
       expect(variables.MLFLOW_TRACKING_PASSWORD_SECRET_ARN, id).toEqual({
         Ref: expect.stringMatching(secret),
       });
@@ -131,10 +135,24 @@ describe('MlopsFunction', () => {
               .Statement,
         )
         .filter((st) => [st.Action].flat().includes('secretsmanager:GetSecretValue'));
+      // The webhook receiver and its registration also read the webhook's HMAC secret.
+      const webhookSecret = id.startsWith('ServingSyncWebhook') || admin;
       expect(
-        granted.map((st) => st.Resource),
+        granted.flatMap((st) => [st.Resource].flat()),
         id,
-      ).toEqual([{ Ref: expect.stringMatching(secret) }]);
+      ).toEqual(
+        webhookSecret
+          ? expect.arrayContaining([
+              { Ref: expect.stringMatching(secret) },
+              { Ref: expect.stringMatching(/^ServingSyncWebhookSecret/) },
+            ])
+          : [{ Ref: expect.stringMatching(secret) }],
+      );
+      if (webhookSecret)
+        expect(
+          granted.flatMap((st) => [st.Resource].flat()),
+          id,
+        ).toHaveLength(2);
     }
   });
 

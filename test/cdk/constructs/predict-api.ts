@@ -59,6 +59,8 @@ describe('PredictApi', () => {
         },
         { route: 'GET /ping', authorization: 'NONE', apiKeyRequired: false, integration: 'AWS_PROXY' },
         { route: 'GET /status', authorization: 'AWS_IAM', apiKeyRequired: false, integration: 'AWS_PROXY' },
+        // POST /webhooks/mlflow: MLflow's deliveries, authenticated by their HMAC in the function.
+        { route: 'POST /mlflow', authorization: 'NONE', apiKeyRequired: false, integration: 'AWS_PROXY' },
         { route: 'POST /predict', authorization: 'AWS_IAM', apiKeyRequired: false, integration: 'AWS_PROXY' },
       ]);
       template.hasResourceProperties('AWS::ApiGateway::Method', {
@@ -99,6 +101,7 @@ describe('PredictApi', () => {
       ['GET /openapi.json', 'NONE', false],
       ['GET /ping', 'NONE', false],
       ['GET /status', 'NONE', true],
+      ['POST /mlflow', 'NONE', false],
       ['POST /predict', 'NONE', true],
     ]);
     template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {

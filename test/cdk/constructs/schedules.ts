@@ -61,7 +61,8 @@ describe('PipelineSchedules', () => {
     );
     expect(queues).toHaveLength(4);
     for (const [, queue] of queues) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
-    template.resourceCountIs('AWS::SQS::QueuePolicy', 5);
+    // The four pipelines', the health probe's and the serving reconciler's dead-letter queues.
+    template.resourceCountIs('AWS::SQS::QueuePolicy', 6);
   });
 
   it('deploys the schedules disabled when schedules.enabled is false', () => {
