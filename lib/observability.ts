@@ -94,7 +94,7 @@ export interface ObservabilityProps {
 
 /**
  * One dashboard and alarms on every tier, all notifying one SNS topic: the predict API (5xx rate,
- * p99 latency, a failing /health probe), every function's errors and throttles, every pipeline's
+ * p99 latency, a failing /ping probe), every function's errors and throttles, every pipeline's
  * failed and timed-out executions, drift over the threshold, undeliverable schedule starts, and
  * MLflow (load balancer 5xx and unhealthy hosts, running tasks below desired, the database's free
  * storage, CPU and connections).
@@ -134,7 +134,7 @@ export class Observability extends Construct {
 
     this.healthCheck = new MlopsFunction(this, 'HealthCheck', {
       entry: 'lambdas/canary/health-check.ts',
-      description: 'Probes the predict API /health and records HealthCheckSuccess',
+      description: 'Probes the predict API /ping and records HealthCheckSuccess',
       serviceName: 'health-check',
       architecture: props.architecture,
       logRetention: props.logRetention,
@@ -271,7 +271,7 @@ export class Observability extends Construct {
       datapointsToAlarm: 2,
       // No data means the probe itself stopped: that is as bad as a failed probe.
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      alarmDescription: 'Predict API /health did not answer 200 in time',
+      alarmDescription: 'Predict API /ping did not answer 200 in time (no model loaded, or too slow)',
     });
     for (const [name, queue] of Object.entries(props.deadLetterQueues ?? {})) {
       this.alarm(`${name}ScheduleDeadLetters`, {

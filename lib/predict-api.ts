@@ -201,6 +201,10 @@ export class PredictApi extends Construct {
       requestModels: { 'application/json': requestModel },
     });
     const statusMethod = this.api.root.addResource('status').addMethod('GET', integration, protectedOptions);
+    // MLflow's scoring protocol (`mlflow models serve` clients): JSON or CSV bodies, so no JSON model.
+    const invocationsMethod = this.api.root
+      .addResource('invocations')
+      .addMethod('POST', integration, protectedOptions);
     const publicMethods = PUBLIC_ROUTES.map((route) =>
       this.api.root.addResource(route.slice(1)).addMethod('GET', integration, {
         apiKeyRequired: false,
@@ -233,18 +237,20 @@ export class PredictApi extends Construct {
       this.usagePlan.addApiKey(this.apiKey);
     }
     this.invokePolicy = new iam.ManagedPolicy(this, 'InvokePolicy', {
-      description: `Call the predict API of ${props.modelName}: POST /predict and GET /status (SigV4)`,
+      description: `Call the predict API of ${props.modelName}: POST /predict, POST /invocations and GET /status (SigV4)`,
       statements: [
         new iam.PolicyStatement({
           actions: ['execute-api:Invoke'],
           resources: [
             this.api.arnForExecuteApi('POST', '/predict', stageName),
+            this.api.arnForExecuteApi('POST', '/invocations', stageName),
             this.api.arnForExecuteApi('GET', '/status', stageName),
           ],
         }),
       ],
     });
-    this.healthUrl = this.api.urlForPath('/health');
+    // /health answers whenever the function runs; /ping only once a model is loaded: the canary's question.
+    this.healthUrl = this.api.urlForPath('/ping');
 
     if (props.webAcl) {
       this.webAcl = predictWebAcl(this, props.webAcl.requestsPerIpPer5Minutes);
@@ -266,7 +272,7 @@ export class PredictApi extends Construct {
       acknowledgeRule(method, 'APIG4', reason);
       acknowledgeRule(method, 'COG4', reason);
     }
-    for (const method of [predictMethod, statusMethod]) {
+    for (const method of [predictMethod, invocationsMethod, statusMethod]) {
       acknowledgeRule(
         method,
         'COG4',

@@ -1,5 +1,5 @@
 /**
- * Scheduled canary: GET the predict API's /health and record whether it answered 200 in time.
+ * Scheduled canary: GET the predict API's /ping (200 once a model is loaded) and record whether it answered 200 in time.
  * The alarm on HealthCheckSuccess (lib/observability.ts) fires when it did not; a failed check
  * is data, not an error, so the function itself succeeds either way.
  */
@@ -29,7 +29,7 @@ export function loadHealthCheckSettings(env: NodeJS.ProcessEnv = process.env): H
   const url = env.HEALTH_URL?.trim();
   if (!url || !/^https?:\/\/\S+$/.test(url)) {
     throw new HealthCheckConfigError(
-      `HEALTH_URL must be the http(s) URL of the /health route (got ${JSON.stringify(env.HEALTH_URL)})`,
+      `HEALTH_URL must be the http(s) URL of the API's /ping route (got ${JSON.stringify(env.HEALTH_URL)})`,
     );
   }
   const rawTimeout = env.HEALTH_TIMEOUT_MS?.trim() || '5000';

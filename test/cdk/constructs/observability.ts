@@ -70,7 +70,7 @@ describe('Observability', () => {
     });
   });
 
-  it('alarms when the scheduled /health probe fails or stops reporting', () => {
+  it('alarms when the scheduled /ping probe (a model is loaded) fails or stops reporting', () => {
     expect(alarm('HealthCheckFailing')).toMatchObject({
       MetricName: 'HealthCheckSuccess',
       Statistic: 'Minimum',
@@ -91,6 +91,11 @@ describe('Observability', () => {
         }),
       },
     });
+    const canary = Object.values(resourcesOfType(template, 'AWS::Lambda::Function')).find((f) =>
+      JSON.stringify(f.Properties).includes('"POWERTOOLS_SERVICE_NAME":"health-check"'),
+    );
+    // /health answers whenever the function runs; /ping says whether a model is loaded.
+    expect(JSON.stringify(canary?.Properties)).toMatch(/\/ping"/);
   });
 
   it('sends every alarm to one KMS-encrypted SNS topic, TLS only', () => {

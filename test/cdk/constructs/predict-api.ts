@@ -46,7 +46,7 @@ function methodsOf(template: Template) {
 
 describe('PredictApi', () => {
   it.each(['dev', 'prod'] as const)(
-    '%s: IAM authorization on every /predict and /status method, public probes',
+    '%s: IAM authorization on every /predict, /invocations and /status method, public probes',
     (stage) => {
       const { template } = synthStage(stage);
       expect(methodsOf(template)).toEqual([
@@ -59,6 +59,12 @@ describe('PredictApi', () => {
         },
         { route: 'GET /ping', authorization: 'NONE', apiKeyRequired: false, integration: 'AWS_PROXY' },
         { route: 'GET /status', authorization: 'AWS_IAM', apiKeyRequired: false, integration: 'AWS_PROXY' },
+        {
+          route: 'POST /invocations',
+          authorization: 'AWS_IAM',
+          apiKeyRequired: false,
+          integration: 'AWS_PROXY',
+        },
         // POST /webhooks/mlflow: MLflow's deliveries, authenticated by their HMAC in the function.
         { route: 'POST /mlflow', authorization: 'NONE', apiKeyRequired: false, integration: 'AWS_PROXY' },
         { route: 'POST /predict', authorization: 'AWS_IAM', apiKeyRequired: false, integration: 'AWS_PROXY' },
@@ -74,7 +80,7 @@ describe('PredictApi', () => {
     },
   );
 
-  it('gives callers a managed policy to invoke exactly POST /predict and GET /status, as a stack output', () => {
+  it('gives callers a managed policy to invoke exactly POST /predict, POST /invocations and GET /status, as a stack output', () => {
     const { template } = synthStage('dev');
     const policies = Object.values(resourcesOfType(template, 'AWS::IAM::ManagedPolicy')).filter((p) =>
       JSON.stringify(p.Properties).includes('execute-api:Invoke'),
@@ -86,6 +92,7 @@ describe('PredictApi', () => {
     expect(statements[0]).toMatchObject({ Action: 'execute-api:Invoke', Effect: 'Allow' });
     const resources = JSON.stringify(statements[0]?.Resource);
     expect(resources).toContain('/v1/POST/predict');
+    expect(resources).toContain('/v1/POST/invocations');
     expect(resources).toContain('/v1/GET/status');
     expect(resources).not.toContain('*');
     template.hasOutput('PredictApiInvokePolicyArn', {
@@ -101,6 +108,7 @@ describe('PredictApi', () => {
       ['GET /openapi.json', 'NONE', false],
       ['GET /ping', 'NONE', false],
       ['GET /status', 'NONE', true],
+      ['POST /invocations', 'NONE', true],
       ['POST /mlflow', 'NONE', false],
       ['POST /predict', 'NONE', true],
     ]);
