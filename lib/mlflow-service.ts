@@ -283,13 +283,8 @@ export class MlflowService extends Construct implements MlflowAccess {
       username: MLFLOW_USERS.reader,
       secret: userSecret('ReaderSecret', MLFLOW_USERS.reader, 'MLflow read-only user'),
     };
-    // The seed of the key MLflow encrypts stored webhook secrets with (docker/mlflow/entrypoint.sh
-    // derives the Fernet key): the same in every worker and task, and across restarts.
-    const webhookEncryptionSeed = new secretsmanager.Secret(this, 'WebhookEncryptionSeed', {
-      description: "Seed of MLflow's webhook-secret encryption key, the same in every task",
-      generateSecretString: { excludePunctuation: true, passwordLength: 48 },
-      removalPolicy,
-    });
+    // Also the root of the key MLflow encrypts stored webhook secrets with (docker/mlflow/entrypoint.sh
+    // derives it, domain-separated): the same in every worker and task, and across restarts.
     const flaskSecretKey = new secretsmanager.Secret(this, 'FlaskSecretKey', {
       description: "MLflow auth app's Flask secret key (CSRF tokens), the same in every task",
       generateSecretString: { excludePunctuation: true, passwordLength: 48 },
@@ -389,7 +384,6 @@ export class MlflowService extends Construct implements MlflowAccess {
         MLFLOW_PIPELINES_PASSWORD: ecs.Secret.fromSecretsManager(this.writerCredentials.secret, 'password'),
         MLFLOW_READER_PASSWORD: ecs.Secret.fromSecretsManager(this.readerCredentials.secret, 'password'),
         MLFLOW_FLASK_SERVER_SECRET_KEY: ecs.Secret.fromSecretsManager(flaskSecretKey),
-        MLFLOW_WEBHOOK_ENCRYPTION_SEED: ecs.Secret.fromSecretsManager(webhookEncryptionSeed),
       },
       portMappings: [{ containerPort: MLFLOW_PORT, name: 'http' }],
       ...(withLoadBalancer
@@ -539,11 +533,6 @@ export class MlflowService extends Construct implements MlflowAccess {
         "The MLflow users' passwords are injected into the tasks at start and read by the functions at cold start; rotation would need the server and every warm function to pick up the new one. Rotate by updating the secret and redeploying.",
       );
     }
-    acknowledgeRule(
-      webhookEncryptionSeed,
-      'SMG4',
-      'The key MLflow encrypts its stored webhook secrets with derives from this seed: a new seed would leave every stored webhook secret unreadable. Rotating it means restarting MLflow and registering the webhook again with its secret.',
-    );
     acknowledgeWildcards(
       taskDefinition.taskRole,
       { resources: ['*'] },

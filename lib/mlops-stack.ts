@@ -235,9 +235,8 @@ export class MlopsStack extends Stack {
         Predict: this.predictApi.handler.function,
         ServingWebhook: this.servingSync.webhook.function,
         ServingReconciler: this.servingSync.reconciler.function,
-        ...(this.servingSync.registration
-          ? { ServingWebhookRegistration: this.servingSync.registration.function }
-          : {}),
+        // Not the webhook registration (like the MLflow upgrade's handlers): it runs only during a
+        // deployment, and its failure fails the deployment.
       },
       mlflow: this.mlflow instanceof MlflowService ? this.mlflow.alarmTier() : undefined,
       alarmEmail: config.alerts.alarmEmail,

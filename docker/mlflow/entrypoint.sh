@@ -69,9 +69,10 @@ fi
 
 # MLflow encrypts the webhook secrets it stores with a Fernet key; without one each worker makes up
 # its own at start, and a delivery handled by another worker or task (or after a restart) cannot
-# decrypt its secret. The stack hands in a random seed (Secrets Manager); the key derives from it.
-if [ -n "${MLFLOW_WEBHOOK_ENCRYPTION_SEED:-}" ] && [ -z "${MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY:-}" ]; then
-  MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY=$(python -c 'import base64, hashlib, os; print(base64.urlsafe_b64encode(hashlib.sha256(os.environ["MLFLOW_WEBHOOK_ENCRYPTION_SEED"].encode()).digest()).decode())')
+# decrypt its secret. The key derives from the Flask secret key (Secrets Manager, the same in every
+# task), separated by an HMAC label so neither key tells anything about the other.
+if [ -z "${MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY:-}" ]; then
+  MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY=$(python -c 'import base64, hashlib, hmac, os; print(base64.urlsafe_b64encode(hmac.new(os.environ["MLFLOW_FLASK_SERVER_SECRET_KEY"].encode(), b"mlflow-webhook-secret-encryption", hashlib.sha256).digest()).decode())')
   export MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY
 fi
 # The auth app's settings; the admin's password stays in MLFLOW_AUTH_ADMIN_PASSWORD.

@@ -90,6 +90,7 @@ const USAGE_BASED: Record<string, string> = {
   'AWS::Events::Rule': 'events',
   'AWS::ECR::Repository': 'GB stored',
   'AWS::SageMaker::Model': 'none until an endpoint or job runs',
+  'AWS::SecretsManager::RotationSchedule': "the rotation function's invocations (rotating is free)",
 };
 
 /** Cost nothing by existing. */
@@ -115,6 +116,7 @@ const FREE = new Set([
   'AWS::SNS::TopicPolicy',
   'AWS::SNS::Subscription',
   'AWS::SecretsManager::SecretTargetAttachment',
+  'AWS::SecretsManager::ResourcePolicy',
   'AWS::RDS::DBSubnetGroup',
   'AWS::RDS::DBClusterParameterGroup',
   'AWS::RDS::DBParameterGroup',
@@ -172,8 +174,10 @@ export function idleCost(template: CfnTemplate, prices: PriceTable): IdleCost {
       case 'AWS::ElasticLoadBalancingV2::LoadBalancer': {
         const type = (props.Type as string | undefined) ?? 'application';
         if (type !== 'application') throw new CostError(`${where}: no price for a ${type} load balancer`);
-        let usd = (prices.albHour + prices.albLcuHour) * hours;
-        let basis = `${hours} h × ($${prices.albHour} + 1 LCU × $${prices.albLcuHour})`;
+        // LCU-hours bill the traffic processed (the highest of four dimensions each hour); an idle load
+        // balancer processes none (its health checks to the targets are not client traffic).
+        let usd = prices.albHour * hours;
+        let basis = `${hours} h × $${prices.albHour} (LCU-hours at $${prices.albLcuHour} are usage-based: 0 idle)`;
         if (props.Scheme !== 'internal') {
           const subnets = arrayOf(props.Subnets ?? props.SubnetMappings, `${where} Subnets`).length;
           usd += prices.publicIpv4Hour * hours * subnets;

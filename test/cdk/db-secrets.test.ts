@@ -294,7 +294,7 @@ describe('the cdk-nag acknowledgements the rotation, the WAF and IAM authorizati
         .map((a) => a.path)
         .sort(),
     ).toEqual([
-      ...['AdminSecret', 'FlaskSecretKey', 'PipelinesSecret', 'ReaderSecret', 'WebhookEncryptionSeed'].map(
+      ...['AdminSecret', 'FlaskSecretKey', 'PipelinesSecret', 'ReaderSecret'].map(
         (id) => `MlopsStack-prod/Mlflow/${id}`,
       ),
       // The MLflow webhook's HMAC secret: MLflow keeps its copy, so a rotation must re-register it.

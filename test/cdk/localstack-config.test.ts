@@ -165,13 +165,8 @@ describe('MlopsStack with localstack=true', () => {
       /^Observability(Mlflow|Database)/.test(id),
     );
     expect(mlflowTier.length).toBeGreaterThan(0);
-    // …and those on the webhook registration's function, which only the AWS variant has.
-    const registration = Object.keys(aws.template.findResources('AWS::CloudWatch::Alarm')).filter((id) =>
-      id.startsWith('ObservabilityServingWebhookRegistration'),
-    );
-    expect(registration).toHaveLength(2);
     expect(count(local.template, 'AWS::CloudWatch::Alarm')).toBe(
-      count(aws.template, 'AWS::CloudWatch::Alarm') - 1 - mlflowTier.length - registration.length,
+      count(aws.template, 'AWS::CloudWatch::Alarm') - 1 - mlflowTier.length,
     );
   });
 

@@ -102,8 +102,6 @@ describe('MlflowService', () => {
       { Name: 'MLFLOW_PIPELINES_PASSWORD', ValueFrom: expect.anything() },
       { Name: 'MLFLOW_READER_PASSWORD', ValueFrom: expect.anything() },
       { Name: 'MLFLOW_FLASK_SERVER_SECRET_KEY', ValueFrom: expect.anything() },
-      // The seed of the key MLflow encrypts stored webhook secrets with (docker/mlflow/entrypoint.sh).
-      { Name: 'MLFLOW_WEBHOOK_ENCRYPTION_SEED', ValueFrom: expect.anything() },
     ]);
   });
 
@@ -224,9 +222,9 @@ describe('MlflowService', () => {
       GenerateSecretString: Match.objectLike({ GenerateStringKey: 'password', ExcludePunctuation: true }),
     });
     // The database master's and MLflow's database user's (test/cdk/db-secrets.test.ts), MLflow's
-    // admin, pipelines, reader, Flask key and webhook encryption seed, and the webhook receiver's
-    // HMAC secret (lib/serving-sync.ts).
-    synthStage('prod').template.resourceCountIs('AWS::SecretsManager::Secret', 8);
+    // admin, pipelines, reader and Flask key (also the root of the webhook-secret encryption key), and
+    // the webhook receiver's HMAC secret (lib/serving-sync.ts).
+    synthStage('prod').template.resourceCountIs('AWS::SecretsManager::Secret', 7);
   });
 
   it('lets only the MLflow task reach Postgres and only MLflow clients reach MLflow', () => {
