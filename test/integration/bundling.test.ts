@@ -161,6 +161,8 @@ process.exit(0);`;
         AWS_REGION: 'us-east-1',
         MLFLOW_TRACKING_URI: 'http://127.0.0.1:9',
         MODEL_NAME: 'bundling-test',
+        SERVING_BUCKET: 'bundling-test-serving',
+        MLFLOW_WEBHOOK_SECRET: 'bundling-test',
       },
     });
     return undefined;
@@ -211,10 +213,11 @@ describe('the Lambda bundles', () => {
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
-  it('covers every step function, the predict API, the health check and the MLflow database upgrade', () => {
+  it('covers every step function, the predict API, the health check, the MLflow database upgrade and serving sync', () => {
     const { stack } = synthStage('dev');
     // + the predict API, the health check and the database upgrade's onEvent and isComplete.
-    expect(bundles).toHaveLength(Object.keys(stack.pipelines.functions).length + 4);
+    // + serving sync's webhook receiver, reconciler and webhook registration.
+    expect(bundles).toHaveLength(Object.keys(stack.pipelines.functions).length + 4 + 3);
     // Every NodejsFunction of the stack is an MlopsFunction's, so none is left out above.
     const nodejsFunctions = stack.node.findAll().filter((c) => c instanceof NodejsFunction);
     expect(nodejsFunctions.filter((c) => !(c.node.scope instanceof MlopsFunction))).toEqual([]);
@@ -301,8 +304,9 @@ describe('cdk synth with bundling', () => {
         const hash = typeof key === 'string' ? key.replace(/\.zip$/, '') : '';
         return existsSync(join(outdir, `asset.${hash}`, 'index.mjs')) ? [] : [fn.node.path];
       });
-      // + the predict API, the health check and the database upgrade's onEvent and isComplete.
-      expect(functions).toHaveLength(Object.keys(stack.pipelines.functions).length + 4);
+      // + the predict API, the health check, the database upgrade's onEvent and isComplete, and
+      // serving sync's webhook receiver, reconciler and webhook registration.
+      expect(functions).toHaveLength(Object.keys(stack.pipelines.functions).length + 4 + 3);
       expect(unbundled).toEqual([]);
     } finally {
       rmSync(outdir, { recursive: true, force: true });
