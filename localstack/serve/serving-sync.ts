@@ -61,6 +61,8 @@ export function withWebhookRoute(
   };
 }
 
+const FIRST_PASS_DELAY_MS = 5_000;
+
 /** The authorizer with the webhook route public, as the stack's API has it (the HMAC authenticates). */
 export function webhookIsPublic(authorize: Authorizer): Authorizer {
   return (request) =>
@@ -115,7 +117,10 @@ export async function startServingSync(
       running = false;
     }
   };
-  void tick();
+  // The first pass waits a few seconds: it must not compete with the API's cold start (the model's
+  // first load, the first requests), and the writers publish the moves they make themselves.
+  const first = setTimeout(() => void tick(), Math.min(periodMs, FIRST_PASS_DELAY_MS));
+  first.unref();
   const timer = setInterval(() => void tick(), periodMs);
   timer.unref();
   log(
@@ -124,6 +129,7 @@ export async function startServingSync(
   return {
     webhookId,
     stop: () => {
+      clearTimeout(first);
       clearInterval(timer);
       context.s3.destroy();
     },
