@@ -75,11 +75,14 @@ export class ServingBucket extends Construct {
   }
 
   /**
-   * The predict API's access: s3:GetObject on the manifests and the model files, nothing else (no
-   * list, no write). Without s3:ListBucket a missing manifest answers 403, not 404.
+   * The predict API's access: s3:GetObject on the manifests and the model files, and
+   * s3:ListBucket, nothing else (no write). The list right is there for its side effect: S3
+   * answers a GET of a missing key with 404 only to a caller that may list the bucket (a
+   * prefix-scoped list does not count), so an alias with no manifest yet reads as "not published"
+   * instead of an access error. It reveals key names, which are model names and versions.
    */
   grantServe(role: iam.Role): void {
-    grantPrefixAccess(role, { bucket: this.bucket, prefix: MANIFEST_PREFIX, read: true });
+    grantPrefixAccess(role, { bucket: this.bucket, prefix: MANIFEST_PREFIX, read: true, list: 'bucket' });
     grantPrefixAccess(role, { bucket: this.bucket, prefix: MODEL_FILES_PREFIX, read: true });
   }
 

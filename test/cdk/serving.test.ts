@@ -115,12 +115,14 @@ describe('the predict function', () => {
     },
   );
 
-  it('may only s3:GetObject the manifests (serving/*) and the model copies (models/*): no list, no write, no secrets', () => {
+  it('may only s3:GetObject the manifests (serving/*) and the model copies (models/*), and list: no write, no secrets', () => {
     const { template } = synthStage('dev');
     const statements = roleStatements(template, /^PredictApiHandler/);
     const s3 = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')));
     expect(s3.map((s) => [s.Action, s.Resource])).toEqual([
       ['s3:GetObject', [servingObjects('models/'), servingObjects('serving/')]],
+      // Only so that a missing manifest answers 404 (not published), not 403.
+      ['s3:ListBucket', { 'Fn::GetAtt': [expect.stringMatching(/^ServingBucket/), 'Arn'] }],
     ]);
     const actions = statements.flatMap((s) => [s.Action].flat());
     expect(actions.filter((a) => a.startsWith('secretsmanager:') || a.startsWith('ec2:'))).toEqual([]);

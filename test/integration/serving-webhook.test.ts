@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createInterface } from 'node:readline';
 import {
   GetObjectCommand,
   HeadObjectCommand,
@@ -23,8 +21,7 @@ import {
   webhookIsPublic,
   withWebhookRoute,
 } from '../../localstack/serve/serving-sync';
-import { VENV_BIN } from '../../localstack/services/local-paths';
-import { pythonEnv } from '../support/predict-fixtures';
+import { pythonAliasMover } from '../support/python-alias-mover';
 import { registerServableVersions } from '../support/serving-sync-fixtures';
 
 // The webhook route and the reconciler as `npm run serve` mounts them (localstack/serve/serving-sync.ts),
@@ -84,41 +81,6 @@ async function waitFor<T>(
   throw new Error(`not within ${timeoutMs} ms`);
 }
 
-/** MLflow's Python client in one long-lived process: each stdin line `alias version` is one move; it answers `moved <epoch ms>`. */
-function pythonMover() {
-  const script = [
-    'import sys, time, mlflow',
-    'c = mlflow.MlflowClient()',
-    'print("ready", flush=True)',
-    'for line in sys.stdin:',
-    '    alias, version = line.split()',
-    '    t = time.time()',
-    `    c.set_registered_model_alias(${JSON.stringify(model)}, alias, version)`,
-    '    print(f"moved {t * 1000:.0f}", flush=True)',
-  ].join('\n');
-  const child = spawn(`${VENV_BIN}/python`, ['-c', script], {
-    env: { ...pythonEnv(), ...env },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const next = async () => {
-    const { value, done } = await lines.next();
-    if (done) throw new Error('the Python mover ended');
-    return value as string;
-  };
-  return {
-    ready: next,
-    move: async (alias: string, version: string): Promise<number> => {
-      child.stdin.write(`${alias} ${version}\n`);
-      return Number((await next()).replace('moved ', ''));
-    },
-    close: () => {
-      child.stdin.end();
-      child.kill();
-    },
-  };
-}
-
 function post(body: string, headers: Record<string, string>): Promise<Response> {
   return fetch(`${url}/webhooks/mlflow`, {
     method: 'POST',
@@ -165,9 +127,9 @@ afterAll(async () => {
 
 describe('MLflow webhooks write the serving manifest', () => {
   it('an alias moved with the Python client reaches the manifest within 2 s (p95 over 20 moves)', async () => {
-    const mover = pythonMover();
+    const mover = pythonAliasMover(model, env);
     try {
-      expect(await mover.ready()).toBe('ready');
+      await mover.ready();
       const latencies: number[] = [];
       for (let i = 0; i < 20; i++) {
         const version = versions[i % 2] as string;
@@ -297,7 +259,7 @@ describe('with webhooks off, the reconciler', () => {
     await new Promise((resolve) => setTimeout(resolve, 6000));
     const current = await manifestVersion('Production');
     const target = current === versions[0] ? versions[1] : versions[0];
-    const mover = pythonMover();
+    const mover = pythonAliasMover(model, env);
     try {
       await mover.ready();
       const movedAt = await mover.move('Production', target);

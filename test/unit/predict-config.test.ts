@@ -9,7 +9,7 @@ describe('loadPredictConfig', () => {
       servingBucket: 'mlops-serving-dev',
       modelName: 'iris',
       modelAlias: 'Production',
-      aliasTtlMs: 5_000,
+      aliasTtlMs: 1_000,
       maxRows: 1000,
       maxBodyBytes: 1_048_576,
       allowedAliases: ['Production', 'Challenger'],

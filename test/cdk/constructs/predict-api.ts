@@ -219,7 +219,7 @@ describe('PredictApi', () => {
         Variables: Match.objectLike({
           MODEL_NAME: 'iris-classifier',
           MODEL_ALIAS: 'Production',
-          ALIAS_TTL_SECONDS: '5',
+          ALIAS_TTL_SECONDS: '1',
           MAX_ROWS: '1000',
           ALLOWED_ALIASES: 'Production,Challenger',
           API_AUTH: 'iam',
