@@ -452,7 +452,12 @@ export class MlflowService extends Construct implements MlflowAccess {
     if (this.database instanceof EcsPostgres) this.service.node.addDependency(this.database.service);
     if (managed) {
       this.databaseRotationSecurityGroup = managed.rotationSecurityGroup;
-      const redeploy = this.redeployOnRotation(this.database.secret, props.logRetention, removalPolicy);
+      const redeploy = this.redeployOnRotation(
+        this.database.secret,
+        rotation.every,
+        props.logRetention,
+        removalPolicy,
+      );
       // The first rotation runs when its schedule is created: MLflow's role must exist by then, and
       // the rule that redeploys MLflow must be listening.
       for (const schedule of managed.rotations) schedule.node.addDependency(this.service, redeploy);
@@ -561,9 +566,15 @@ export class MlflowService extends Construct implements MlflowAccess {
    * The event is Secrets Manager's RotationSucceeded, which CloudTrail delivers to EventBridge
    * (detail-type `AWS Service Event via CloudTrail`; no trail needed); a Standard state machine
    * calls ecs:UpdateService, on this one service only.
+   *
+   * EventBridge delivery is best effort, and a missed event would leave the tasks on a password
+   * the next rotation changes. So the same redeployment also runs every half rotation period:
+   * whatever happens to the events, every period between two rotations holds one redeployment,
+   * and the tasks never outlive the password they started with.
    */
   private redeployOnRotation(
     secret: secretsmanager.ISecret,
+    rotationPeriod: Duration,
     logRetention: logs.RetentionDays,
     removalPolicy: RemovalPolicy,
   ): events.Rule {
@@ -604,6 +615,12 @@ export class MlflowService extends Construct implements MlflowAccess {
           additionalEventData: { SecretId: [secret.secretArn] },
         },
       },
+      targets: [new eventsTargets.SfnStateMachine(stateMachine)],
+    });
+    new events.Rule(this, 'DatabaseRotationBackstop', {
+      description:
+        'Redeploys MLflow every half database rotation period, in case a rotation event was missed',
+      schedule: events.Schedule.rate(Duration.hours(rotationPeriod.toHours() / 2)),
       targets: [new eventsTargets.SfnStateMachine(stateMachine)],
     });
     acknowledgeWildcards(

@@ -165,7 +165,9 @@ describe.each(['rds', 'aurora-serverless'] as const)('database secrets on %s', (
   });
 
   it('redeploys the MLflow service (rolling) when MLflow’s user has rotated', () => {
-    const rules = Object.values(resourcesOfType(template, 'AWS::Events::Rule'));
+    const rules = Object.values(resourcesOfType(template, 'AWS::Events::Rule')).filter(
+      (found) => found.Properties.EventPattern,
+    );
     expect(rules).toHaveLength(1);
     const rule = rules[0]?.Properties as Json;
     expect(rule.EventPattern).toEqual({
@@ -197,6 +199,20 @@ describe.each(['rds', 'aurora-serverless'] as const)('database secrets on %s', (
     template.hasResourceProperties('AWS::ECS::Service', {
       DeploymentConfiguration: Match.objectLike({ MinimumHealthyPercent: 100 }),
     });
+  });
+
+  it('also redeploys every half rotation period, so a missed rotation event cannot strand the tasks', () => {
+    const scheduled = (synthesized: typeof template) =>
+      Object.values(resourcesOfType(synthesized, 'AWS::Events::Rule'))
+        .map((found) => found.Properties as Json)
+        .filter((properties) => properties.ScheduleExpression);
+    const [backstop] = scheduled(template);
+    expect(backstop?.ScheduleExpression).toBe('rate(15 days)');
+    const [machineId] = Object.keys(resourcesOfType(template, 'AWS::StepFunctions::StateMachine'));
+    expect(((backstop?.Targets ?? []) as Json[])[0]?.Arn).toEqual({ Ref: machineId });
+    expect(scheduled(synthMlflow(kind, Duration.days(1)).template)[0]?.ScheduleExpression).toBe(
+      'rate(12 hours)',
+    );
   });
 
   it('takes the rotation period from the props', () => {
